@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Create the project's AWS resources in the emulated account (moto): the stacks table and
+the two state machines from statemachine/*.asl.json. Safe to run again: what exists is kept,
+and state machine definitions are updated to the files' current content.
+
+Usage: bootstrap.py --endpoint http://127.0.0.1:PORT [--root REPO_ROOT]
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import ClientError
+
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+TABLE = os.environ.get("STACKS_TABLE", "edgestack-stacks")
+# moto's default account; .local/env and the functions' environment name ARNs in it.
+ACCOUNT = "123456789012"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/edgestack-states"
+STATE_MACHINES = {
+    "edgestack-provision": "statemachine/provision.asl.json",
+    "edgestack-teardown": "statemachine/teardown.asl.json",
+}
+SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+class BootstrapError(Exception):
+    pass
+
+
+def function_binary(camel: str) -> str:
+    """`ValidateRequest` -> `validate-request`: cargo-lambda knows functions by binary name."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", camel).lower()
+
+
+def substitute(text: str, source: str) -> str:
+    # The same files deploy to AWS, where these are DefinitionSubstitutions holding ARNs.
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        if name.endswith("Function") and len(name) > len("Function"):
+            return function_binary(name[: -len("Function")])
+        if name in os.environ:
+            return os.environ[name]
+        raise BootstrapError(f"{source}: no value for substitution ${{{name}}} "
+                             f"(set the environment variable {name})")
+
+    return SUBSTITUTION.sub(one, text)
+
+
+def ensure_table(ddb) -> None:
+    try:
+        ddb.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "owner", "AttributeType": "S"},
+                {"AttributeName": "created_key", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "by_owner",
+                "KeySchema": [
+                    {"AttributeName": "owner", "KeyType": "HASH"},
+                    {"AttributeName": "created_key", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
+        )
+        ddb.get_waiter("table_exists").wait(TableName=TABLE, WaiterConfig={"Delay": 1})
+        print(f"table {TABLE}: created")
+    except ddb.exceptions.ResourceInUseException:
+        print(f"table {TABLE}: already there")
+
+
+def ensure_state_machine(sfn, root: Path, name: str, rel: str) -> str:
+    path = root / rel
+    if not path.is_file():
+        raise BootstrapError(f"state machine {name}: {path} does not exist")
+    definition = substitute(path.read_text(), rel)
+    try:
+        json.loads(definition)
+    except ValueError as e:
+        raise BootstrapError(f"{rel}: not valid JSON after substitution: {e}") from e
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+    try:
+        sfn.describe_state_machine(stateMachineArn=arn)
+    except sfn.exceptions.StateMachineDoesNotExist:
+        sfn.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)
+        print(f"state machine {name}: created from {rel}")
+    else:
+        sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=ROLE_ARN)
+        print(f"state machine {name}: updated from {rel}")
+    return arn
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--endpoint", required=True, help="moto's URL")
+    p.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path)
+    a = p.parse_args()
+    # moto's dummy keys, always: this script must never reach a real account by accident.
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                            region_name=REGION)
+    ddb = session.client("dynamodb", endpoint_url=a.endpoint)
+    sfn = session.client("stepfunctions", endpoint_url=a.endpoint)
+    try:
+        ensure_table(ddb)
+        for name, rel in STATE_MACHINES.items():
+            ensure_state_machine(sfn, a.root, name, rel)
+    except (BootstrapError, ClientError) as e:
+        # moto validates definitions: a Task whose Resource is a bare function name is refused.
+        print(f"bootstrap: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

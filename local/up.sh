@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Start the local stack on loopback: moto (the emulated AWS account), the Lambda adapter and
+# `cargo lambda watch` (the real Rust functions); create the table and state machines; write
+# .local/env. Stop it with local/down.sh. Running it again while up changes nothing.
+set -euo pipefail
+
+# The repo root is this script's parent, so the same scripts serve any checkout.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STATE="$ROOT/.local"
+VENV="$STATE/venv"
+LOGS="$STATE/logs"
+PIDS="$STATE/pids"
+SERVICES=(moto adapter cargo-lambda)
+REGION=us-east-1
+ACCOUNT=123456789012 # moto's default account
+PROVISION_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-provision"
+TEARDOWN_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-teardown"
+
+alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+
+running=0
+for s in "${SERVICES[@]}"; do if alive "$s"; then running=$((running + 1)); fi; done
+if ((running == ${#SERVICES[@]})) && [[ -f "$STATE/env" ]]; then
+  echo "local stack already up (stop it with local/down.sh):"
+  cat "$STATE/env"
+  exit 0
+fi
+if compgen -G "$PIDS/*.pid" >/dev/null; then
+  echo "a previous local stack is half up; stopping what is left of it"
+  "$ROOT/local/down.sh"
+fi
+mkdir -p "$LOGS" "$PIDS"
+
+# From here on, a failure stops whatever this run started; the logs stay for reading.
+trap 'rc=$?; if ((rc != 0)); then "$ROOT/local/down.sh" >/dev/null 2>&1 || true; fi' EXIT
+fail() {
+  echo "up.sh: $1" >&2
+  if [[ -n "${2:-}" && -f "$LOGS/$2.log" ]]; then
+    echo "--- last lines of $LOGS/$2.log:" >&2
+    tail -n 40 "$LOGS/$2.log" >&2
+  fi
+  exit 1
+}
+
+# Tools: pip only when the pinned set changed, so a warm `up` is quick and offline.
+[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+want="$(sha256sum local/requirements.txt | cut -d' ' -f1)"
+if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]]; then
+  echo "installing local/requirements.txt into $VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q -r local/requirements.txt
+  echo "$want" >"$VENV/.requirements.sha256"
+fi
+PY="$VENV/bin/python"
+
+PERMISSIONS="${EDGESTACK_PERMISSIONS:-$(cat local/permissions.json)}"
+EDGESTACK_PERMISSIONS="$PERMISSIONS" "$PY" -c 'import json, os; json.loads(os.environ["EDGESTACK_PERMISSIONS"])' ||
+  fail "EDGESTACK_PERMISSIONS (or local/permissions.json) is not valid JSON"
+
+# cargo lambda watch builds a function lazily, with `cargo run --bin NAME`, on its first
+# invocation. That build selects one package, so its feature set (and artifacts) can differ
+# from `cargo build --workspace`'s; building each function the same way here pays that cost
+# now, visibly, instead of inside a request or a Step Functions task.
+functions="$(cargo metadata --no-deps --format-version 1 | "$PY" -c '
+import json, os, sys
+root = os.path.join(sys.argv[1], "functions") + os.sep
+for p in json.load(sys.stdin)["packages"]:
+    if p["manifest_path"].startswith(root):
+        print(*(t["name"] for t in p["targets"] if "bin" in t["kind"]))
+' "$ROOT")"
+for f in $functions; do
+  echo "building function $f"
+  cargo build --bin "$f" || fail "function $f does not build"
+done
+
+# Three distinct free ports: hold all sockets open while choosing so none repeats.
+read -r MOTO ADAPTER LAMBDA < <("$PY" -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))')
+
+start() { # NAME COMMAND...: its own session, so down.sh can end the whole process group
+  local name=$1
+  shift
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$name.pid"
+}
+
+# moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT: that must be the adapter.
+start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="${MOTO_ACM_VALIDATION_WAIT:-0}" \
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO"
+start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO" --lambda-port "$LAMBDA"
+# Functions inherit the watch process's environment (tried: JSON values survive intact).
+# Inheriting beats --env-var, which splits values on commas and prints them in its log.
+# Any real AWS session or profile in the caller's shell must not reach the functions.
+start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+  AWS_ENDPOINT_URL="http://127.0.0.1:$ADAPTER" \
+  AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION" \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  STACKS_TABLE=edgestack-stacks \
+  PROVISION_STATE_MACHINE_ARN="$PROVISION_ARN" TEARDOWN_STATE_MACHINE_ARN="$TEARDOWN_ARN" \
+  EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
+  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA"
+
+wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails at once
+  local deadline=$((SECONDS + $3))
+  until curl -s -o /dev/null -m 2 "$2"; do
+    alive "$1" || fail "$1 exited while starting" "$1"
+    ((SECONDS < deadline)) || fail "$1 did not answer at $2 within $3 s" "$1"
+    sleep 0.3
+  done
+}
+wait_http moto "http://127.0.0.1:$MOTO/moto-api/" 60
+wait_http adapter "http://127.0.0.1:$ADAPTER/moto-api/" 30
+# The functions are already built, so watch only has to open its port.
+wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
+
+# Without this, moto records executions but never runs the state machine.
+curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+  -d '{"stepfunctions": {"execute_state_machine": true}}' "http://127.0.0.1:$MOTO/moto-api/config" ||
+  fail "moto refused the Step Functions config" moto
+
+AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$MOTO" --root "$ROOT" ||
+  fail "bootstrap failed"
+
+cat >"$STATE/env" <<EOF
+STACKS_API_URL=http://127.0.0.1:$LAMBDA/lambda-url/api
+AWS_ENDPOINT_URL=http://127.0.0.1:$ADAPTER
+MOTO_URL=http://127.0.0.1:$MOTO
+LAMBDA_INVOKE_URL=http://127.0.0.1:$LAMBDA
+AWS_REGION=$REGION
+AWS_DEFAULT_REGION=$REGION
+AWS_ACCESS_KEY_ID=testing
+AWS_SECRET_ACCESS_KEY=testing
+STACKS_TABLE=edgestack-stacks
+PROVISION_STATE_MACHINE_ARN=$PROVISION_ARN
+TEARDOWN_STATE_MACHINE_ARN=$TEARDOWN_ARN
+EOF
+
+cat <<EOF
+local stack up:
+  moto (AWS account)   http://127.0.0.1:$MOTO
+  adapter (AWS_ENDPOINT_URL, Lambda invoke -> cargo-lambda)  http://127.0.0.1:$ADAPTER
+  cargo lambda watch   http://127.0.0.1:$LAMBDA   functions: ${functions//$'\n'/ }
+  API                  http://127.0.0.1:$LAMBDA/lambda-url/api
+endpoints: $STATE/env (source it), logs: $LOGS, stop: local/down.sh
+EOF

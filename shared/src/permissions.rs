@@ -1,0 +1,131 @@
+//! Which APIs, hosted zones and domain names a principal may use. This is configuration (a JSON
+//! document in `EDGESTACK_PERMISSIONS`), not code:
+//!
+//! ```json
+//! { "default":    { "domain_suffixes": ["example.com"], "hosted_zone_ids": ["*"], "api_ids": ["*"] },
+//!   "principals": { "arn:aws:iam::123456789012:role/team-payments":
+//!                   { "domain_suffixes": ["payments.example.com"], "hosted_zone_ids": ["Z0123"], "api_ids": ["a1b2c3d4e5"] } } }
+//! ```
+//!
+//! A principal listed under `principals` gets exactly its own grant; everyone else gets
+//! `default`; with neither, nothing is allowed. `"*"` allows any value of that kind.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::domain::FieldError;
+use crate::request::StackRequest;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    #[serde(default)]
+    pub domain_suffixes: Vec<String>,
+    #[serde(default)]
+    pub hosted_zone_ids: Vec<String>,
+    #[serde(default)]
+    pub api_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    #[serde(default)]
+    default: Option<Grant>,
+    #[serde(default)]
+    principals: HashMap<String, Grant>,
+}
+
+fn allows(list: &[String], value: &str) -> bool {
+    list.iter().any(|allowed| allowed == "*" || allowed == value)
+}
+
+impl Permissions {
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|e| format!("the permissions policy is not valid: {e}"))
+    }
+
+    /// Everything in `request` that `principal` may not use, each named by its field.
+    pub fn refusals(&self, principal: &str, request: &StackRequest) -> Vec<FieldError> {
+        let Some(grant) = self.principals.get(principal).or(self.default.as_ref()) else {
+            return vec![FieldError::new(
+                "api_id",
+                "the permissions policy grants this principal nothing",
+            )];
+        };
+        let mut refused = Vec::new();
+        if !allows(&grant.api_ids, request.api_id.as_str()) {
+            refused.push(FieldError::new(
+                "api_id",
+                format!("this principal may not front API {}", request.api_id),
+            ));
+        }
+        if let Some(domain) = &request.custom_domain {
+            let suffix_ok = grant
+                .domain_suffixes
+                .iter()
+                .any(|suffix| suffix == "*" || domain.name.is_within(suffix));
+            if !suffix_ok {
+                refused.push(FieldError::new(
+                    "custom_domain.name",
+                    format!("this principal may not use {}", domain.name),
+                ));
+            }
+            if let Some(zone) = &domain.hosted_zone_id {
+                if !allows(&grant.hosted_zone_ids, zone.as_str()) {
+                    refused.push(FieldError::new(
+                        "custom_domain.hosted_zone_id",
+                        format!("this principal may not write to hosted zone {zone}"),
+                    ));
+                }
+            }
+        }
+        refused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(body: serde_json::Value) -> StackRequest {
+        StackRequest::from_json(&body).unwrap()
+    }
+
+    const POLICY: &str = r#"{
+        "default": {"domain_suffixes": ["example.com"], "hosted_zone_ids": ["*"], "api_ids": ["*"]},
+        "principals": {"arn:team-a": {"domain_suffixes": ["a.example.com"], "hosted_zone_ids": ["ZA"], "api_ids": ["aaaaaaaaaa"]}}
+    }"#;
+
+    #[test]
+    fn a_listed_principal_gets_only_its_own_grant() {
+        let policy = Permissions::from_json(POLICY).unwrap();
+        let ok = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.a.example.com", "hosted_zone_id": "ZA"}}));
+        assert!(policy.refusals("arn:team-a", &ok).is_empty());
+
+        let outside = request(json!({"api_id": "bbbbbbbbbb", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.b.example.com", "hosted_zone_id": "ZB"}}));
+        let fields: Vec<_> = policy.refusals("arn:team-a", &outside).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["api_id", "custom_domain.name", "custom_domain.hosted_zone_id"]);
+        assert!(policy.refusals("arn:someone-else", &outside).is_empty(), "default applies");
+    }
+
+    #[test]
+    fn no_grant_means_nothing_is_allowed() {
+        let policy = Permissions::from_json("{}").unwrap();
+        let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p"}));
+        assert_eq!(policy.refusals("arn:x", &req).len(), 1);
+        assert!(Permissions::from_json(r#"{"defaults": {}}"#).is_err(), "typos are caught");
+    }
+
+    #[test]
+    fn suffixes_match_whole_labels() {
+        let policy = Permissions::from_json(r#"{"default": {"domain_suffixes": ["example.com"], "api_ids": ["*"]}}"#).unwrap();
+        let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.badexample.com"}}));
+        assert_eq!(policy.refusals("arn:x", &req).len(), 1);
+    }
+}

@@ -1,0 +1,322 @@
+//! The stack record: what a caller asked for, where the workflow stands, and what it made.
+//! The record in the store is the workflow's state; every step reads and writes it.
+
+use std::fmt;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::request::StackRequest;
+
+/// `stk_` and 20 characters of lower-case base32: unguessable, URL-safe, sortable by nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StackId(String);
+
+const ID_PREFIX: &str = "stk_";
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+const ID_RANDOM_LEN: usize = 20;
+
+impl StackId {
+    pub fn generate() -> Self {
+        let mut rng = rand::rng();
+        let random: String = (0..ID_RANDOM_LEN)
+            .map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char)
+            .collect();
+        Self(format!("{ID_PREFIX}{random}"))
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let random = raw.strip_prefix(ID_PREFIX)?;
+        (random.len() == ID_RANDOM_LEN && random.bytes().all(|b| ID_ALPHABET.contains(&b)))
+            .then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StackId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for StackId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("{raw} is not a stack id"))
+    }
+}
+
+impl From<StackId> for String {
+    fn from(id: StackId) -> String {
+        id.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pending,
+    Provisioning,
+    AwaitingDns,
+    Ready,
+    Failed,
+    Deleting,
+    Deleted,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Pending,
+        Status::Provisioning,
+        Status::AwaitingDns,
+        Status::Ready,
+        Status::Failed,
+        Status::Deleting,
+        Status::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::Provisioning => "PROVISIONING",
+            Status::AwaitingDns => "AWAITING_DNS",
+            Status::Ready => "READY",
+            Status::Failed => "FAILED",
+            Status::Deleting => "DELETING",
+            Status::Deleted => "DELETED",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The provisioning workflow may still be running in these states.
+    pub fn is_provisioning(self) -> bool {
+        matches!(self, Status::Pending | Status::Provisioning | Status::AwaitingDns)
+    }
+}
+
+/// Where the workflow stands: the recipe's steps in order, then the teardown's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Phase {
+    Accepted,
+    Validating,
+    RequestingCertificates,
+    AwaitingCertificateValidation,
+    CreatingCustomDomain,
+    CreatingDistribution,
+    AwaitingDistributionDeployment,
+    CreatingDnsRecords,
+    SmokeTesting,
+    Complete,
+    RollingBack,
+    StoppingProvisioning,
+    DeletingDnsRecords,
+    DisablingDistribution,
+    AwaitingDistributionDisabled,
+    DeletingDistribution,
+    DeletingCustomDomain,
+    DeletingCertificates,
+    DeletingValidationRecords,
+    Deleted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StepStatus {
+    Running,
+    Waiting,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub status: StepStatus,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsPurpose {
+    CertificateValidation,
+    Endpoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub value: String,
+    pub purpose: DnsPurpose,
+    /// True when edgestack writes the record in the stack's hosted zone; false when the owner
+    /// of outside DNS must create it.
+    pub managed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmokeTestResult {
+    pub url: String,
+    pub status_code: u16,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outputs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_domain_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional_certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional_domain_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub dns_records: Vec<DnsRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke_test: Option<SmokeTestResult>,
+}
+
+/// Why a stack failed, written for the person who has to act on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackError {
+    pub code: String,
+    pub message: String,
+    pub step: String,
+    pub rolled_back: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    pub id: StackId,
+    pub status: Status,
+    pub phase: Phase,
+    pub owner: String,
+    pub request: StackRequest,
+    pub created_at: String,
+    pub updated_at: String,
+    pub steps: Vec<StepRecord>,
+    pub outputs: Outputs,
+    pub error: Option<StackError>,
+}
+
+impl Stack {
+    pub fn new(owner: String, request: StackRequest, now: String) -> Self {
+        Self {
+            id: StackId::generate(),
+            status: Status::Pending,
+            phase: Phase::Accepted,
+            owner,
+            request,
+            created_at: now.clone(),
+            updated_at: now,
+            steps: Vec::new(),
+            outputs: Outputs::default(),
+            error: None,
+        }
+    }
+
+    /// Starts (or counts another attempt of) the step `name`, as Step Functions retries it.
+    pub fn begin_step(&mut self, name: &str, now: &str) {
+        match self.steps.iter_mut().find(|s| s.name == name) {
+            Some(step) => {
+                step.attempts += 1;
+                step.status = StepStatus::Running;
+                step.finished_at = None;
+            }
+            None => self.steps.push(StepRecord {
+                name: name.to_owned(),
+                status: StepStatus::Running,
+                started_at: now.to_owned(),
+                finished_at: None,
+                attempts: 1,
+                detail: None,
+            }),
+        }
+    }
+
+    /// Records how the step `name` ended (or that it is waiting), with a line for the reader.
+    pub fn finish_step(&mut self, name: &str, status: StepStatus, detail: Option<String>, now: &str) {
+        if !self.steps.iter().any(|s| s.name == name) {
+            self.begin_step(name, now);
+        }
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == name) {
+            step.status = status;
+            step.detail = detail;
+            if status != StepStatus::Waiting {
+                step.finished_at = Some(now.to_owned());
+            }
+        }
+    }
+}
+
+/// The current time as the API shows it: RFC 3339, UTC, milliseconds (they order stacks
+/// created in the same second).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).expect("a UTC time always formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_and_differ() {
+        let a = StackId::generate();
+        let b = StackId::generate();
+        assert_ne!(a, b);
+        assert_eq!(StackId::parse(a.as_str()), Some(a));
+        assert_eq!(StackId::parse("stk_"), None);
+        assert_eq!(StackId::parse("stk_ABCDEFGHIJKLMNOPQRST"), None);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
+
+    #[test]
+    fn a_retried_step_counts_its_attempts() {
+        let req = crate::request::StackRequest::from_json(&serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"})).unwrap();
+        let mut stack = Stack::new("me".into(), req, now_rfc3339());
+        stack.begin_step("validate", "t1");
+        stack.begin_step("validate", "t2");
+        stack.finish_step("validate", StepStatus::Succeeded, Some("ok".into()), "t3");
+        assert_eq!(stack.steps.len(), 1);
+        assert_eq!(stack.steps[0].attempts, 2);
+        assert_eq!(stack.steps[0].started_at, "t1");
+        assert_eq!(stack.steps[0].finished_at.as_deref(), Some("t3"));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_milliseconds() {
+        let now = now_rfc3339();
+        assert_eq!(now.len(), "2026-11-25T10:00:00.000Z".len(), "{now}");
+        assert!(now.ends_with('Z'));
+    }
+}

@@ -1,0 +1,289 @@
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use super::{
+    created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore, StoreError,
+    Versioned, IDEMPOTENCY_KEY_TTL_SECONDS,
+};
+use crate::secret::Secret;
+use crate::stack::{Stack, StackId};
+
+/// The list index: an owner's stacks by `created_key`.
+pub const OWNER_INDEX: &str = "by_owner";
+
+/// One table. A stack item holds the stack as a JSON document plus the attributes that are
+/// indexed or conditioned on; origin header secrets sit in their own attribute so that the
+/// document itself never holds one. An idempotency item remembers a key for a day.
+///
+/// | item        | pk                           | other attributes                                        |
+/// |-------------|------------------------------|---------------------------------------------------------|
+/// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets  |
+/// | idempotency | `IDEMPOTENCY#{owner}#{key}`  | stack_id, request_digest, expires_at (the table's TTL)  |
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn backend<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> StoreError {
+    StoreError::Backend(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+}
+
+fn stack_pk(id: &StackId) -> String {
+    format!("STACK#{id}")
+}
+
+fn idempotency_pk(key: &IdempotencyKey) -> String {
+    format!("IDEMPOTENCY#{}#{}", key.owner, key.key)
+}
+
+fn epoch_seconds() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn stack_item(stack: &Stack, version: u64) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let document =
+            serde_json::to_string(stack).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item = HashMap::from([
+            ("pk".to_owned(), s(stack_pk(&stack.id))),
+            ("owner".to_owned(), s(&stack.owner)),
+            ("created_key".to_owned(), s(created_key(stack))),
+            ("status".to_owned(), s(stack.status.as_str())),
+            ("version".to_owned(), n(version)),
+            ("document".to_owned(), s(document)),
+        ]);
+        if !stack.request.origin_headers.is_empty() {
+            let secrets = stack
+                .request
+                .origin_headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), s(value.expose())))
+                .collect();
+            item.insert("secrets".to_owned(), AttributeValue::M(secrets));
+        }
+        Ok(item)
+    }
+
+    fn read_stack(item: &HashMap<String, AttributeValue>) -> Result<Versioned<Stack>, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("stack item without {what}"));
+        let document = item
+            .get("document")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| corrupt("document"))?;
+        let version = item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| corrupt("version"))?;
+        let mut stack: Stack =
+            serde_json::from_str(document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Some(secrets) = item.get("secrets").and_then(|v| v.as_m().ok()) {
+            for (name, value) in stack.request.origin_headers.iter_mut() {
+                let stored = secrets
+                    .get(name.as_str())
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| corrupt("an origin header's value"))?;
+                *value = Secret::new(stored.clone());
+            }
+        }
+        Ok(Versioned {
+            value: stack,
+            version,
+        })
+    }
+
+    async fn read_idempotency(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<(String, StackId)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(idempotency_pk(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let digest = item.get("request_digest").and_then(|v| v.as_s().ok());
+        let id = item
+            .get("stack_id")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|id| StackId::parse(id));
+        match (digest, id) {
+            (Some(digest), Some(id)) => Ok(Some((digest.clone(), id))),
+            _ => Err(StoreError::Corrupt("idempotency item".into())),
+        }
+    }
+}
+
+#[async_trait]
+impl StackStore for DynamoStore {
+    async fn create(
+        &self,
+        stack: &Stack,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let item = Self::stack_item(stack, 1)?;
+        let Some(key) = idempotency else {
+            return match self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await
+            {
+                Ok(_) => Ok(CreateOutcome::Created),
+                Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                    Err(StoreError::Conflict)
+                }
+                Err(e) => Err(backend(e)),
+            };
+        };
+        let put_stack = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+
+        let now = epoch_seconds();
+        // An expired key whose item TTL has not swept yet counts as free.
+        let put_key = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(idempotency_pk(key)))
+            .item("stack_id", s(stack.id.as_str()))
+            .item("request_digest", s(&key.request_digest))
+            .item("expires_at", n(now + IDEMPOTENCY_KEY_TTL_SECONDS))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put_key).build())
+            .transact_items(TransactWriteItem::builder().put(put_stack).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(e) if matches!(e.as_service_error(), Some(TransactWriteItemsError::TransactionCanceledException(_))) => {
+                match self.read_idempotency(key).await? {
+                    Some((digest, id)) if digest == key.request_digest => Ok(CreateOutcome::Replayed(id)),
+                    Some(_) => Ok(CreateOutcome::KeyReused),
+                    // The key expired and was swept between the two calls: the caller retries.
+                    None => Err(StoreError::Conflict),
+                }
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(stack_pk(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.item.as_ref().map(Self::read_stack).transpose()
+    }
+
+    async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError> {
+        let version = expected_version + 1;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::stack_item(stack, version)?))
+            .condition_expression("#v = :expected")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":expected", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(version),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                match self.get(&stack.id).await? {
+                    Some(_) => Err(StoreError::Conflict),
+                    None => Err(StoreError::NotFound(stack.id.clone())),
+                }
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        // One more than asked tells whether another page follows.
+        while items.len() <= query.limit {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .scan_index_forward(false)
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_values(":o", s(&query.owner))
+                .set_exclusive_start_key(start_key.take());
+            request = match &query.after {
+                Some(after) => request
+                    .key_condition_expression("#o = :o AND #k < :after")
+                    .expression_attribute_names("#k", "created_key")
+                    .expression_attribute_values(":after", s(&after.created_key)),
+                None => request.key_condition_expression("#o = :o"),
+            };
+            if let Some(status) = query.status {
+                request = request
+                    .filter_expression("#s = :s")
+                    .expression_attribute_names("#s", "status")
+                    .expression_attribute_values(":s", s(status.as_str()));
+            }
+            let out = request.send().await.map_err(backend)?;
+            for item in out.items() {
+                items.push(Self::read_stack(item)?.value);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => break,
+            }
+        }
+        let more = items.len() > query.limit;
+        items.truncate(query.limit);
+        let next = if more { items.last().map(Cursor::after) } else { None };
+        Ok(Page { items, next })
+    }
+}

@@ -1,0 +1,103 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{
+    created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore, StoreError,
+    Versioned,
+};
+use crate::stack::{Stack, StackId};
+
+/// The store's semantics without DynamoDB, for fast tests of the logic above it.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    stacks: HashMap<StackId, (Stack, u64)>,
+    keys: HashMap<(String, String), (String, StackId)>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl StackStore for MemoryStore {
+    async fn create(
+        &self,
+        stack: &Stack,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let mut inner = self.lock();
+        if let Some(key) = idempotency {
+            let slot = (key.owner.clone(), key.key.clone());
+            if let Some((digest, id)) = inner.keys.get(&slot) {
+                return Ok(if *digest == key.request_digest {
+                    CreateOutcome::Replayed(id.clone())
+                } else {
+                    CreateOutcome::KeyReused
+                });
+            }
+            inner
+                .keys
+                .insert(slot, (key.request_digest.clone(), stack.id.clone()));
+        }
+        if inner.stacks.contains_key(&stack.id) {
+            return Err(StoreError::Conflict);
+        }
+        inner.stacks.insert(stack.id.clone(), (stack.clone(), 1));
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {
+        Ok(self.lock().stacks.get(id).map(|(stack, version)| Versioned {
+            value: stack.clone(),
+            version: *version,
+        }))
+    }
+
+    async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        match inner.stacks.get_mut(&stack.id) {
+            Some((current, version)) if *version == expected_version => {
+                *current = stack.clone();
+                *version += 1;
+                Ok(*version)
+            }
+            Some(_) => Err(StoreError::Conflict),
+            None => Err(StoreError::NotFound(stack.id.clone())),
+        }
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {
+        let inner = self.lock();
+        let mut mine: Vec<&Stack> = inner
+            .stacks
+            .values()
+            .map(|(stack, _)| stack)
+            .filter(|s| s.owner == query.owner)
+            .filter(|s| query.status.is_none_or(|status| s.status == status))
+            .filter(|s| {
+                query
+                    .after
+                    .as_ref()
+                    .is_none_or(|after| created_key(s) < after.created_key)
+            })
+            .collect();
+        mine.sort_by_key(|s| std::cmp::Reverse(created_key(s)));
+        let more = mine.len() > query.limit;
+        let items: Vec<Stack> = mine.into_iter().take(query.limit).cloned().collect();
+        let next = if more { items.last().map(Cursor::after) } else { None };
+        Ok(Page { items, next })
+    }
+}

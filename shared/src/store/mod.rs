@@ -1,0 +1,161 @@
+//! Where stacks live. The trait keeps the API and the steps apart from DynamoDB, so that their
+//! logic is unit-tested against the in-memory store and runs in AWS against the real table.
+
+mod dynamo;
+mod memory;
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+
+use crate::stack::{Stack, StackId, Status};
+
+/// How long an `Idempotency-Key` is remembered, as Stripe does.
+pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no stack {0}")]
+    NotFound(StackId),
+    /// Someone else changed the record since it was read; read it again and retry.
+    #[error("the stack changed while it was being updated")]
+    Conflict,
+    #[error("the stack store failed: {0}")]
+    Backend(String),
+    #[error("a stored stack could not be read: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+/// An `Idempotency-Key` as one caller used it, with a digest of the request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub owner: String,
+    pub key: String,
+    pub request_digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The key was used before with the same request: that request's stack.
+    Replayed(StackId),
+    /// The key was used before with a different request.
+    KeyReused,
+}
+
+/// A position in an owner's list, newest first: the stack after which the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "k")]
+    pub created_key: String,
+}
+
+impl Cursor {
+    pub fn after(stack: &Stack) -> Self {
+        Self {
+            created_key: created_key(stack),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a cursor always serialises");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(token: &str) -> Option<Self> {
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()?;
+        let cursor: Self = serde_json::from_slice(&json).ok()?;
+        let (_, id) = cursor.created_key.split_once('#')?;
+        StackId::parse(id).map(|_| cursor)
+    }
+}
+
+/// The list index's sort key: creation time, then id, so that equal times still order totally.
+pub fn created_key(stack: &Stack) -> String {
+    format!("{}#{}", stack.created_at, stack.id)
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub owner: String,
+    pub status: Option<Status>,
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Stack>,
+    /// Present only when more stacks follow.
+    pub next: Option<Cursor>,
+}
+
+#[async_trait]
+pub trait StackStore: Send + Sync {
+    /// Stores a new stack, atomically with its idempotency key when there is one.
+    async fn create(
+        &self,
+        stack: &Stack,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<CreateOutcome, StoreError>;
+
+    async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError>;
+
+    /// Replaces the stack if it is still at `expected_version`; returns the new version.
+    async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError>;
+
+    async fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+}
+
+/// Reads, changes and writes back a stack, retrying when another writer got there first, so
+/// that no update is lost. `change` may refuse (its error is returned as is).
+pub async fn modify<S, E, F>(store: &S, id: &StackId, mut change: F) -> Result<Stack, E>
+where
+    S: StackStore + ?Sized,
+    E: From<StoreError>,
+    F: FnMut(&mut Stack) -> Result<(), E>,
+{
+    const ATTEMPTS: usize = 8;
+    for attempt in 1..=ATTEMPTS {
+        let Versioned { mut value, version } = store
+            .get(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        change(&mut value)?;
+        value.updated_at = crate::stack::now_rfc3339();
+        match store.replace(&value, version).await {
+            Ok(_) => return Ok(value),
+            Err(StoreError::Conflict) if attempt < ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            created_key: "2026-11-25T10:00:00.000Z#stk_abcdefghijklmnopqrst".into(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("not a token"), None);
+        assert_eq!(Cursor::decode("e30"), None, "{{}} is no cursor");
+    }
+}

@@ -1,0 +1,116 @@
+//! Starting and stopping the two state machines. An execution is named after its stack, which
+//! makes a repeated start harmless: Step Functions refuses a second execution of that name.
+
+use async_trait::async_trait;
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
+use aws_sdk_sfn::operation::stop_execution::StopExecutionError;
+use aws_sdk_sfn::Client;
+
+use crate::stack::StackId;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the workflow could not be {action}: {message}")]
+pub struct WorkflowError {
+    pub action: &'static str,
+    pub message: String,
+}
+
+#[async_trait]
+pub trait Workflows: Send + Sync {
+    async fn start_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
+    async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
+    async fn start_teardown(&self, id: &StackId) -> Result<(), WorkflowError>;
+}
+
+/// The input every execution gets: the stack id, and nothing else (the record is the state).
+pub fn execution_input(id: &StackId) -> String {
+    serde_json::json!({ "stack_id": id }).to_string()
+}
+
+pub struct StepFunctions {
+    client: Client,
+    provision_arn: String,
+    teardown_arn: String,
+}
+
+impl StepFunctions {
+    pub fn new(client: Client, provision_arn: String, teardown_arn: String) -> Self {
+        Self {
+            client,
+            provision_arn,
+            teardown_arn,
+        }
+    }
+
+    async fn start(&self, state_machine: &str, id: &StackId) -> Result<(), WorkflowError> {
+        let result = self
+            .client
+            .start_execution()
+            .state_machine_arn(state_machine)
+            .name(id.as_str())
+            .input(execution_input(id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(StartExecutionError::ExecutionAlreadyExists(_))) => Ok(()),
+            Err(e) => Err(WorkflowError {
+                action: "started",
+                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
+            }),
+        }
+    }
+}
+
+/// `arn:aws:states:r:a:stateMachine:m` + `id` → `arn:aws:states:r:a:execution:m:id`.
+pub fn execution_arn(state_machine_arn: &str, id: &StackId) -> String {
+    format!(
+        "{}:{id}",
+        state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
+#[async_trait]
+impl Workflows for StepFunctions {
+    async fn start_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
+        self.start(&self.provision_arn, id).await
+    }
+
+    async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
+        let result = self
+            .client
+            .stop_execution()
+            .execution_arn(execution_arn(&self.provision_arn, id))
+            .error("StackDeleted")
+            .cause("The stack was deleted while it was being provisioned.")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Never started, or already finished: nothing to stop.
+            Err(e) if matches!(e.as_service_error(), Some(StopExecutionError::ExecutionDoesNotExist(_))) => Ok(()),
+            Err(e) => Err(WorkflowError {
+                action: "stopped",
+                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
+            }),
+        }
+    }
+
+    async fn start_teardown(&self, id: &StackId) -> Result<(), WorkflowError> {
+        self.start(&self.teardown_arn, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_arns_follow_the_state_machine() {
+        let id = StackId::parse("stk_abcdefghijklmnopqrst").unwrap();
+        assert_eq!(
+            execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:edgestack-provision", &id),
+            "arn:aws:states:us-east-1:123456789012:execution:edgestack-provision:stk_abcdefghijklmnopqrst"
+        );
+    }
+}
