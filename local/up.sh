@@ -67,7 +67,7 @@ root = os.path.join(sys.argv[1], "functions") + os.sep
 for p in json.load(sys.stdin)["packages"]:
     if p["manifest_path"].startswith(root):
         print(*(t["name"] for t in p["targets"] if "bin" in t["kind"]))
-' "$ROOT")"
+' "$ROOT")" || fail "cargo metadata failed: is the workspace's Cargo.toml valid?"
 for f in $functions; do
   echo "building function $f"
   cargo build --bin "$f" || fail "function $f does not build"
@@ -95,6 +95,7 @@ start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO
 # Inheriting beats --env-var, which splits values on commas and prints them in its log.
 # Any real AWS session or profile in the caller's shell must not reach the functions.
 start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+  CARGO_LAMBDA_IGNORE_FILE="$ROOT/local/watch.ignore" \
   AWS_ENDPOINT_URL="http://127.0.0.1:$ADAPTER" \
   AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION" \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \

@@ -1,1 +1,50 @@
-fn main() {}
+//! The provisioning REST API as a `lambda_http` function.
+
+mod app;
+mod error;
+mod handlers;
+mod identity;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use edgestack::{aws, config, store::DynamoStore, telemetry, workflow::StepFunctions};
+use lambda_http::{run, service_fn, Error, Request};
+
+use crate::app::App;
+use crate::identity::IdentitySource;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let app = Arc::new(build().await?);
+    run(service_fn(move |req: Request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(app.handle(req).await) }
+    }))
+    .await
+}
+
+async fn build() -> Result<App, config::ConfigError> {
+    let sdk = aws::load_config().await;
+    let identity = if config::flag(config::LOCAL_IDENTITY) {
+        tracing::warn!("local identity is on: callers name themselves; never deploy this");
+        IdentitySource::LocalHeader
+    } else {
+        IdentitySource::RequestContext
+    };
+    Ok(App {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config::required(config::STACKS_TABLE)?,
+        )),
+        workflows: Arc::new(StepFunctions::new(
+            aws_sdk_sfn::Client::new(&sdk),
+            config::required(config::PROVISION_STATE_MACHINE_ARN)?,
+            config::required(config::TEARDOWN_STATE_MACHINE_ARN)?,
+        )),
+        permissions: config::permissions()?,
+        identity,
+    })
+}

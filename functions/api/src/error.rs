@@ -1,0 +1,129 @@
+//! Every way a request can fail, mapped to its status and JSON shape in this one place.
+
+use edgestack::domain::FieldError;
+use edgestack::store::StoreError;
+use edgestack::workflow::WorkflowError;
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request carries no caller identity; sign it with SigV4")]
+    Unauthenticated,
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the request body must be JSON, sent with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("the caller may not use what the request names")]
+    Forbidden(Vec<FieldError>),
+    #[error("no such stack")]
+    StackNotFound,
+    #[error("no such resource: {0}")]
+    RouteNotFound(String),
+    #[error("{method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    #[error("this Idempotency-Key was already used with a different request body; use a new key for a new request")]
+    IdempotencyKeyReused,
+    #[error("the stack is already being deleted")]
+    DeleteInProgress,
+    #[error("the stack is already deleted")]
+    AlreadyDeleted,
+    #[error("too many requests; retry with backoff")]
+    Throttled,
+    #[error("the service could not complete the request right now; retry with backoff")]
+    Unavailable(String),
+    #[error("an internal error occurred")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MalformedJson(_) | Self::Validation(_) => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden(_) => 403,
+            Self::StackNotFound | Self::RouteNotFound(_) => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::IdempotencyKeyReused | Self::DeleteInProgress | Self::AlreadyDeleted => 409,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Throttled => 429,
+            Self::Internal(_) => 500,
+            Self::Unavailable(_) => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Validation(_) => "validation_failed",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Forbidden(_) => "forbidden",
+            Self::StackNotFound => "stack_not_found",
+            Self::RouteNotFound(_) => "route_not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::DeleteInProgress => "delete_in_progress",
+            Self::AlreadyDeleted => "already_deleted",
+            Self::Throttled => "throttled",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn details(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(details) | Self::Forbidden(details) => details,
+            _ => &[],
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        match &self {
+            // The cause of a 5xx is for the operator's log, not for the caller.
+            Self::Internal(cause) => tracing::error!(code = self.code(), %cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(code = self.code(), %cause, "request failed"),
+            _ => tracing::info!(code = self.code(), status = self.status(), "request refused"),
+        }
+        let body = json!({
+            "error": {
+                "code": self.code(),
+                "message": self.to_string(),
+                "details": self.details(),
+            }
+        });
+        let mut response = crate::app::json_response(self.status(), &body);
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response
+                .headers_mut()
+                .insert("allow", http::HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(_) => Self::StackNotFound,
+            StoreError::Backend(cause) if cause.contains("Throttl") || cause.contains("ProvisionedThroughputExceeded") => {
+                Self::Throttled
+            }
+            StoreError::Backend(cause) => Self::Unavailable(cause),
+            StoreError::Conflict => Self::Unavailable("the stack kept changing under the update".into()),
+            StoreError::Corrupt(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(err: WorkflowError) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+}

@@ -1,0 +1,240 @@
+//! One function per operation of the contract in `api.md`.
+
+use edgestack::domain::FieldError;
+use edgestack::request::StackRequest;
+use edgestack::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
+use edgestack::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::app::{json_response, App};
+use crate::error::ApiError;
+
+/// Far above any real request (ten headers, forty tags), far below API Gateway's 10 MB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 100;
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+fn body_bytes(req: &Request) -> &[u8] {
+    match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+fn require_json(req: &Request) -> Result<(), ApiError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
+fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(raw) = req.headers().get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    match raw.to_str() {
+        Ok(key) if !key.is_empty() && key.len() <= 255 => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        )])),
+    }
+}
+
+/// Two bodies that mean the same JSON get the same digest, whatever their key order or spacing.
+fn request_digest(body: &Value) -> String {
+    // serde_json's maps are sorted, so this text is canonical.
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+fn accepted(stack: &Stack) -> Response<Body> {
+    let mut response = json_response(202, stack);
+    let location = format!("/stacks/{}", stack.id);
+    response.headers_mut().insert(
+        "location",
+        location.parse().expect("a stack id is a valid header value"),
+    );
+    response
+}
+
+pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    require_json(req)?;
+    let body: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let key = idempotency_key(req)?;
+    let request = StackRequest::from_json(&body).map_err(ApiError::Validation)?;
+    let refused = app.permissions.refusals(owner, &request);
+    if !refused.is_empty() {
+        return Err(ApiError::Forbidden(refused));
+    }
+
+    let stack = Stack::new(owner.to_owned(), request, now_rfc3339());
+    let idempotency = key.map(|key| IdempotencyKey {
+        owner: owner.to_owned(),
+        key,
+        request_digest: request_digest(&body),
+    });
+    let stack = match app.store.create(&stack, idempotency.as_ref()).await? {
+        CreateOutcome::Created => stack,
+        CreateOutcome::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+        CreateOutcome::Replayed(id) => {
+            let earlier = app.store.get(&id).await?.ok_or(ApiError::StackNotFound)?.value;
+            // The first attempt may have stored the stack and died before starting the
+            // workflow; starting it again is harmless, the execution is named after the stack.
+            if earlier.status == Status::Pending {
+                start_provisioning(app, &earlier).await?;
+            }
+            let mut response = accepted(&earlier);
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+            return Ok(response);
+        }
+    };
+    tracing::info!(stack_id = %stack.id, owner, "stack accepted");
+    start_provisioning(app, &stack).await?;
+    Ok(accepted(&stack))
+}
+
+/// Starts the workflow; if it cannot be started, the stack is marked failed (nothing was
+/// created in AWS yet) so that it does not sit `PENDING` for ever.
+async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
+    let Err(err) = app.workflows.start_provisioning(&stack.id).await else {
+        return Ok(());
+    };
+    tracing::error!(stack_id = %stack.id, error = %err, "provisioning could not start");
+    let marked = modify(app.store.as_ref(), &stack.id, |s| {
+        s.status = Status::Failed;
+        s.error = Some(StackError {
+            code: "workflow_not_started".into(),
+            message: "The provisioning workflow could not be started, so nothing was created. Send the request again.".into(),
+            step: "start".into(),
+            rolled_back: true,
+        });
+        Ok::<_, ApiError>(())
+    })
+    .await;
+    if let Err(mark_err) = marked {
+        tracing::error!(stack_id = %stack.id, error = %mark_err, "could not mark the stack failed");
+    }
+    Err(err.into())
+}
+
+/// The caller's own stack, or 404: another caller's stack does not exist for this one.
+async fn owned(app: &App, owner: &str, raw_id: &str) -> Result<Stack, ApiError> {
+    let id = StackId::parse(raw_id).ok_or(ApiError::StackNotFound)?;
+    match app.store.get(&id).await? {
+        Some(found) if found.value.owner == owner => Ok(found.value),
+        _ => Err(ApiError::StackNotFound),
+    }
+}
+
+pub async fn get(app: &App, owner: &str, id: &str) -> Result<Response<Body>, ApiError> {
+    let stack = owned(app, owner, id).await?;
+    Ok(json_response(200, &stack))
+}
+
+pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+    let params = req.query_string_parameters();
+    let mut problems = Vec::new();
+    for (name, _) in params.iter() {
+        if !["status", "limit", "next_token"].contains(&name) {
+            problems.push(FieldError::new(name, "is not a known query parameter; use status, limit or next_token"));
+        }
+    }
+    let status = match params.first("status") {
+        None | Some("") => None,
+        Some(raw) => Status::parse(raw).or_else(|| {
+            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+            problems.push(FieldError::new("status", format!("must be one of {}", names.join(", "))));
+            None
+        }),
+    };
+    let limit = match params.first("limit") {
+        None | Some("") => DEFAULT_PAGE_SIZE,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                problems.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}")));
+                DEFAULT_PAGE_SIZE
+            }
+        },
+    };
+    let after = match params.first("next_token") {
+        None | Some("") => None,
+        Some(raw) => Cursor::decode(raw).or_else(|| {
+            problems.push(FieldError::new("next_token", "is not a token this API returned"));
+            None
+        }),
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+    let page = app
+        .store
+        .list(&ListQuery {
+            owner: owner.to_owned(),
+            status,
+            limit,
+            after,
+        })
+        .await?;
+    Ok(json_response(
+        200,
+        &json!({ "items": page.items, "next_token": page.next.map(|c| c.encode()) }),
+    ))
+}
+
+pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, ApiError> {
+    let stack = owned(app, owner, id).await?;
+    match stack.status {
+        Status::Deleted => return Err(ApiError::AlreadyDeleted),
+        Status::Deleting => {
+            // A delete whose teardown never started (the first call died) heals on a retry.
+            app.workflows.start_teardown(&stack.id).await?;
+            return Err(ApiError::DeleteInProgress);
+        }
+        _ => {}
+    }
+    let was_provisioning = stack.status.is_provisioning();
+    // The version check in `modify` makes two racing deletes end with one winner.
+    let stack = modify(app.store.as_ref(), &stack.id, |s| {
+        match s.status {
+            Status::Deleting => return Err(ApiError::DeleteInProgress),
+            Status::Deleted => return Err(ApiError::AlreadyDeleted),
+            _ => {}
+        }
+        s.status = Status::Deleting;
+        s.phase = if was_provisioning {
+            Phase::StoppingProvisioning
+        } else {
+            Phase::DeletingDnsRecords
+        };
+        Ok(())
+    })
+    .await?;
+    if was_provisioning {
+        app.workflows.stop_provisioning(&stack.id).await?;
+    }
+    app.workflows.start_teardown(&stack.id).await?;
+    tracing::info!(stack_id = %stack.id, "stack deletion started");
+    Ok(accepted(&stack))
+}
