@@ -8,6 +8,7 @@ pub mod permissions;
 pub mod request;
 pub mod secret;
 pub mod stack;
+pub mod steps;
 pub mod store;
 pub mod telemetry;
 pub mod workflow;

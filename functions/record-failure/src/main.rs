@@ -1,0 +1,8 @@
+//! Workflow step: write a caught failure on the stack for a person to act on.
+
+use edgestack::steps::{run, failure};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { failure::handle(&deps, flow).await }).await
+}

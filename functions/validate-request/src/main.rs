@@ -1,0 +1,8 @@
+//! Workflow step: check that the API, stage, zone and name can be used.
+
+use edgestack::steps::{run, validate};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { validate::handle(&deps, flow).await }).await
+}

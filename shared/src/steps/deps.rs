@@ -1,0 +1,144 @@
+use std::sync::Arc;
+
+use crate::aws::SdkConfig;
+use crate::config;
+use crate::stack::{now_rfc3339, Phase, Stack, StackId, Status, StepStatus};
+use crate::store::{modify, DynamoStore, StackStore};
+
+use super::StepError;
+
+/// How the workflow paces its waits. Production waits minutes; the local stack seconds.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The first poll interval; each later one doubles, up to `poll_max_seconds`.
+    pub poll_base_seconds: u64,
+    pub poll_max_seconds: u64,
+    /// How long to wait for ACM to issue the certificates (ACM itself gives up after 72 h).
+    pub certificate_deadline_seconds: u64,
+    /// How long to wait for a distribution to reach `Deployed`.
+    pub distribution_deadline_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            poll_base_seconds: 15,
+            poll_max_seconds: 300,
+            certificate_deadline_seconds: 72 * 3600,
+            distribution_deadline_seconds: 3600,
+        }
+    }
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, config::ConfigError> {
+        let defaults = Self::default();
+        let read = |name: &'static str, default: u64| -> Result<u64, config::ConfigError> {
+            match std::env::var(name) {
+                Err(_) => Ok(default),
+                Ok(raw) => raw.parse().map_err(|_| config::ConfigError {
+                    name,
+                    problem: format!("{raw:?} is not a whole number of seconds"),
+                }),
+            }
+        };
+        Ok(Self {
+            poll_base_seconds: read("POLL_BASE_SECONDS", defaults.poll_base_seconds)?.max(1),
+            poll_max_seconds: read("POLL_MAX_SECONDS", defaults.poll_max_seconds)?.max(1),
+            certificate_deadline_seconds: read(
+                "CERTIFICATE_DEADLINE_SECONDS",
+                defaults.certificate_deadline_seconds,
+            )?,
+            distribution_deadline_seconds: read(
+                "DISTRIBUTION_DEADLINE_SECONDS",
+                defaults.distribution_deadline_seconds,
+            )?,
+        })
+    }
+
+    /// The wait before poll number `polls` (0-based): base, 2×base, 4×base, … up to the max.
+    pub fn poll_interval(&self, polls: u32) -> u64 {
+        let factor = 1u64.checked_shl(polls.min(20)).unwrap_or(u64::MAX);
+        self.poll_base_seconds
+            .saturating_mul(factor)
+            .min(self.poll_max_seconds)
+    }
+}
+
+/// Everything a step needs, built once per cold start.
+pub struct Deps {
+    pub store: Arc<dyn StackStore>,
+    pub sdk: SdkConfig,
+    pub settings: Settings,
+}
+
+impl Deps {
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let sdk = crate::aws::load_config().await;
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config::required(config::STACKS_TABLE)?,
+        );
+        Ok(Self {
+            store: Arc::new(store),
+            sdk,
+            settings: Settings::from_env()?,
+        })
+    }
+
+    /// Marks `step` as running (another attempt if it ran before) and the stack as in `phase`.
+    /// A stack being deleted is not provisioned further.
+    pub async fn begin(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
+        let now = now_rfc3339();
+        modify(self.store.as_ref(), id, |stack| {
+            if matches!(stack.status, Status::Deleting | Status::Deleted) {
+                return Err(StepError::StackGone(format!(
+                    "stack {id} is being deleted; provisioning stops"
+                )));
+            }
+            if stack.status == Status::Pending {
+                stack.status = Status::Provisioning;
+            }
+            stack.phase = phase;
+            stack.begin_step(step, &now);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records how `step` ended, with `change` applying what it produced to the record.
+    pub async fn finish(
+        &self,
+        id: &StackId,
+        step: &str,
+        status: StepStatus,
+        detail: impl Into<String>,
+        mut change: impl FnMut(&mut Stack),
+    ) -> Result<Stack, StepError> {
+        let detail = detail.into();
+        let now = now_rfc3339();
+        modify(self.store.as_ref(), id, |stack| {
+            change(stack);
+            stack.finish_step(step, status, Some(detail.clone()), &now);
+            Ok::<_, StepError>(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_intervals_grow_to_a_ceiling() {
+        let s = Settings {
+            poll_base_seconds: 5,
+            poll_max_seconds: 60,
+            ..Settings::default()
+        };
+        let got: Vec<u64> = (0..6).map(|n| s.poll_interval(n)).collect();
+        assert_eq!(got, [5, 10, 20, 40, 60, 60]);
+        assert_eq!(s.poll_interval(u32::MAX), 60);
+    }
+}

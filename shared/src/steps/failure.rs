@@ -1,0 +1,101 @@
+//! Where every `Catch` leads: the failure is written on the stack for a person to act on.
+
+use serde::Deserialize;
+
+use super::{CaughtError, Deps, Flow, StepError};
+use crate::stack::{now_rfc3339, StackError, Status, StepStatus};
+use crate::store::modify;
+
+pub const STEP: &str = "record_failure";
+
+#[derive(Deserialize)]
+struct LambdaErrorBody {
+    #[serde(rename = "errorMessage", default)]
+    message: String,
+}
+
+/// The `(code, message)` a person reads, from what Step Functions caught.
+pub fn explain(caught: &CaughtError) -> (String, String) {
+    let message = serde_json::from_str::<LambdaErrorBody>(&caught.cause)
+        .map(|body| body.message)
+        .unwrap_or_else(|_| caught.cause.clone());
+    // Step errors read `code: message`.
+    if let Some((code, rest)) = message.split_once(": ") {
+        if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return (code.to_owned(), rest.to_owned());
+        }
+    }
+    match caught.error.as_str() {
+        "States.Timeout" => (
+            "step_timed_out".into(),
+            "A step took longer than its time limit. Retry by creating the stack again; if it persists, contact the platform team.".into(),
+        ),
+        "Transient" => (
+            "aws_unavailable".into(),
+            format!("AWS kept refusing or throttling the calls even after retries: {message}. Create the stack again later."),
+        ),
+        _ => (
+            "internal_error".into(),
+            format!("The workflow failed unexpectedly ({}). Contact the platform team with the stack id.", caught.error),
+        ),
+    }
+}
+
+pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let caught = flow.failure.clone().unwrap_or(CaughtError {
+        error: "Unknown".into(),
+        cause: String::new(),
+    });
+    let (code, message) = explain(&caught);
+    let now = now_rfc3339();
+    modify(deps.store.as_ref(), &flow.stack_id, |stack| {
+        // A stack being deleted belongs to the teardown now, whatever provisioning left.
+        if matches!(stack.status, Status::Deleting | Status::Deleted) {
+            return Ok::<_, StepError>(());
+        }
+        let failed_step = stack
+            .steps
+            .iter()
+            .rev()
+            .find(|s| matches!(s.status, StepStatus::Running | StepStatus::Waiting))
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| "unknown".into());
+        stack.finish_step(&failed_step, StepStatus::Failed, Some(message.clone()), &now);
+        let created_nothing = stack.outputs.certificate_arn.is_none()
+            && stack.outputs.regional_certificate_arn.is_none()
+            && stack.outputs.regional_domain_name.is_none()
+            && stack.outputs.distribution_id.is_none()
+            && !stack.outputs.dns_records.iter().any(|r| r.managed);
+        stack.status = Status::Failed;
+        stack.error = Some(StackError {
+            code: code.clone(),
+            message: message.clone(),
+            step: failed_step,
+            rolled_back: created_nothing,
+        });
+        Ok(())
+    })
+    .await?;
+    tracing::info!(stack_id = %flow.stack_id, code, "stack failed");
+    Ok(flow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_error_is_read_back_as_its_code_and_message() {
+        let caught = CaughtError {
+            error: "InvalidStack".into(),
+            cause: r#"{"errorType":"InvalidStack","errorMessage":"api_not_found: No REST API x exists in eu-west-1."}"#.into(),
+        };
+        assert_eq!(explain(&caught), ("api_not_found".into(), "No REST API x exists in eu-west-1.".into()));
+    }
+
+    #[test]
+    fn a_timeout_is_explained_in_words() {
+        let caught = CaughtError { error: "States.Timeout".into(), cause: String::new() };
+        assert_eq!(explain(&caught).0, "step_timed_out");
+    }
+}

@@ -1,0 +1,78 @@
+//! The workflow's steps. Each is a plain `async fn(&Deps, Flow) -> Result<Flow, StepError>`
+//! that one thin binary under `functions/` hands to the Lambda runtime. The stack record is the
+//! state: between states only the stack id and a few routing flags travel (`Flow`).
+
+mod deps;
+mod error;
+pub mod failure;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+
+pub use deps::{Deps, Settings};
+pub use error::StepError;
+
+use crate::stack::StackId;
+
+/// What one state hands the next. Choice states route on `custom_domain`, `managed_dns` and
+/// `ready`; Wait states wait `wait_seconds`; Catch puts the failure under `failure`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    pub stack_id: StackId,
+    #[serde(default)]
+    pub custom_domain: bool,
+    #[serde(default)]
+    pub managed_dns: bool,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub polls: u32,
+    #[serde(default)]
+    pub wait_seconds: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<CaughtError>,
+}
+
+impl Flow {
+    pub fn new(stack_id: StackId) -> Self {
+        Self {
+            stack_id,
+            custom_domain: false,
+            managed_dns: false,
+            ready: false,
+            polls: 0,
+            wait_seconds: 0,
+            failure: None,
+        }
+    }
+}
+
+/// What a `Catch` with `ResultPath: $.failure` puts in the state: the error name and its cause
+/// (for a Lambda error, the function's `{"errorType", "errorMessage"}` as a JSON string).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaughtError {
+    #[serde(rename = "Error", default)]
+    pub error: String,
+    #[serde(rename = "Cause", default)]
+    pub cause: String,
+}
+
+/// Runs a step as a Lambda function: clients built once per cold start, then one call per event.
+pub async fn run<F, Fut>(step: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(std::sync::Arc<Deps>, Flow) -> Fut,
+    Fut: std::future::Future<Output = Result<Flow, StepError>>,
+{
+    crate::telemetry::init();
+    let deps = std::sync::Arc::new(Deps::from_env().await?);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<Flow>| {
+            let deps = std::sync::Arc::clone(&deps);
+            let flow = event.payload;
+            let span = tracing::info_span!("step", stack_id = %flow.stack_id);
+            let _entered = span.enter();
+            step(deps, flow)
+        },
+    ))
+    .await
+}

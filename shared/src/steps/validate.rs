@@ -1,0 +1,119 @@
+//! Step 1 of the recipe: check, before anything is created, that the stack can be built: the
+//! API exists and is Regional, the stage is deployed, the hosted zone exists and holds the name.
+
+use aws_sdk_apigateway::operation::get_rest_api::GetRestApiError;
+use aws_sdk_apigateway::operation::get_stage::GetStageError;
+use aws_sdk_apigateway::types::EndpointType;
+use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
+
+use super::error::{describe, is_transient};
+use super::{Deps, Flow, StepError};
+use crate::aws::in_region;
+use crate::request::StackRequest;
+use crate::stack::{Phase, StepStatus};
+
+pub const STEP: &str = "validate";
+
+pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let stack = deps.begin(&flow.stack_id, STEP, Phase::Validating).await?;
+    let request = &stack.request;
+    check_api(deps, request).await?;
+    if let Some(zone_id) = request.custom_domain.as_ref().and_then(|d| d.hosted_zone_id.as_ref()) {
+        check_zone(deps, request, zone_id.as_str()).await?;
+    }
+    let detail = format!(
+        "API {} in {} is Regional and stage {} is deployed",
+        request.api_id, request.region, request.stage
+    );
+    deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |_| {})
+        .await?;
+    Ok(Flow {
+        custom_domain: request.custom_domain.is_some(),
+        managed_dns: request
+            .custom_domain
+            .as_ref()
+            .is_some_and(|d| d.hosted_zone_id.is_some()),
+        ..flow
+    })
+}
+
+async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError> {
+    let client = aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, request.region.as_str()));
+    let api = match client.get_rest_api().rest_api_id(request.api_id.as_str()).send().await {
+        Ok(api) => api,
+        Err(e) if matches!(e.as_service_error(), Some(GetRestApiError::NotFoundException(_))) => {
+            return Err(StepError::invalid(
+                "api_not_found",
+                format!(
+                    "No REST API {} exists in {}. Check api_id and region (HTTP APIs are not supported).",
+                    request.api_id, request.region
+                ),
+            ))
+        }
+        Err(e) if is_transient(&e) => return Err(StepError::Transient(describe(&e))),
+        Err(e) => return Err(StepError::Internal(describe(&e))),
+    };
+    let regional = api
+        .endpoint_configuration()
+        .is_some_and(|c| c.types().contains(&EndpointType::Regional));
+    if !regional {
+        return Err(StepError::invalid(
+            "api_not_regional",
+            format!(
+                "API {} is not a Regional API. Change its endpoint type to Regional first: an edge-optimized API already has a CloudFront distribution of AWS's.",
+                request.api_id
+            ),
+        ));
+    }
+    match client
+        .get_stage()
+        .rest_api_id(request.api_id.as_str())
+        .stage_name(request.stage.as_str())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.as_service_error(), Some(GetStageError::NotFoundException(_))) => {
+            Err(StepError::invalid(
+                "stage_not_found",
+                format!(
+                    "API {} has no stage {}. Deploy the API to that stage first.",
+                    request.api_id, request.stage
+                ),
+            ))
+        }
+        Err(e) if is_transient(&e) => Err(StepError::Transient(describe(&e))),
+        Err(e) => Err(StepError::Internal(describe(&e))),
+    }
+}
+
+async fn check_zone(deps: &Deps, request: &StackRequest, zone_id: &str) -> Result<(), StepError> {
+    let client = aws_sdk_route53::Client::new(&deps.sdk);
+    let zone = match client.get_hosted_zone().id(zone_id).send().await {
+        Ok(out) => out.hosted_zone,
+        Err(e) if matches!(e.as_service_error(), Some(GetHostedZoneError::NoSuchHostedZone(_))) => {
+            return Err(StepError::invalid(
+                "hosted_zone_not_found",
+                format!("No hosted zone {zone_id} exists in this account. Check custom_domain.hosted_zone_id, or leave it out to manage DNS yourself."),
+            ))
+        }
+        Err(e) if is_transient(&e) => return Err(StepError::Transient(describe(&e))),
+        Err(e) => return Err(StepError::Internal(describe(&e))),
+    };
+    let zone_name = zone
+        .as_ref()
+        .map(|z| z.name().trim_end_matches('.').to_owned())
+        .unwrap_or_default();
+    let name = request
+        .custom_domain
+        .as_ref()
+        .map(|d| &d.name)
+        .ok_or_else(|| StepError::Internal("zone check without a custom domain".into()))?;
+    if !name.is_within(&zone_name) {
+        return Err(StepError::invalid(
+            "name_outside_zone",
+            format!("{name} is not in hosted zone {zone_id} ({zone_name}). Name the zone that holds it."),
+        ));
+    }
+    Ok(())
+}
