@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod distribution;
 pub mod domain;
 pub mod permissions;
 pub mod request;
