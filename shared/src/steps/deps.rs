@@ -17,6 +17,11 @@ pub struct Settings {
     pub certificate_deadline_seconds: u64,
     /// How long to wait for a distribution to reach `Deployed`.
     pub distribution_deadline_seconds: u64,
+    /// The cache policy every `auth: iam` stack shares, created once by the deployment.
+    pub iam_cache_policy_id: Option<String>,
+    /// Local stack only: where requests for a distribution's host really go (there is no
+    /// CloudFront data plane on one machine), e.g. `http://127.0.0.1:8080`.
+    pub edge_override: Option<String>,
 }
 
 impl Default for Settings {
@@ -26,6 +31,8 @@ impl Default for Settings {
             poll_max_seconds: 300,
             certificate_deadline_seconds: 72 * 3600,
             distribution_deadline_seconds: 3600,
+            iam_cache_policy_id: None,
+            edge_override: None,
         }
     }
 }
@@ -53,6 +60,8 @@ impl Settings {
                 "DISTRIBUTION_DEADLINE_SECONDS",
                 defaults.distribution_deadline_seconds,
             )?,
+            iam_cache_policy_id: std::env::var("IAM_CACHE_POLICY_ID").ok().filter(|v| !v.is_empty()),
+            edge_override: std::env::var("EDGE_OVERRIDE_URL").ok().filter(|v| !v.is_empty()),
         })
     }
 
@@ -104,6 +113,55 @@ impl Deps {
             Ok(())
         })
         .await
+    }
+
+    /// Like `begin`, for a step that polls: only its first poll starts it, so that `attempts`
+    /// counts retries of the step, not polls.
+    pub async fn begin_poll(
+        &self,
+        id: &StackId,
+        step: &str,
+        phase: Phase,
+        polls: u32,
+    ) -> Result<Stack, StepError> {
+        if polls == 0 {
+            return self.begin(id, step, phase).await;
+        }
+        let stack = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
+            .value;
+        if matches!(stack.status, Status::Deleting | Status::Deleted) {
+            return Err(StepError::StackGone(format!("stack {id} is being deleted; provisioning stops")));
+        }
+        Ok(stack)
+    }
+
+    /// Fails with `DeadlineExceeded` once `step` has waited longer than `deadline_seconds`.
+    pub fn check_deadline(
+        &self,
+        stack: &Stack,
+        step: &str,
+        deadline_seconds: u64,
+        what: &str,
+    ) -> Result<(), StepError> {
+        let started = stack
+            .steps
+            .iter()
+            .find(|s| s.name == step)
+            .and_then(|s| time::OffsetDateTime::parse(&s.started_at, &time::format_description::well_known::Rfc3339).ok());
+        let Some(started) = started else {
+            return Ok(());
+        };
+        let waited = (time::OffsetDateTime::now_utc() - started).whole_seconds();
+        if waited > deadline_seconds as i64 {
+            return Err(StepError::DeadlineExceeded(format!(
+                "gave up after {waited} s waiting for {what} (the deadline is {deadline_seconds} s)"
+            )));
+        }
+        Ok(())
     }
 
     /// Records how `step` ended, with `change` applying what it produced to the record.

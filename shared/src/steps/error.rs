@@ -19,6 +19,9 @@ pub enum StepError {
     /// The stack is being deleted (or is gone): provisioning stops here.
     #[error("stack_gone: {0}")]
     StackGone(String),
+    /// The request through the distribution did not get the answer it needs (yet).
+    #[error("smoke_test_failed: {0}")]
+    SmokeTestFailed(String),
     /// A bug or a broken invariant.
     #[error("internal: {0}")]
     Internal(String),
@@ -32,6 +35,7 @@ impl StepError {
             Self::Transient(_) => "Transient",
             Self::DeadlineExceeded(_) => "DeadlineExceeded",
             Self::StackGone(_) => "StackGone",
+            Self::SmokeTestFailed(_) => "SmokeTestFailed",
             Self::Internal(_) => "Internal",
         }
     }

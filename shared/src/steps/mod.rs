@@ -4,7 +4,10 @@
 
 mod deps;
 mod error;
+pub mod distribution;
 pub mod failure;
+pub mod ready;
+pub mod smoke_test;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,8 @@
+//! Workflow step: poll until the distribution is Deployed.
+
+use edgestack::steps::{run, distribution};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { distribution::handle_check(&deps, flow).await }).await
+}

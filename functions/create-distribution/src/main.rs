@@ -1,0 +1,8 @@
+//! Workflow step: create the stack's CloudFront distribution.
+
+use edgestack::steps::{run, distribution};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { distribution::handle_create(&deps, flow).await }).await
+}

@@ -1,0 +1,8 @@
+//! Workflow step: mark the stack READY with its endpoint.
+
+use edgestack::steps::{run, ready};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { ready::handle(&deps, flow).await }).await
+}

@@ -1,0 +1,8 @@
+//! Workflow step: request the API through the distribution, signed for IAM.
+
+use edgestack::steps::{run, smoke_test};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { smoke_test::handle(&deps, flow).await }).await
+}
