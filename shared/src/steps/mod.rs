@@ -4,7 +4,10 @@
 
 mod deps;
 mod error;
+pub mod certificates;
+pub mod custom_domain;
 pub mod distribution;
+pub mod dns;
 pub mod failure;
 pub mod ready;
 pub mod smoke_test;

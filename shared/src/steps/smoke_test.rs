@@ -42,6 +42,10 @@ pub fn target(stack: &Stack) -> Result<Target, StepError> {
     }
 }
 
+fn target_distribution(stack: &Stack) -> String {
+    stack.outputs.distribution_domain_name.clone().unwrap_or_default()
+}
+
 /// With a path the owner named, it must answer 2xx. Without one, `/` is asked and any answer
 /// API Gateway itself produced counts (it always sets `x-amzn-RequestId`; a CloudFront error
 /// page does not).
@@ -98,7 +102,20 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         Some(base) => format!("{}{}", base.trim_end_matches('/'), target.path),
         None => public_url.clone(),
     };
-    let client = reqwest::Client::builder()
+    let mut client = reqwest::Client::builder();
+    // A custom domain is asked for at the distribution's own address, so the test reaches the
+    // distribution this stack made, whatever the name's DNS says (or before the owner of
+    // outside DNS has created the record).
+    if deps.settings.edge_override.is_none() && target.host != target_distribution(&stack) {
+        let address = format!("{}:443", target_distribution(&stack));
+        let resolved = tokio::net::lookup_host(&address)
+            .await
+            .ok()
+            .and_then(|mut addresses| addresses.next())
+            .ok_or_else(|| StepError::SmokeTestFailed(format!("{address} does not resolve yet")))?;
+        client = client.resolve(&target.host, resolved);
+    }
+    let client = client
         .timeout(std::time::Duration::from_secs(20))
         .redirect(reqwest::redirect::Policy::none())
         .build()

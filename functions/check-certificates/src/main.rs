@@ -1,0 +1,8 @@
+//! Workflow step: poll until ACM has issued both certificates.
+
+use edgestack::steps::{run, certificates};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { certificates::handle_check(&deps, flow).await }).await
+}

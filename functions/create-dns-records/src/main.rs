@@ -1,0 +1,8 @@
+//! Workflow step: alias records for the name to the distribution, or the record handed to the owner.
+
+use edgestack::steps::{run, dns};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { dns::handle(&deps, flow).await }).await
+}

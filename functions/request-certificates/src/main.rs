@@ -1,0 +1,8 @@
+//! Workflow step: request the ACM certificates and write or hand over their validation record.
+
+use edgestack::steps::{run, certificates};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { certificates::handle_request(&deps, flow).await }).await
+}

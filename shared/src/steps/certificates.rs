@@ -1,0 +1,208 @@
+//! Recipe step 2: ACM certificates for the custom domain, in us-east-1 (CloudFront's) and in
+//! the API's region (the Regional custom domain's), validated through DNS; then polls them.
+
+use aws_sdk_acm::types::{CertificateStatus, Tag, ValidationMethod};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+
+use super::error::{describe, is_transient};
+use super::{Deps, Flow, StepError};
+use crate::aws::in_region;
+use crate::distribution::resource_tags;
+use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, Status, StepStatus};
+
+pub const REQUEST_STEP: &str = "request_certificates";
+pub const AWAIT_STEP: &str = "await_certificate_validation";
+/// CloudFront only takes certificates from this region.
+pub const CLOUDFRONT_REGION: &str = "us-east-1";
+
+/// ACM's idempotency token (at most 32 word characters), derived from the stack: a retried
+/// request within an hour returns the same certificate instead of a second one.
+pub fn idempotency_token(stack: &Stack) -> String {
+    stack.id.as_str().replace('_', "")
+}
+
+fn domain(stack: &Stack) -> Result<&str, StepError> {
+    stack
+        .request
+        .custom_domain
+        .as_ref()
+        .map(|d| d.name.as_str())
+        .ok_or_else(|| StepError::Internal("certificates for a stack without a custom domain".into()))
+}
+
+async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String, StepError> {
+    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let mut request = client
+        .request_certificate()
+        .domain_name(domain(stack)?)
+        .validation_method(ValidationMethod::Dns)
+        .idempotency_token(idempotency_token(stack));
+    for (key, value) in resource_tags(stack) {
+        request = request.tags(Tag::builder().key(key).value(value).build().map_err(|e| StepError::Internal(e.to_string()))?);
+    }
+    let out = request.send().await.map_err(|e| {
+        if is_transient(&e) {
+            StepError::Transient(describe(&e))
+        } else {
+            StepError::Internal(describe(&e))
+        }
+    })?;
+    out.certificate_arn
+        .ok_or_else(|| StepError::Internal("ACM returned no certificate ARN".into()))
+}
+
+/// The CNAME that proves control of the name. ACM gives the same one for the same name in
+/// every region, so one record validates both certificates.
+async fn validation_record(deps: &Deps, region: &str, arn: &str) -> Result<DnsRecord, StepError> {
+    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let out = client
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .map_err(|e| StepError::Transient(describe(&e)))?;
+    let record = out
+        .certificate()
+        .and_then(|c| c.domain_validation_options().first())
+        .and_then(|o| o.resource_record())
+        // ACM fills the record in a few seconds after the request.
+        .ok_or_else(|| StepError::Transient(format!("ACM has not published the validation record of {arn} yet")))?;
+    Ok(DnsRecord {
+        name: record.name().to_owned(),
+        record_type: record.r#type().as_str().to_owned(),
+        value: record.value().to_owned(),
+        purpose: DnsPurpose::CertificateValidation,
+        managed: false,
+    })
+}
+
+pub async fn upsert_cname(deps: &Deps, zone_id: &str, record: &DnsRecord) -> Result<String, StepError> {
+    let set = ResourceRecordSet::builder()
+        .name(&record.name)
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(ResourceRecord::builder().value(&record.value).build().map_err(|e| StepError::Internal(e.to_string()))?)
+        .build()
+        .map_err(|e| StepError::Internal(e.to_string()))?;
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(set)
+        .build()
+        .map_err(|e| StepError::Internal(e.to_string()))?;
+    let out = aws_sdk_route53::Client::new(&deps.sdk)
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(ChangeBatch::builder().changes(change).comment("edgestack certificate validation").build().map_err(|e| StepError::Internal(e.to_string()))?)
+        .send()
+        .await
+        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
+    Ok(out.change_info().map(|c| c.id().to_owned()).unwrap_or_default())
+}
+
+pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let stack = deps.begin(&flow.stack_id, REQUEST_STEP, Phase::RequestingCertificates).await?;
+    let region = stack.request.region.to_string();
+    let edge_arn = match &stack.outputs.certificate_arn {
+        Some(arn) => arn.clone(),
+        None => request_one(deps, &stack, CLOUDFRONT_REGION).await?,
+    };
+    // Record each ARN as soon as it exists, so that a failure later still knows what to undo.
+    deps.finish(&flow.stack_id, REQUEST_STEP, StepStatus::Running, "us-east-1 certificate requested", |s| {
+        s.outputs.certificate_arn = Some(edge_arn.clone());
+    })
+    .await?;
+    // In us-east-1 one certificate serves both CloudFront and the Regional custom domain.
+    let regional_arn = match (&stack.outputs.regional_certificate_arn, region.as_str()) {
+        (Some(arn), _) => arn.clone(),
+        (None, CLOUDFRONT_REGION) => edge_arn.clone(),
+        (None, _) => request_one(deps, &stack, &region).await?,
+    };
+    let mut record = validation_record(deps, CLOUDFRONT_REGION, &edge_arn).await?;
+    let zone = stack.request.custom_domain.as_ref().and_then(|d| d.hosted_zone_id.clone());
+    if let Some(zone) = &zone {
+        upsert_cname(deps, zone.as_str(), &record).await?;
+        record.managed = true;
+    }
+    let detail = match &zone {
+        Some(zone) => format!("certificates requested; validation record {} written in {zone}", record.name),
+        None => format!("certificates requested; create the CNAME {} → {} in your DNS", record.name, record.value),
+    };
+    deps.finish(&flow.stack_id, REQUEST_STEP, StepStatus::Succeeded, detail, |s| {
+        s.outputs.certificate_arn = Some(edge_arn.clone());
+        s.outputs.regional_certificate_arn = Some(regional_arn.clone());
+        s.outputs.dns_records.retain(|r| r.purpose != DnsPurpose::CertificateValidation);
+        s.outputs.dns_records.push(record.clone());
+        if zone.is_none() {
+            s.status = Status::AwaitingDns;
+        }
+    })
+    .await?;
+    Ok(Flow { ready: false, polls: 0, wait_seconds: 0, ..flow })
+}
+
+async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateStatus, StepError> {
+    let out = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region))
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
+    out.certificate()
+        .and_then(|c| c.status().cloned())
+        .ok_or_else(|| StepError::Transient(format!("ACM reported no status for {arn}")))
+}
+
+pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let stack = deps
+        .begin_poll(&flow.stack_id, AWAIT_STEP, Phase::AwaitingCertificateValidation, flow.polls)
+        .await?;
+    let missing = || StepError::Internal("no certificate to wait for".into());
+    let edge_arn = stack.outputs.certificate_arn.clone().ok_or_else(missing)?;
+    let regional_arn = stack.outputs.regional_certificate_arn.clone().ok_or_else(missing)?;
+    let mut statuses = vec![(CLOUDFRONT_REGION.to_owned(), edge_arn.clone(), status_of(deps, CLOUDFRONT_REGION, &edge_arn).await?)];
+    if regional_arn != edge_arn {
+        let region = stack.request.region.to_string();
+        let status = status_of(deps, &region, &regional_arn).await?;
+        statuses.push((region, regional_arn, status));
+    }
+    for (region, arn, status) in &statuses {
+        match status {
+            CertificateStatus::Failed => {
+                return Err(StepError::invalid(
+                    "certificate_failed",
+                    format!("ACM could not issue the certificate {arn} in {region}. Check that the name is spelled right and that no CAA record forbids Amazon."),
+                ))
+            }
+            CertificateStatus::ValidationTimedOut => {
+                return Err(StepError::invalid(
+                    "certificate_validation_timed_out",
+                    format!("ACM gave up validating {arn} in {region} after 72 hours: the validation CNAME was never found. Create it, then create the stack again."),
+                ))
+            }
+            CertificateStatus::Revoked | CertificateStatus::Expired | CertificateStatus::Inactive => {
+                return Err(StepError::invalid("certificate_unusable", format!("the certificate {arn} in {region} is {status}")))
+            }
+            _ => {}
+        }
+    }
+    if statuses.iter().all(|(_, _, s)| *s == CertificateStatus::Issued) {
+        deps.finish(&flow.stack_id, AWAIT_STEP, StepStatus::Succeeded, "certificates issued", |s| {
+            if s.status == Status::AwaitingDns {
+                s.status = Status::Provisioning;
+            }
+        })
+        .await?;
+        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+    }
+    deps.check_deadline(&stack, AWAIT_STEP, deps.settings.certificate_deadline_seconds, "ACM to issue the certificates")?;
+    let wait = deps.settings.poll_interval(flow.polls);
+    deps.finish(
+        &flow.stack_id,
+        AWAIT_STEP,
+        StepStatus::Waiting,
+        format!("waiting for ACM to validate the certificates; checking again in {wait} s (check {})", flow.polls + 1),
+        |_| {},
+    )
+    .await?;
+    Ok(Flow { ready: false, polls: flow.polls + 1, wait_seconds: wait, ..flow })
+}
