@@ -16,7 +16,7 @@ descendants() {
 }
 
 # Functions first, so no invocation is cut off by its emulator vanishing underneath it.
-for name in cargo-lambda adapter moto; do
+for name in cargo-lambda edge adapter moto; do
   file="$PIDS/$name.pid"
   [[ -f "$file" ]] || continue
   pid="$(cat "$file")"

@@ -11,7 +11,7 @@ STATE="$ROOT/.local"
 VENV="$STATE/venv"
 LOGS="$STATE/logs"
 PIDS="$STATE/pids"
-SERVICES=(moto adapter cargo-lambda)
+SERVICES=(moto adapter edge cargo-lambda)
 REGION=us-east-1
 ACCOUNT=123456789012 # moto's default account
 PROVISION_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-provision"
@@ -74,9 +74,9 @@ for f in $functions; do
 done
 
 # Three distinct free ports: hold all sockets open while choosing so none repeats.
-read -r MOTO ADAPTER LAMBDA < <("$PY" -c '
+read -r MOTO ADAPTER LAMBDA EDGE < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
 
@@ -91,6 +91,7 @@ start() { # NAME COMMAND...: its own session, so down.sh can end the whole proce
 start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="${MOTO_ACM_VALIDATION_WAIT:-0}" \
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO"
 start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO" --lambda-port "$LAMBDA"
+start edge "$PY" local/edge.py --port "$EDGE" --aws-endpoint "http://127.0.0.1:$MOTO"
 # Functions inherit the watch process's environment (tried: JSON values survive intact).
 # Inheriting beats --env-var, which splits values on commas and prints them in its log.
 # Any real AWS session or profile in the caller's shell must not reach the functions.
@@ -102,6 +103,8 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   STACKS_TABLE=edgestack-stacks \
   PROVISION_STATE_MACHINE_ARN="$PROVISION_ARN" TEARDOWN_STATE_MACHINE_ARN="$TEARDOWN_ARN" \
   EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
+  EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID=edgestack-local-iam \
+  POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA"
 
 wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails at once
@@ -114,6 +117,7 @@ wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails a
 }
 wait_http moto "http://127.0.0.1:$MOTO/moto-api/" 60
 wait_http adapter "http://127.0.0.1:$ADAPTER/moto-api/" 30
+wait_http edge "http://127.0.0.1:$EDGE/" 30
 # The functions are already built, so watch only has to open its port.
 wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
 
@@ -130,6 +134,7 @@ STACKS_API_URL=http://127.0.0.1:$LAMBDA/lambda-url/api
 AWS_ENDPOINT_URL=http://127.0.0.1:$ADAPTER
 MOTO_URL=http://127.0.0.1:$MOTO
 LAMBDA_INVOKE_URL=http://127.0.0.1:$LAMBDA
+EDGE_URL=http://127.0.0.1:$EDGE
 AWS_REGION=$REGION
 AWS_DEFAULT_REGION=$REGION
 AWS_ACCESS_KEY_ID=testing
