@@ -216,6 +216,14 @@ pub struct Stack {
     pub steps: Vec<StepRecord>,
     pub outputs: Outputs,
     pub error: Option<StackError>,
+    /// How many times a teardown was started; names each teardown execution, so that a
+    /// `DELETE` after a failed teardown starts a fresh one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub teardown_attempts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Stack {
@@ -231,6 +239,7 @@ impl Stack {
             steps: Vec::new(),
             outputs: Outputs::default(),
             error: None,
+            teardown_attempts: 0,
         }
     }
 

@@ -19,12 +19,18 @@ pub struct WorkflowError {
 pub trait Workflows: Send + Sync {
     async fn start_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
-    async fn start_teardown(&self, id: &StackId) -> Result<(), WorkflowError>;
+    /// Starts teardown number `attempt` (from 1) of the stack.
+    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError>;
 }
 
 /// The input every execution gets: the stack id, and nothing else (the record is the state).
-pub fn execution_input(id: &StackId) -> String {
-    serde_json::json!({ "stack_id": id }).to_string()
+pub fn execution_input(id: &StackId, teardown: bool) -> String {
+    serde_json::json!({ "stack_id": id, "teardown": teardown }).to_string()
+}
+
+/// A provisioning execution is named after its stack; a teardown after its stack and attempt.
+pub fn teardown_execution_name(id: &StackId, attempt: u32) -> String {
+    format!("{id}-teardown-{attempt}")
 }
 
 pub struct StepFunctions {
@@ -42,13 +48,13 @@ impl StepFunctions {
         }
     }
 
-    async fn start(&self, state_machine: &str, id: &StackId) -> Result<(), WorkflowError> {
+    async fn start(&self, state_machine: &str, name: &str, input: String) -> Result<(), WorkflowError> {
         let result = self
             .client
             .start_execution()
             .state_machine_arn(state_machine)
-            .name(id.as_str())
-            .input(execution_input(id))
+            .name(name)
+            .input(input)
             .send()
             .await;
         match result {
@@ -73,7 +79,8 @@ pub fn execution_arn(state_machine_arn: &str, id: &StackId) -> String {
 #[async_trait]
 impl Workflows for StepFunctions {
     async fn start_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
-        self.start(&self.provision_arn, id).await
+        self.start(&self.provision_arn, id.as_str(), execution_input(id, false))
+            .await
     }
 
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
@@ -96,8 +103,10 @@ impl Workflows for StepFunctions {
         }
     }
 
-    async fn start_teardown(&self, id: &StackId) -> Result<(), WorkflowError> {
-        self.start(&self.teardown_arn, id).await
+    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError> {
+        let name = teardown_execution_name(id, attempt);
+        self.start(&self.teardown_arn, &name, execution_input(id, true))
+            .await
     }
 }
 

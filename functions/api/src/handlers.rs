@@ -209,7 +209,9 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
         Status::Deleted => return Err(ApiError::AlreadyDeleted),
         Status::Deleting => {
             // A delete whose teardown never started (the first call died) heals on a retry.
-            app.workflows.start_teardown(&stack.id).await?;
+            app.workflows
+                .start_teardown(&stack.id, stack.teardown_attempts)
+                .await?;
             return Err(ApiError::DeleteInProgress);
         }
         _ => {}
@@ -223,6 +225,7 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
             _ => {}
         }
         s.status = Status::Deleting;
+        s.teardown_attempts += 1;
         s.phase = if was_provisioning {
             Phase::StoppingProvisioning
         } else {
@@ -234,7 +237,9 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
     if was_provisioning {
         app.workflows.stop_provisioning(&stack.id).await?;
     }
-    app.workflows.start_teardown(&stack.id).await?;
+    app.workflows
+        .start_teardown(&stack.id, stack.teardown_attempts)
+        .await?;
     tracing::info!(stack_id = %stack.id, "stack deletion started");
     Ok(accepted(&stack))
 }

@@ -41,7 +41,8 @@ impl Workflows for RecordingWorkflows {
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
         self.record("stop", id)
     }
-    async fn start_teardown(&self, id: &StackId) -> Result<(), WorkflowError> {
+    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError> {
+        assert!(attempt >= 1, "teardown attempts count from 1");
         self.record("teardown", id)
     }
 }

@@ -115,6 +115,28 @@ impl Deps {
         .await
     }
 
+    /// Marks a teardown (or rollback) step as running. Unlike `begin` it works on a stack being
+    /// deleted or failed: undoing is exactly what those need.
+    pub async fn begin_undo(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
+        let now = now_rfc3339();
+        modify(self.store.as_ref(), id, |stack| {
+            stack.phase = phase;
+            stack.begin_step(step, &now);
+            Ok::<_, StepError>(())
+        })
+        .await
+    }
+
+    /// Reads the stack for a later poll of an undo step.
+    pub async fn begin_poll_undo(&self, id: &StackId) -> Result<Stack, StepError> {
+        Ok(self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
+            .value)
+    }
+
     /// Like `begin`, for a step that polls: only its first poll starts it, so that `attempts`
     /// counts retries of the step, not polls.
     pub async fn begin_poll(

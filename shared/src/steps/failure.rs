@@ -50,7 +50,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let now = now_rfc3339();
     modify(deps.store.as_ref(), &flow.stack_id, |stack| {
         // A stack being deleted belongs to the teardown now, whatever provisioning left.
-        if matches!(stack.status, Status::Deleting | Status::Deleted) {
+        if !flow.teardown && matches!(stack.status, Status::Deleting | Status::Deleted) {
             return Ok::<_, StepError>(());
         }
         let failed_step = stack
@@ -67,11 +67,14 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             && stack.outputs.distribution_id.is_none()
             && !stack.outputs.dns_records.iter().any(|r| r.managed);
         stack.status = Status::Failed;
+        if !flow.teardown {
+            stack.phase = crate::stack::Phase::RollingBack;
+        }
         stack.error = Some(StackError {
-            code: code.clone(),
+            code: if flow.teardown { "teardown_failed".into() } else { code.clone() },
             message: message.clone(),
             step: failed_step,
-            rolled_back: created_nothing,
+            rolled_back: created_nothing && !flow.teardown,
         });
         Ok(())
     })

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod failure;
 pub mod ready;
 pub mod smoke_test;
+pub mod teardown;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,10 @@ pub struct Flow {
     pub wait_seconds: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<CaughtError>,
+    /// Set in the input of a teardown execution, so that a failure there is recorded as a
+    /// failed teardown rather than ignored as a stack being deleted.
+    #[serde(default)]
+    pub teardown: bool,
 }
 
 impl Flow {
@@ -49,6 +54,7 @@ impl Flow {
             polls: 0,
             wait_seconds: 0,
             failure: None,
+            teardown: false,
         }
     }
 }

@@ -1,0 +1,8 @@
+//! Undo step: delete the certificates, then the validation record no other certificate uses.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::delete_certificates(&deps, flow).await }).await
+}

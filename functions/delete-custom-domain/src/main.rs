@@ -1,0 +1,8 @@
+//! Undo step: delete the base path mapping and the Regional custom domain.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::delete_custom_domain(&deps, flow).await }).await
+}

@@ -1,0 +1,8 @@
+//! Undo step: delete the disabled distribution.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::delete_distribution(&deps, flow).await }).await
+}

@@ -1,0 +1,8 @@
+//! Undo step: delete the stack's alias records first, so none points at a deleted distribution.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::delete_dns_records(&deps, flow).await }).await
+}

@@ -1,0 +1,8 @@
+//! Undo step: disable the distribution (with its ETag) and wait until that is deployed.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::disable_distribution(&deps, flow).await }).await
+}

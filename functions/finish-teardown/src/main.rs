@@ -1,0 +1,8 @@
+//! Undo step: mark a deleted stack DELETED, or a failed one rolled back.
+
+use edgestack::steps::{run, teardown};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    run(|deps, flow| async move { teardown::finish(&deps, flow).await }).await
+}
