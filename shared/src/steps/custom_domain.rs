@@ -2,6 +2,7 @@
 //! else API Gateway answers 421 or 403) and its base path mapping to the API's stage. It gets no
 //! DNS record of its own: the name's records point at CloudFront.
 
+use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingError;
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 use aws_sdk_apigateway::Client;
@@ -73,25 +74,33 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     })
     .await?;
 
-    let mappings = client
-        .get_base_path_mappings()
+    // Create first: a mapping left by an earlier attempt answers Conflict, and is then read
+    // back to make sure it is this stack's.
+    let created = client
+        .create_base_path_mapping()
         .domain_name(&name)
+        .rest_api_id(request.api_id.as_str())
+        .stage(request.stage.as_str())
         .send()
-        .await
-        .map_err(sdk_error)?;
-    let mapped = mappings
-        .items()
-        .iter()
-        .any(|m| m.rest_api_id() == Some(request.api_id.as_str()) && m.stage() == Some(request.stage.as_str()));
-    if !mapped {
-        client
-            .create_base_path_mapping()
-            .domain_name(&name)
-            .rest_api_id(request.api_id.as_str())
-            .stage(request.stage.as_str())
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e) if matches!(e.as_service_error(), Some(CreateBasePathMappingError::ConflictException(_))) => {
+            let existing = client
+                .get_base_path_mapping()
+                .domain_name(&name)
+                .base_path("(none)")
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            if existing.rest_api_id() != Some(request.api_id.as_str()) || existing.stage() != Some(request.stage.as_str()) {
+                return Err(StepError::Conflict {
+                    code: "base_path_taken",
+                    message: format!("{name} already maps its root to another API or stage. Remove that mapping first."),
+                });
+            }
+        }
+        Err(e) => return Err(sdk_error(e)),
     }
     let detail = format!("custom domain {name} → {target}, mapped to {}/{}", request.api_id, request.stage);
     deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |_| {}).await?;

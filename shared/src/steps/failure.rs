@@ -14,25 +14,27 @@ struct LambdaErrorBody {
     message: String,
 }
 
-/// The `(code, message)` a person reads, from what Step Functions caught.
+/// The `(code, message)` a person reads, from what Step Functions caught. Step errors that
+/// speak to the owner read `code: message`; the cause of an AWS outage or a bug is for the
+/// operator's log (the step logged it), not for the stack's record.
 pub fn explain(caught: &CaughtError) -> (String, String) {
     let message = serde_json::from_str::<LambdaErrorBody>(&caught.cause)
         .map(|body| body.message)
         .unwrap_or_else(|_| caught.cause.clone());
-    // Step errors read `code: message`.
-    if let Some((code, rest)) = message.split_once(": ") {
-        if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+    let spoken = ["InvalidStack", "Conflict", "DeadlineExceeded", "SmokeTestFailed"];
+    if spoken.contains(&caught.error.as_str()) {
+        if let Some((code, rest)) = message.split_once(": ") {
             return (code.to_owned(), rest.to_owned());
         }
     }
     match caught.error.as_str() {
         "States.Timeout" => (
             "step_timed_out".into(),
-            "A step took longer than its time limit. Retry by creating the stack again; if it persists, contact the platform team.".into(),
+            "A step took longer than its time limit, even after retries. Create the stack again; if it happens again, contact the platform team with the stack id.".into(),
         ),
         "Transient" => (
             "aws_unavailable".into(),
-            format!("AWS kept refusing or throttling the calls even after retries: {message}. Create the stack again later."),
+            "AWS kept refusing or throttling the calls of this step even after retries. Create the stack again later; if it persists, contact the platform team with the stack id.".into(),
         ),
         _ => (
             "internal_error".into(),
@@ -94,6 +96,17 @@ mod tests {
             cause: r#"{"errorType":"InvalidStack","errorMessage":"api_not_found: No REST API x exists in eu-west-1."}"#.into(),
         };
         assert_eq!(explain(&caught), ("api_not_found".into(), "No REST API x exists in eu-west-1.".into()));
+    }
+
+    #[test]
+    fn an_outage_is_explained_without_the_raw_sdk_error() {
+        let caught = CaughtError {
+            error: "Transient".into(),
+            cause: r#"{"errorType":"Transient","errorMessage":"transient: service error: <!doctype html> raw: Response"}"#.into(),
+        };
+        let (code, message) = explain(&caught);
+        assert_eq!(code, "aws_unavailable");
+        assert!(!message.contains("doctype") && !message.contains("Response"), "{message}");
     }
 
     #[test]

@@ -213,10 +213,15 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                 if !ours {
                     detail = format!("custom domain {name} is not this stack's; left alone");
                 } else {
-                    match client.delete_base_path_mapping().domain_name(name).base_path("(none)").send().await {
-                        Ok(_) => {}
-                        Err(e) if matches!(e.as_service_error(), Some(DeleteBasePathMappingError::NotFoundException(_))) => {}
-                        Err(e) => return Err(sdk(e)),
+                    // Only a mapping this stack made (its step finished); deleting the domain
+                    // takes any other mapping of it along anyway.
+                    let mapped = stack.steps.iter().any(|s| s.name == super::custom_domain::STEP && s.status == StepStatus::Succeeded);
+                    if mapped {
+                        match client.delete_base_path_mapping().domain_name(name).base_path("(none)").send().await {
+                            Ok(_) => {}
+                            Err(e) if matches!(e.as_service_error(), Some(DeleteBasePathMappingError::NotFoundException(_))) => {}
+                            Err(e) => return Err(sdk(e)),
+                        }
                     }
                     match client.delete_domain_name().domain_name(name).send().await {
                         Ok(_) => {}
