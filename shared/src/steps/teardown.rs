@@ -21,6 +21,7 @@ use super::error::{describe, is_transient};
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::stack::{DnsPurpose, Phase, Status, StepStatus};
+use crate::store::modify;
 
 pub const DNS_STEP: &str = "delete_dns_records";
 pub const DISABLE_STEP: &str = "disable_distribution";
@@ -298,7 +299,11 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
     if let (Some(record), Some(domain)) = (validation, &stack.request.custom_domain) {
         let zone = domain.hosted_zone_id.as_ref().map(|z| z.to_string()).unwrap_or_default();
         let regions = [CLOUDFRONT_REGION.to_owned(), region.clone()];
-        deps.begin_undo(&flow.stack_id, CERTIFICATES_STEP, Phase::DeletingValidationRecords).await?;
+        modify(deps.store.as_ref(), &flow.stack_id, |s| {
+            s.phase = Phase::DeletingValidationRecords;
+            Ok::<_, StepError>(())
+        })
+        .await?;
         if name_still_certified(deps, &regions, domain.name.as_str()).await? {
             detail = format!("certificates deleted; validation record {} kept: another certificate for {} still uses it", record.name, domain.name);
         } else {
