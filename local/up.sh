@@ -92,6 +92,10 @@ start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="${MOTO_ACM_VALIDAT
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO"
 start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO" --lambda-port "$LAMBDA"
 start edge "$PY" local/edge.py --port "$EDGE" --aws-endpoint "http://127.0.0.1:$MOTO"
+# A reload restarts every function and drops the invocations in flight, so tests and demos run
+# without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
+RELOAD="--ignore-changes"
+[[ "${EDGESTACK_HOT_RELOAD:-0}" == 1 ]] && RELOAD=""
 # Functions inherit the watch process's environment (tried: JSON values survive intact).
 # Inheriting beats --env-var, which splits values on commas and prints them in its log.
 # Any real AWS session or profile in the caller's shell must not reach the functions.
@@ -105,7 +109,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
   EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID=edgestack-local-iam \
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
-  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA"
+  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
 
 wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails at once
   local deadline=$((SECONDS + $3))

@@ -4,10 +4,10 @@
 
 use aws_sdk_cloudfront::error::BuildError;
 use aws_sdk_cloudfront::types::{
-    Aliases, AllowedMethods, CachedMethods, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, HttpVersion, Method, MinimumProtocolVersion, Origin, OriginCustomHeader,
-    OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol, SslSupportMethod,
-    Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
+    Aliases, AllowedMethods, CachedMethods, CustomHeaders, CustomOriginConfig,
+    DefaultCacheBehavior, DistributionConfig, HttpVersion, Method, MinimumProtocolVersion, Origin,
+    OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols, Origins, PriceClass, SslProtocol,
+    SslSupportMethod, Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 
 use crate::domain::{Auth, TlsVersion};
@@ -62,7 +62,10 @@ pub fn resource_tags(stack: &Stack) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    tags.push((format!("{RESERVED_TAG_PREFIX}stack-id"), stack.id.to_string()));
+    tags.push((
+        format!("{RESERVED_TAG_PREFIX}stack-id"),
+        stack.id.to_string(),
+    ));
     if let Some(name) = &stack.request.name {
         tags.push((format!("{RESERVED_TAG_PREFIX}name"), name.clone()));
     }
@@ -134,7 +137,9 @@ pub fn build(stack: &Stack, settings: &EdgeSettings) -> Result<DistributionConfi
                 .http_port(80)
                 .https_port(443)
                 .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
-                .origin_ssl_protocols(ssl_protocols(request.min_origin_tls).map_err(|e| e.to_string())?)
+                .origin_ssl_protocols(
+                    ssl_protocols(request.min_origin_tls).map_err(|e| e.to_string())?,
+                )
                 .origin_read_timeout(30)
                 .origin_keepalive_timeout(5)
                 .build()
@@ -164,7 +169,10 @@ pub fn build(stack: &Stack, settings: &EdgeSettings) -> Result<DistributionConfi
 
     let (aliases, viewer_certificate) = match &request.custom_domain {
         None => (
-            Aliases::builder().quantity(0).build().map_err(|e| e.to_string())?,
+            Aliases::builder()
+                .quantity(0)
+                .build()
+                .map_err(|e| e.to_string())?,
             ViewerCertificate::builder()
                 .cloud_front_default_certificate(true)
                 .build(),
@@ -214,7 +222,13 @@ pub fn build(stack: &Stack, settings: &EdgeSettings) -> Result<DistributionConfi
 pub fn tags(stack: &Stack) -> Result<Tags, String> {
     let mut items = Vec::new();
     for (key, value) in resource_tags(stack) {
-        items.push(Tag::builder().key(key).value(value).build().map_err(|e| e.to_string())?);
+        items.push(
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
     }
     Ok(Tags::builder().set_items(Some(items)).build())
 }
@@ -226,38 +240,79 @@ mod tests {
     use serde_json::json;
 
     fn stack(body: serde_json::Value) -> Stack {
-        Stack::new("arn:me".into(), StackRequest::from_json(&body).unwrap(), "t".into())
+        Stack::new(
+            "arn:me".into(),
+            StackRequest::from_json(&body).unwrap(),
+            "t".into(),
+        )
     }
 
     fn settings() -> EdgeSettings {
-        EdgeSettings { iam_cache_policy_id: "iam-policy".into() }
+        EdgeSettings {
+            iam_cache_policy_id: "iam-policy".into(),
+        }
     }
 
     fn methods(config: &DistributionConfig) -> Vec<&str> {
-        let allowed = config.default_cache_behavior().unwrap().allowed_methods().unwrap();
+        let allowed = config
+            .default_cache_behavior()
+            .unwrap()
+            .allowed_methods()
+            .unwrap();
         allowed.items().iter().map(|m| m.as_str()).collect()
     }
 
     #[test]
     fn no_custom_domain_auth_none() {
-        let s = stack(json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
-            "origin_headers": {"X-Origin-Verify": "s3cret"}, "min_origin_tls": "TLSv1.1", "price_class": "PriceClass_100"}));
+        let s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "origin_headers": {"X-Origin-Verify": "s3cret"}, "min_origin_tls": "TLSv1.1", "price_class": "PriceClass_100"}),
+        );
         let c = build(&s, &settings()).unwrap();
         let origin = &c.origins().unwrap().items()[0];
-        assert_eq!(origin.domain_name(), "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com");
+        assert_eq!(
+            origin.domain_name(),
+            "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+        );
         assert_eq!(origin.origin_path(), Some("/prod"));
         let custom = origin.custom_origin_config().unwrap();
-        assert_eq!(custom.origin_protocol_policy(), &OriginProtocolPolicy::HttpsOnly);
-        let protocols: Vec<&str> = custom.origin_ssl_protocols().unwrap().items().iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            custom.origin_protocol_policy(),
+            &OriginProtocolPolicy::HttpsOnly
+        );
+        let protocols: Vec<&str> = custom
+            .origin_ssl_protocols()
+            .unwrap()
+            .items()
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
         assert_eq!(protocols, ["TLSv1.1", "TLSv1.2"]);
         let header = &origin.custom_headers().unwrap().items()[0];
-        assert_eq!((header.header_name(), header.header_value()), ("X-Origin-Verify", "s3cret"));
+        assert_eq!(
+            (header.header_name(), header.header_value()),
+            ("X-Origin-Verify", "s3cret")
+        );
         let behavior = c.default_cache_behavior().unwrap();
-        assert_eq!(behavior.viewer_protocol_policy(), &ViewerProtocolPolicy::RedirectToHttps);
+        assert_eq!(
+            behavior.viewer_protocol_policy(),
+            &ViewerProtocolPolicy::RedirectToHttps
+        );
         assert_eq!(behavior.cache_policy_id(), Some(CACHING_DISABLED_POLICY));
-        assert_eq!(behavior.origin_request_policy_id(), Some(ALL_VIEWER_EXCEPT_HOST_POLICY));
-        assert_eq!(methods(&c), ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]);
-        assert_eq!(c.viewer_certificate().unwrap().cloud_front_default_certificate(), Some(true));
+        assert_eq!(
+            behavior.origin_request_policy_id(),
+            Some(ALL_VIEWER_EXCEPT_HOST_POLICY)
+        );
+        assert_eq!(
+            methods(&c),
+            ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+        );
+        assert_eq!(
+            c.viewer_certificate()
+                .unwrap()
+                .cloud_front_default_certificate(),
+            Some(true)
+        );
         assert_eq!(c.aliases().unwrap().quantity(), 0);
         assert_eq!(c.price_class(), Some(&PriceClass::PriceClass100));
         assert_eq!(c.caller_reference(), format!("edgestack-{}", s.id));
@@ -266,41 +321,77 @@ mod tests {
 
     #[test]
     fn no_origin_path_when_clients_put_the_stage_in_the_url() {
-        let s = stack(json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "origin_path": false}));
+        let s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "origin_path": false}),
+        );
         let c = build(&s, &settings()).unwrap();
         assert_eq!(c.origins().unwrap().items()[0].origin_path(), Some(""));
     }
 
     #[test]
     fn iam_uses_the_shared_cache_policy_that_carries_authorization() {
-        let s = stack(json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam"}));
-        let behavior = build(&s, &settings()).unwrap().default_cache_behavior().unwrap().clone();
+        let s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam"}),
+        );
+        let behavior = build(&s, &settings())
+            .unwrap()
+            .default_cache_behavior()
+            .unwrap()
+            .clone();
         assert_eq!(behavior.cache_policy_id(), Some("iam-policy"));
-        assert_eq!(behavior.origin_request_policy_id(), Some(ALL_VIEWER_EXCEPT_HOST_POLICY));
+        assert_eq!(
+            behavior.origin_request_policy_id(),
+            Some(ALL_VIEWER_EXCEPT_HOST_POLICY)
+        );
     }
 
     #[test]
     fn a_custom_domain_forwards_host_and_serves_its_name_with_its_certificate() {
-        let mut s = stack(json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
-            "custom_domain": {"name": "api.example.com", "hosted_zone_id": "Z1"}}));
-        assert!(build(&s, &settings()).is_err(), "needs the custom domain and certificate first");
+        let mut s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": "api.example.com", "hosted_zone_id": "Z1"}}),
+        );
+        assert!(
+            build(&s, &settings()).is_err(),
+            "needs the custom domain and certificate first"
+        );
         s.outputs.regional_domain_name = Some("d-abc.execute-api.eu-west-1.amazonaws.com".into());
         s.outputs.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
         let c = build(&s, &settings()).unwrap();
         let origin = &c.origins().unwrap().items()[0];
-        assert_eq!(origin.domain_name(), "d-abc.execute-api.eu-west-1.amazonaws.com");
-        assert_eq!(origin.origin_path(), Some(""), "the base path mapping selects the stage");
-        assert_eq!(c.default_cache_behavior().unwrap().origin_request_policy_id(), Some(ALL_VIEWER_POLICY));
+        assert_eq!(
+            origin.domain_name(),
+            "d-abc.execute-api.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            origin.origin_path(),
+            Some(""),
+            "the base path mapping selects the stage"
+        );
+        assert_eq!(
+            c.default_cache_behavior()
+                .unwrap()
+                .origin_request_policy_id(),
+            Some(ALL_VIEWER_POLICY)
+        );
         assert_eq!(c.aliases().unwrap().items(), ["api.example.com"]);
         let cert = c.viewer_certificate().unwrap();
-        assert_eq!(cert.acm_certificate_arn(), Some("arn:aws:acm:us-east-1:1:certificate/x"));
+        assert_eq!(
+            cert.acm_certificate_arn(),
+            Some("arn:aws:acm:us-east-1:1:certificate/x")
+        );
         assert_eq!(cert.ssl_support_method(), Some(&SslSupportMethod::SniOnly));
-        assert_eq!(cert.minimum_protocol_version(), Some(&MinimumProtocolVersion::TlSv122021));
+        assert_eq!(
+            cert.minimum_protocol_version(),
+            Some(&MinimumProtocolVersion::TlSv122021)
+        );
     }
 
     #[test]
     fn tags_carry_the_stack_id_and_the_callers_tags() {
-        let s = stack(json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "tags": {"team": "payments"}}));
+        let s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "tags": {"team": "payments"}}),
+        );
         let tags = resource_tags(&s);
         assert!(tags.contains(&("team".into(), "payments".into())));
         assert!(tags.contains(&("edgestack:stack-id".into(), s.id.to_string())));

@@ -38,7 +38,8 @@ pub struct Permissions {
 }
 
 fn allows(list: &[String], value: &str) -> bool {
-    list.iter().any(|allowed| allowed == "*" || allowed == value)
+    list.iter()
+        .any(|allowed| allowed == "*" || allowed == value)
 }
 
 impl Permissions {
@@ -102,15 +103,33 @@ mod tests {
     #[test]
     fn a_listed_principal_gets_only_its_own_grant() {
         let policy = Permissions::from_json(POLICY).unwrap();
-        let ok = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
-            "custom_domain": {"name": "api.a.example.com", "hosted_zone_id": "ZA"}}));
+        let ok = request(
+            json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.a.example.com", "hosted_zone_id": "ZA"}}),
+        );
         assert!(policy.refusals("arn:team-a", &ok).is_empty());
 
-        let outside = request(json!({"api_id": "bbbbbbbbbb", "region": "eu-west-1", "stage": "p",
-            "custom_domain": {"name": "api.b.example.com", "hosted_zone_id": "ZB"}}));
-        let fields: Vec<_> = policy.refusals("arn:team-a", &outside).into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["api_id", "custom_domain.name", "custom_domain.hosted_zone_id"]);
-        assert!(policy.refusals("arn:someone-else", &outside).is_empty(), "default applies");
+        let outside = request(
+            json!({"api_id": "bbbbbbbbbb", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.b.example.com", "hosted_zone_id": "ZB"}}),
+        );
+        let fields: Vec<_> = policy
+            .refusals("arn:team-a", &outside)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "api_id",
+                "custom_domain.name",
+                "custom_domain.hosted_zone_id"
+            ]
+        );
+        assert!(
+            policy.refusals("arn:someone-else", &outside).is_empty(),
+            "default applies"
+        );
     }
 
     #[test]
@@ -118,14 +137,22 @@ mod tests {
         let policy = Permissions::from_json("{}").unwrap();
         let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p"}));
         assert_eq!(policy.refusals("arn:x", &req).len(), 1);
-        assert!(Permissions::from_json(r#"{"defaults": {}}"#).is_err(), "typos are caught");
+        assert!(
+            Permissions::from_json(r#"{"defaults": {}}"#).is_err(),
+            "typos are caught"
+        );
     }
 
     #[test]
     fn suffixes_match_whole_labels() {
-        let policy = Permissions::from_json(r#"{"default": {"domain_suffixes": ["example.com"], "api_ids": ["*"]}}"#).unwrap();
-        let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
-            "custom_domain": {"name": "api.badexample.com"}}));
+        let policy = Permissions::from_json(
+            r#"{"default": {"domain_suffixes": ["example.com"], "api_ids": ["*"]}}"#,
+        )
+        .unwrap();
+        let req = request(
+            json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
+            "custom_domain": {"name": "api.badexample.com"}}),
+        );
         assert_eq!(policy.refusals("arn:x", &req).len(), 1);
     }
 }

@@ -129,7 +129,12 @@ impl StackRequest {
             false,
             TlsVersion::parse,
         );
-        let price_class = p.parse("price_class", obj.get("price_class"), false, PriceClass::parse);
+        let price_class = p.parse(
+            "price_class",
+            obj.get("price_class"),
+            false,
+            PriceClass::parse,
+        );
         let smoke_test_path = p.parse(
             "smoke_test_path",
             obj.get("smoke_test_path"),
@@ -188,8 +193,14 @@ fn parse_smoke_test_path(raw: &str) -> Result<String, String> {
     if raw.len() > 1024 {
         return Err("must be at most 1024 characters".into());
     }
-    if raw.starts_with("//") || raw.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#') {
-        return Err("must be a URL path: no spaces, control characters, '#' or leading '//'".into());
+    if raw.starts_with("//")
+        || raw
+            .bytes()
+            .any(|b| b.is_ascii_control() || b == b' ' || b == b'#')
+    {
+        return Err(
+            "must be a URL path: no spaces, control characters, '#' or leading '//'".into(),
+        );
     }
     Ok(raw.to_owned())
 }
@@ -199,7 +210,10 @@ fn parse_custom_domain(p: &mut Problems, value: Option<&Value>) -> Option<Custom
         None | Some(Value::Null) => return None,
         Some(Value::Object(obj)) => obj,
         Some(_) => {
-            p.add("custom_domain", "must be an object with name and hosted_zone_id");
+            p.add(
+                "custom_domain",
+                "must be an object with name and hosted_zone_id",
+            );
             return None;
         }
     };
@@ -208,7 +222,12 @@ fn parse_custom_domain(p: &mut Problems, value: Option<&Value>) -> Option<Custom
             p.add(format!("custom_domain.{key}"), "is not a known field");
         }
     }
-    let name = p.parse("custom_domain.name", obj.get("name"), true, DomainName::parse);
+    let name = p.parse(
+        "custom_domain.name",
+        obj.get("name"),
+        true,
+        DomainName::parse,
+    );
     let hosted_zone_id = p.parse(
         "custom_domain.hosted_zone_id",
         obj.get("hosted_zone_id"),
@@ -221,7 +240,11 @@ fn parse_custom_domain(p: &mut Problems, value: Option<&Value>) -> Option<Custom
     })
 }
 
-fn string_map<'a>(p: &mut Problems, field: &str, value: Option<&'a Value>) -> Option<&'a Map<String, Value>> {
+fn string_map<'a>(
+    p: &mut Problems,
+    field: &str,
+    value: Option<&'a Value>,
+) -> Option<&'a Map<String, Value>> {
     match value {
         None | Some(Value::Null) => None,
         Some(Value::Object(obj)) => Some(obj),
@@ -257,11 +280,17 @@ fn parse_origin_headers(p: &mut Problems, value: Option<&Value>) -> BTreeMap<Hea
                 None
             }
             Value::String(s) if s.len() > 1783 => {
-                p.add(&field, "the value must be at most 1783 characters (CloudFront's limit)");
+                p.add(
+                    &field,
+                    "the value must be at most 1783 characters (CloudFront's limit)",
+                );
                 None
             }
             Value::String(s) if s.bytes().any(|b| !(0x20..0x7f).contains(&b)) => {
-                p.add(&field, "the value may contain only printable ASCII characters");
+                p.add(
+                    &field,
+                    "the value may contain only printable ASCII characters",
+                );
                 None
             }
             Value::String(s) => Some(Secret::new(s.clone())),
@@ -292,9 +321,15 @@ fn parse_tags(p: &mut Problems, value: Option<&Value>) -> BTreeMap<String, Strin
         } else if key.to_ascii_lowercase().starts_with("aws:") {
             p.add(&field, "tag keys starting with aws: are reserved by AWS");
         } else if key.starts_with(RESERVED_TAG_PREFIX) {
-            p.add(&field, "tag keys starting with edgestack: are set by edgestack itself");
+            p.add(
+                &field,
+                "tag keys starting with edgestack: are set by edgestack itself",
+            );
         } else if !key.chars().all(is_tag_char) {
-            p.add(&field, "a tag key may contain only letters, digits, spaces and _ . : / = + - @");
+            p.add(
+                &field,
+                "a tag key may contain only letters, digits, spaces and _ . : / = + - @",
+            );
         }
         match value {
             Value::String(v) if v.chars().count() > 256 => {
@@ -328,7 +363,10 @@ mod tests {
 
     #[test]
     fn a_minimal_request_gets_the_documented_defaults() {
-        let req = StackRequest::from_json(&json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"})).unwrap();
+        let req = StackRequest::from_json(
+            &json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
+        )
+        .unwrap();
         assert_eq!(req.auth, Auth::None);
         assert!(req.origin_path);
         assert_eq!(req.min_origin_tls, TlsVersion::Tls1_2);
@@ -347,7 +385,11 @@ mod tests {
             "smoke_test_path": "/greetings", "tags": { "team": "payments" }
         }))
         .unwrap();
-        assert_eq!(req.distribution_origin_path(), "", "a custom domain's mapping selects the stage");
+        assert_eq!(
+            req.distribution_origin_path(),
+            "",
+            "a custom domain's mapping selects the stage"
+        );
         let shown = serde_json::to_value(&req).unwrap();
         assert_eq!(shown["origin_headers"]["X-Origin-Verify"], "***");
     }
@@ -361,23 +403,45 @@ mod tests {
             "price_class": "cheap", "smoke_test_path": "greetings", "tags": { "aws:x": "1" },
             "colour": "blue"
         })));
-        for field in ["api_id", "region", "stage", "auth", "origin_path", "custom_domain.name",
-            "custom_domain.hosted_zone_id", "origin_headers.Host", "origin_headers.X-Ok",
-            "min_origin_tls", "price_class", "smoke_test_path", "tags.aws:x", "colour"] {
-            assert!(got.contains(&field.to_string()), "{field} not named in {got:?}");
+        for field in [
+            "api_id",
+            "region",
+            "stage",
+            "auth",
+            "origin_path",
+            "custom_domain.name",
+            "custom_domain.hosted_zone_id",
+            "origin_headers.Host",
+            "origin_headers.X-Ok",
+            "min_origin_tls",
+            "price_class",
+            "smoke_test_path",
+            "tags.aws:x",
+            "colour",
+        ] {
+            assert!(
+                got.contains(&field.to_string()),
+                "{field} not named in {got:?}"
+            );
         }
     }
 
     #[test]
     fn missing_required_fields_are_named() {
-        assert_eq!(fields(StackRequest::from_json(&json!({}))), ["api_id", "region", "stage"]);
+        assert_eq!(
+            fields(StackRequest::from_json(&json!({}))),
+            ["api_id", "region", "stage"]
+        );
         assert_eq!(fields(StackRequest::from_json(&json!([]))), ["body"]);
     }
 
     #[test]
     fn a_bad_header_value_is_reported_without_quoting_it() {
-        let errs = StackRequest::from_json(&json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
-            "origin_headers": {"X-Secret": "s3cr3t\u{7}"}})).unwrap_err();
+        let errs = StackRequest::from_json(
+            &json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "origin_headers": {"X-Secret": "s3cr3t\u{7}"}}),
+        )
+        .unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(!errs[0].problem.contains("s3cr3t"));
     }

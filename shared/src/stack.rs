@@ -97,7 +97,10 @@ impl Status {
 
     /// The provisioning workflow may still be running in these states.
     pub fn is_provisioning(self) -> bool {
-        matches!(self, Status::Pending | Status::Provisioning | Status::AwaitingDns)
+        matches!(
+            self,
+            Status::Pending | Status::Provisioning | Status::AwaitingDns
+        )
     }
 }
 
@@ -263,7 +266,13 @@ impl Stack {
     }
 
     /// Records how the step `name` ended (or that it is waiting), with a line for the reader.
-    pub fn finish_step(&mut self, name: &str, status: StepStatus, detail: Option<String>, now: &str) {
+    pub fn finish_step(
+        &mut self,
+        name: &str,
+        status: StepStatus,
+        detail: Option<String>,
+        now: &str,
+    ) {
         if !self.steps.iter().any(|s| s.name == name) {
             self.begin_step(name, now);
         }
@@ -311,7 +320,10 @@ mod tests {
 
     #[test]
     fn a_retried_step_counts_its_attempts() {
-        let req = crate::request::StackRequest::from_json(&serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"})).unwrap();
+        let req = crate::request::StackRequest::from_json(
+            &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
+        )
+        .unwrap();
         let mut stack = Stack::new("me".into(), req, now_rfc3339());
         stack.begin_step("validate", "t1");
         stack.begin_step("validate", "t2");

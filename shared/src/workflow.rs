@@ -48,7 +48,12 @@ impl StepFunctions {
         }
     }
 
-    async fn start(&self, state_machine: &str, name: &str, input: String) -> Result<(), WorkflowError> {
+    async fn start(
+        &self,
+        state_machine: &str,
+        name: &str,
+        input: String,
+    ) -> Result<(), WorkflowError> {
         let result = self
             .client
             .start_execution()
@@ -59,7 +64,14 @@ impl StepFunctions {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(StartExecutionError::ExecutionAlreadyExists(_))) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(StartExecutionError::ExecutionAlreadyExists(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(WorkflowError {
                 action: "started",
                 message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
@@ -95,7 +107,14 @@ impl Workflows for StepFunctions {
         match result {
             Ok(_) => Ok(()),
             // Never started, or already finished: nothing to stop.
-            Err(e) if matches!(e.as_service_error(), Some(StopExecutionError::ExecutionDoesNotExist(_))) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(StopExecutionError::ExecutionDoesNotExist(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(WorkflowError {
                 action: "stopped",
                 message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),

@@ -27,7 +27,10 @@ enum Route<'a> {
 /// (`/prod/stacks/...`), cargo-lambda does not; both route the same way.
 fn route(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let start = segments.iter().position(|s| *s == "stacks").filter(|i| *i <= 1)?;
+    let start = segments
+        .iter()
+        .position(|s| *s == "stacks")
+        .filter(|i| *i <= 1)?;
     match &segments[start + 1..] {
         [] => Some(Route::Stacks),
         [id] => Some(Route::Stack(id)),
@@ -51,8 +54,7 @@ impl App {
             return Err(ApiError::RouteNotFound(path));
         };
         let method = req.method().as_str().to_owned();
-        let owner =
-            identity::principal(self.identity, &req).ok_or(ApiError::Unauthenticated)?;
+        let owner = identity::principal(self.identity, &req).ok_or(ApiError::Unauthenticated)?;
         match (route, method.as_str()) {
             (Route::Stacks, "POST") => handlers::create(self, &owner, &req).await,
             (Route::Stacks, "GET") => handlers::list(self, &owner, &req).await,
@@ -87,7 +89,10 @@ mod tests {
     fn routes_with_and_without_a_stage_prefix() {
         assert!(matches!(route("/stacks"), Some(Route::Stacks)));
         assert!(matches!(route("/stacks/"), Some(Route::Stacks)));
-        assert!(matches!(route("/prod/stacks/stk_x"), Some(Route::Stack("stk_x"))));
+        assert!(matches!(
+            route("/prod/stacks/stk_x"),
+            Some(Route::Stack("stk_x"))
+        ));
         assert!(route("/").is_none());
         assert!(route("/a/b/stacks").is_none());
         assert!(route("/stacks/x/y").is_none());

@@ -88,8 +88,14 @@ impl ApiError {
         match &self {
             // The cause of a 5xx is for the operator's log, not for the caller.
             Self::Internal(cause) => tracing::error!(code = self.code(), %cause, "request failed"),
-            Self::Unavailable(cause) => tracing::warn!(code = self.code(), %cause, "request failed"),
-            _ => tracing::info!(code = self.code(), status = self.status(), "request refused"),
+            Self::Unavailable(cause) => {
+                tracing::warn!(code = self.code(), %cause, "request failed")
+            }
+            _ => tracing::info!(
+                code = self.code(),
+                status = self.status(),
+                "request refused"
+            ),
         }
         let body = json!({
             "error": {
@@ -112,11 +118,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(_) => Self::StackNotFound,
-            StoreError::Backend(cause) if cause.contains("Throttl") || cause.contains("ProvisionedThroughputExceeded") => {
+            StoreError::Backend(cause)
+                if cause.contains("Throttl") || cause.contains("ProvisionedThroughputExceeded") =>
+            {
                 Self::Throttled
             }
             StoreError::Backend(cause) => Self::Unavailable(cause),
-            StoreError::Conflict => Self::Unavailable("the stack kept changing under the update".into()),
+            StoreError::Conflict => {
+                Self::Unavailable("the stack kept changing under the update".into())
+            }
             StoreError::Corrupt(cause) => Self::Internal(cause),
         }
     }

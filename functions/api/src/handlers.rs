@@ -64,7 +64,9 @@ fn accepted(stack: &Stack) -> Response<Body> {
     let location = format!("/stacks/{}", stack.id);
     response.headers_mut().insert(
         "location",
-        location.parse().expect("a stack id is a valid header value"),
+        location
+            .parse()
+            .expect("a stack id is a valid header value"),
     );
     response
 }
@@ -96,16 +98,22 @@ pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Bo
         CreateOutcome::Created => stack,
         CreateOutcome::KeyReused => return Err(ApiError::IdempotencyKeyReused),
         CreateOutcome::Replayed(id) => {
-            let earlier = app.store.get(&id).await?.ok_or(ApiError::StackNotFound)?.value;
+            let earlier = app
+                .store
+                .get(&id)
+                .await?
+                .ok_or(ApiError::StackNotFound)?
+                .value;
             // The first attempt may have stored the stack and died before starting the
             // workflow; starting it again is harmless, the execution is named after the stack.
             if earlier.status == Status::Pending {
                 start_provisioning(app, &earlier).await?;
             }
             let mut response = accepted(&earlier);
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+            response.headers_mut().insert(
+                "idempotent-replayed",
+                http::HeaderValue::from_static("true"),
+            );
             return Ok(response);
         }
     };
@@ -157,14 +165,20 @@ pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body
     let mut problems = Vec::new();
     for (name, _) in params.iter() {
         if !["status", "limit", "next_token"].contains(&name) {
-            problems.push(FieldError::new(name, "is not a known query parameter; use status, limit or next_token"));
+            problems.push(FieldError::new(
+                name,
+                "is not a known query parameter; use status, limit or next_token",
+            ));
         }
     }
     let status = match params.first("status") {
         None | Some("") => None,
         Some(raw) => Status::parse(raw).or_else(|| {
             let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-            problems.push(FieldError::new("status", format!("must be one of {}", names.join(", "))));
+            problems.push(FieldError::new(
+                "status",
+                format!("must be one of {}", names.join(", ")),
+            ));
             None
         }),
     };
@@ -173,7 +187,10 @@ pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
             _ => {
-                problems.push(FieldError::new("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}")));
+                problems.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                ));
                 DEFAULT_PAGE_SIZE
             }
         },
@@ -181,7 +198,10 @@ pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body
     let after = match params.first("next_token") {
         None | Some("") => None,
         Some(raw) => Cursor::decode(raw).or_else(|| {
-            problems.push(FieldError::new("next_token", "is not a token this API returned"));
+            problems.push(FieldError::new(
+                "next_token",
+                "is not a token this API returned",
+            ));
             None
         }),
     };

@@ -24,7 +24,10 @@ impl RecordingWorkflows {
     fn record(&self, what: &str, id: &StackId) -> Result<(), WorkflowError> {
         self.calls.lock().unwrap().push(format!("{what} {id}"));
         if self.fail_starts && what != "stop" {
-            return Err(WorkflowError { action: "started", message: "injected".into() });
+            return Err(WorkflowError {
+                action: "started",
+                message: "injected".into(),
+            });
         }
         Ok(())
     }
@@ -61,7 +64,12 @@ fn harness_with(identity: IdentitySource, workflows: RecordingWorkflows) -> Harn
     )
     .unwrap();
     Harness {
-        app: App { store: store.clone(), workflows: workflows.clone(), permissions, identity },
+        app: App {
+            store: store.clone(),
+            workflows: workflows.clone(),
+            permissions,
+            identity,
+        },
         store,
         workflows,
     }
@@ -113,15 +121,29 @@ async fn call(h: &Harness, req: Request) -> (u16, Value, http::HeaderMap) {
 }
 
 async fn post(h: &Harness, principal: &str, body: &Value) -> (u16, Value, http::HeaderMap) {
-    call(h, request("POST", "/stacks", principal, Some(body.to_string()))).await
+    call(
+        h,
+        request("POST", "/stacks", principal, Some(body.to_string())),
+    )
+    .await
 }
 
 fn error_fields(body: &Value) -> Vec<String> {
-    body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_owned()).collect()
+    body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn stored_count(h: &Harness, owner: &str) -> usize {
-    let query = edgestack::store::ListQuery { owner: owner.into(), status: None, limit: 100, after: None };
+    let query = edgestack::store::ListQuery {
+        owner: owner.into(),
+        status: None,
+        limit: 100,
+        after: None,
+    };
     h.store.list(&query).await.unwrap().items.len()
 }
 
@@ -137,30 +159,80 @@ async fn a_valid_request_is_stored_and_starts_provisioning() {
     assert_eq!(body["request"]["origin_headers"]["X-Origin-Verify"], "***");
     assert!(!body.to_string().contains("sup3r-s3cret"));
     assert_eq!(h.workflows.calls(), [format!("provision {id}")]);
-    let stored = h.store.get(&StackId::parse(id).unwrap()).await.unwrap().unwrap().value;
-    assert_eq!(stored.request.origin_headers.values().next().unwrap().expose(), "sup3r-s3cret");
+    let stored = h
+        .store
+        .get(&StackId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(
+        stored
+            .request
+            .origin_headers
+            .values()
+            .next()
+            .unwrap()
+            .expose(),
+        "sup3r-s3cret"
+    );
 }
 
 #[tokio::test]
 async fn bad_requests_create_nothing_and_say_why() {
     let h = harness();
     let cases: Vec<(Request, u16, &str)> = vec![
-        (request("POST", "/stacks", "arn:a", Some("{not json".into())), 400, "malformed_json"),
-        (request("POST", "/stacks", "arn:a", Some(json!({"api_id": 1, "colour": "x"}).to_string())), 400, "validation_failed"),
-        (request("POST", "/stacks", "arn:a", Some("x".repeat(70_000))), 413, "payload_too_large"),
         (
-            http::Request::builder().method("POST").uri("/stacks").header("content-type", "text/plain")
-                .body(Body::from(valid_body().to_string())).unwrap(),
+            request("POST", "/stacks", "arn:a", Some("{not json".into())),
+            400,
+            "malformed_json",
+        ),
+        (
+            request(
+                "POST",
+                "/stacks",
+                "arn:a",
+                Some(json!({"api_id": 1, "colour": "x"}).to_string()),
+            ),
+            400,
+            "validation_failed",
+        ),
+        (
+            request("POST", "/stacks", "arn:a", Some("x".repeat(70_000))),
+            413,
+            "payload_too_large",
+        ),
+        (
+            http::Request::builder()
+                .method("POST")
+                .uri("/stacks")
+                .header("content-type", "text/plain")
+                .body(Body::from(valid_body().to_string()))
+                .unwrap(),
             415,
             "unsupported_media_type",
         ),
-        (request("PUT", "/stacks", "arn:a", None), 405, "method_not_allowed"),
-        (request("GET", "/nothing", "arn:a", None), 404, "route_not_found"),
+        (
+            request("PUT", "/stacks", "arn:a", None),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            request("GET", "/nothing", "arn:a", None),
+            404,
+            "route_not_found",
+        ),
     ];
     for (req, want_status, want_code) in cases {
         let (status, body, _) = call(&h, req).await;
-        assert_eq!((status, body["error"]["code"].as_str().unwrap()), (want_status, want_code), "{body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(
+            (status, body["error"]["code"].as_str().unwrap()),
+            (want_status, want_code),
+            "{body}"
+        );
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
     assert_eq!(stored_count(&h, "arn:a").await, 0);
     assert!(h.workflows.calls().is_empty());
@@ -171,7 +243,10 @@ async fn every_invalid_field_is_named_at_once() {
     let h = harness();
     let (status, body, _) = post(&h, "arn:a", &json!({"api_id": "X", "region": "nowhere", "stage": "", "min_origin_tls": "SSLv3", "extra": 1})).await;
     assert_eq!(status, 400);
-    assert_eq!(error_fields(&body), ["extra", "api_id", "region", "stage", "min_origin_tls"]);
+    assert_eq!(
+        error_fields(&body),
+        ["extra", "api_id", "region", "stage", "min_origin_tls"]
+    );
 }
 
 #[tokio::test]
@@ -187,9 +262,15 @@ async fn a_principal_outside_the_policy_is_refused_with_what_was_refused() {
 
 #[tokio::test]
 async fn deployed_without_an_identity_is_401() {
-    let h = harness_with(IdentitySource::RequestContext, RecordingWorkflows::default());
+    let h = harness_with(
+        IdentitySource::RequestContext,
+        RecordingWorkflows::default(),
+    );
     let (status, body, _) = post(&h, "arn:ignored", &valid_body()).await;
-    assert_eq!(status, 401, "the local header means nothing when deployed: {body}");
+    assert_eq!(
+        status, 401,
+        "the local header means nothing when deployed: {body}"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +278,8 @@ async fn an_idempotent_retry_returns_the_same_stack_and_starts_nothing_new() {
     let h = harness();
     let send = |body: Value, key: &str| {
         let mut req = request("POST", "/stacks", "arn:a", Some(body.to_string()));
-        req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+        req.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
         req
     };
     let (s1, first, _) = call(&h, send(valid_body(), "k1")).await;
@@ -210,7 +292,10 @@ async fn an_idempotent_retry_returns_the_same_stack_and_starts_nothing_new() {
     let mut other = valid_body();
     other["stage"] = json!("dev");
     let (s3, body, _) = call(&h, send(other, "k1")).await;
-    assert_eq!((s3, body["error"]["code"].as_str().unwrap()), (409, "idempotency_key_reused"));
+    assert_eq!(
+        (s3, body["error"]["code"].as_str().unwrap()),
+        (409, "idempotency_key_reused")
+    );
     assert_eq!(stored_count(&h, "arn:a").await, 1);
 }
 
@@ -220,11 +305,19 @@ async fn another_principal_neither_sees_nor_deletes_a_stack() {
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
     let uri = format!("/stacks/{}", created["id"].as_str().unwrap());
     assert_eq!(call(&h, request("GET", &uri, "arn:b", None)).await.0, 404);
-    assert_eq!(call(&h, request("DELETE", &uri, "arn:b", None)).await.0, 404);
+    assert_eq!(
+        call(&h, request("DELETE", &uri, "arn:b", None)).await.0,
+        404
+    );
     let (_, listed, _) = call(&h, request("GET", "/stacks", "arn:b", None)).await;
     assert_eq!(listed["items"], json!([]));
     assert_eq!(call(&h, request("GET", &uri, "arn:a", None)).await.0, 200);
-    assert_eq!(call(&h, request("GET", "/stacks/stk_nonsense", "arn:a", None)).await.0, 404);
+    assert_eq!(
+        call(&h, request("GET", "/stacks/stk_nonsense", "arn:a", None))
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -232,7 +325,12 @@ async fn pages_hold_every_stack_exactly_once_newest_first() {
     let h = harness();
     let mut created = Vec::new();
     for _ in 0..7 {
-        created.push(post(&h, "arn:a", &valid_body()).await.1["id"].as_str().unwrap().to_owned());
+        created.push(
+            post(&h, "arn:a", &valid_body()).await.1["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     post(&h, "arn:b", &valid_body()).await;
     let mut seen = Vec::new();
@@ -245,7 +343,10 @@ async fn pages_hold_every_stack_exactly_once_newest_first() {
         let (status, page, _) = call(&h, request("GET", &uri, "arn:a", None)).await;
         assert_eq!(status, 200, "{page}");
         for stack in page["items"].as_array().unwrap() {
-            seen.push((stack["created_at"].as_str().unwrap().to_owned(), stack["id"].as_str().unwrap().to_owned()));
+            seen.push((
+                stack["created_at"].as_str().unwrap().to_owned(),
+                stack["id"].as_str().unwrap().to_owned(),
+            ));
         }
         match page["next_token"].as_str() {
             Some(t) => token = Some(t.to_owned()),
@@ -254,17 +355,32 @@ async fn pages_hold_every_stack_exactly_once_newest_first() {
     }
     let mut newest_first = seen.clone();
     newest_first.sort_by(|a, b| b.cmp(a));
-    assert_eq!(seen, newest_first, "pages run newest first (ties broken by id)");
+    assert_eq!(
+        seen, newest_first,
+        "pages run newest first (ties broken by id)"
+    );
     let mut ids: Vec<String> = seen.into_iter().map(|(_, id)| id).collect();
     ids.sort();
     created.sort();
-    assert_eq!(ids, created, "every stack exactly once, and only the caller's");
+    assert_eq!(
+        ids, created,
+        "every stack exactly once, and only the caller's"
+    );
 }
 
 #[tokio::test]
 async fn list_parameters_are_checked() {
     let h = harness();
-    let (status, body, _) = call(&h, request("GET", "/stacks?limit=0&status=GREEN&next_token=zzz&x=1", "arn:a", None)).await;
+    let (status, body, _) = call(
+        &h,
+        request(
+            "GET",
+            "/stacks?limit=0&status=GREEN&next_token=zzz&x=1",
+            "arn:a",
+            None,
+        ),
+    )
+    .await;
     assert_eq!(status, 400);
     let mut fields = error_fields(&body);
     fields.sort();
@@ -288,18 +404,43 @@ async fn delete_stops_provisioning_then_tears_down_once() {
     let id = created["id"].as_str().unwrap();
     let uri = format!("/stacks/{id}");
     let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
-    assert_eq!((status, body["status"].as_str().unwrap()), (202, "DELETING"));
-    assert_eq!(h.workflows.calls(), [format!("provision {id}"), format!("stop {id}"), format!("teardown {id}")]);
+    assert_eq!(
+        (status, body["status"].as_str().unwrap()),
+        (202, "DELETING")
+    );
+    assert_eq!(
+        h.workflows.calls(),
+        [
+            format!("provision {id}"),
+            format!("stop {id}"),
+            format!("teardown {id}")
+        ]
+    );
     let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
-    assert_eq!((status, body["error"]["code"].as_str().unwrap()), (409, "delete_in_progress"));
+    assert_eq!(
+        (status, body["error"]["code"].as_str().unwrap()),
+        (409, "delete_in_progress")
+    );
 }
 
 #[tokio::test]
 async fn a_workflow_that_cannot_start_leaves_a_failed_stack_not_a_pending_one() {
-    let h = harness_with(IdentitySource::LocalHeader, RecordingWorkflows { fail_starts: true, ..Default::default() });
+    let h = harness_with(
+        IdentitySource::LocalHeader,
+        RecordingWorkflows {
+            fail_starts: true,
+            ..Default::default()
+        },
+    );
     let (status, body, _) = post(&h, "arn:a", &valid_body()).await;
-    assert_eq!((status, body["error"]["code"].as_str().unwrap()), (503, "service_unavailable"));
-    assert!(!body.to_string().contains("injected"), "internal causes stay in the log");
+    assert_eq!(
+        (status, body["error"]["code"].as_str().unwrap()),
+        (503, "service_unavailable")
+    );
+    assert!(
+        !body.to_string().contains("injected"),
+        "internal causes stay in the log"
+    );
     let (_, listed, _) = call(&h, request("GET", "/stacks", "arn:a", None)).await;
     assert_eq!(listed["items"][0]["status"], "FAILED");
     assert_eq!(listed["items"][0]["error"]["code"], "workflow_not_started");

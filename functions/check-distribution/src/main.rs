@@ -1,6 +1,6 @@
 //! Workflow step: poll until the distribution is Deployed.
 
-use edgestack::steps::{run, distribution};
+use edgestack::steps::{distribution, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

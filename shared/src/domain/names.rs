@@ -68,13 +68,18 @@ impl DomainName {
                 return Err("a label must not start or end with a hyphen".into());
             }
         }
-        if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err("must be a DNS name, not an IP address".into());
         }
         // These belong to AWS: a stack can neither get a certificate for them nor own their DNS.
         for reserved in ["cloudfront.net", "amazonaws.com"] {
             if name == reserved || name.ends_with(&format!(".{reserved}")) {
-                return Err(format!("names under {reserved} belong to AWS and cannot be used"));
+                return Err(format!(
+                    "names under {reserved} belong to AWS and cannot be used"
+                ));
             }
         }
         Ok(Self(name))
@@ -211,7 +216,9 @@ impl HeaderName {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || TOKEN_SYMBOLS.contains(&b))
         {
-            return Err("a header name may contain only letters, digits and !#$%&'*+-.^_`|~".into());
+            return Err(
+                "a header name may contain only letters, digits and !#$%&'*+-.^_`|~".into(),
+            );
         }
         let lower = raw.to_ascii_lowercase();
         if CLOUDFRONT_FORBIDDEN_ORIGIN_HEADERS.contains(&lower.as_str())
@@ -233,8 +240,21 @@ mod tests {
 
     #[test]
     fn domain_names_are_normalised_and_checked() {
-        assert_eq!(DomainName::parse("API.Example.com.").unwrap().as_str(), "api.example.com");
-        for bad in ["", "localhost", "*.example.com", "-a.example.com", "a..b.com", "a_b.example.com", "10.0.0.1", "x.cloudfront.net", "api.execute-api.eu-west-1.amazonaws.com"] {
+        assert_eq!(
+            DomainName::parse("API.Example.com.").unwrap().as_str(),
+            "api.example.com"
+        );
+        for bad in [
+            "",
+            "localhost",
+            "*.example.com",
+            "-a.example.com",
+            "a..b.com",
+            "a_b.example.com",
+            "10.0.0.1",
+            "x.cloudfront.net",
+            "api.execute-api.eu-west-1.amazonaws.com",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad} accepted");
         }
         let long_label = format!("{}.example.com", "a".repeat(64));
@@ -262,14 +282,24 @@ mod tests {
         for bad in ["eu-west", "euwest1", "EU-WEST-1", "e-west-1", ""] {
             assert!(Region::parse(bad).is_err(), "{bad} accepted");
         }
-        assert_eq!(HostedZoneId::parse("/hostedzone/Z123ABC").unwrap().as_str(), "Z123ABC");
+        assert_eq!(
+            HostedZoneId::parse("/hostedzone/Z123ABC").unwrap().as_str(),
+            "Z123ABC"
+        );
         assert!(HostedZoneId::parse("z123").is_err());
     }
 
     #[test]
     fn header_names_cloudfront_manages_are_refused() {
         assert!(HeaderName::parse("X-Origin-Verify").is_ok());
-        for bad in ["Host", "authorization", "X-Amz-Date", "X-Edge-Location", "Bad Header", ""] {
+        for bad in [
+            "Host",
+            "authorization",
+            "X-Amz-Date",
+            "X-Edge-Location",
+            "Bad Header",
+            "",
+        ] {
             assert!(HeaderName::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -2,7 +2,9 @@
 //! the API's region (the Regional custom domain's), validated through DNS; then polls them.
 
 use aws_sdk_acm::types::{CertificateStatus, Tag, ValidationMethod};
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
 
 use super::error::{describe, is_transient};
 use super::{Deps, Flow, StepError};
@@ -27,7 +29,9 @@ fn domain(stack: &Stack) -> Result<&str, StepError> {
         .custom_domain
         .as_ref()
         .map(|d| d.name.as_str())
-        .ok_or_else(|| StepError::Internal("certificates for a stack without a custom domain".into()))
+        .ok_or_else(|| {
+            StepError::Internal("certificates for a stack without a custom domain".into())
+        })
 }
 
 async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String, StepError> {
@@ -38,7 +42,13 @@ async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String,
         .validation_method(ValidationMethod::Dns)
         .idempotency_token(idempotency_token(stack));
     for (key, value) in resource_tags(stack) {
-        request = request.tags(Tag::builder().key(key).value(value).build().map_err(|e| StepError::Internal(e.to_string()))?);
+        request = request.tags(
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| StepError::Internal(e.to_string()))?,
+        );
     }
     let out = request.send().await.map_err(|e| {
         if is_transient(&e) {
@@ -66,7 +76,11 @@ async fn validation_record(deps: &Deps, region: &str, arn: &str) -> Result<DnsRe
         .and_then(|c| c.domain_validation_options().first())
         .and_then(|o| o.resource_record())
         // ACM fills the record in a few seconds after the request.
-        .ok_or_else(|| StepError::Transient(format!("ACM has not published the validation record of {arn} yet")))?;
+        .ok_or_else(|| {
+            StepError::Transient(format!(
+                "ACM has not published the validation record of {arn} yet"
+            ))
+        })?;
     Ok(DnsRecord {
         name: record.name().to_owned(),
         record_type: record.r#type().as_str().to_owned(),
@@ -76,12 +90,21 @@ async fn validation_record(deps: &Deps, region: &str, arn: &str) -> Result<DnsRe
     })
 }
 
-pub async fn upsert_cname(deps: &Deps, zone_id: &str, record: &DnsRecord) -> Result<String, StepError> {
+pub async fn upsert_cname(
+    deps: &Deps,
+    zone_id: &str,
+    record: &DnsRecord,
+) -> Result<String, StepError> {
     let set = ResourceRecordSet::builder()
         .name(&record.name)
         .r#type(RrType::Cname)
         .ttl(300)
-        .resource_records(ResourceRecord::builder().value(&record.value).build().map_err(|e| StepError::Internal(e.to_string()))?)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(&record.value)
+                .build()
+                .map_err(|e| StepError::Internal(e.to_string()))?,
+        )
         .build()
         .map_err(|e| StepError::Internal(e.to_string()))?;
     let change = Change::builder()
@@ -92,24 +115,47 @@ pub async fn upsert_cname(deps: &Deps, zone_id: &str, record: &DnsRecord) -> Res
     let out = aws_sdk_route53::Client::new(&deps.sdk)
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
-        .change_batch(ChangeBatch::builder().changes(change).comment("edgestack certificate validation").build().map_err(|e| StepError::Internal(e.to_string()))?)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change)
+                .comment("edgestack certificate validation")
+                .build()
+                .map_err(|e| StepError::Internal(e.to_string()))?,
+        )
         .send()
         .await
-        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
-    Ok(out.change_info().map(|c| c.id().to_owned()).unwrap_or_default())
+        .map_err(|e| {
+            if is_transient(&e) {
+                StepError::Transient(describe(&e))
+            } else {
+                StepError::Internal(describe(&e))
+            }
+        })?;
+    Ok(out
+        .change_info()
+        .map(|c| c.id().to_owned())
+        .unwrap_or_default())
 }
 
 pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin(&flow.stack_id, REQUEST_STEP, Phase::RequestingCertificates).await?;
+    let stack = deps
+        .begin(&flow.stack_id, REQUEST_STEP, Phase::RequestingCertificates)
+        .await?;
     let region = stack.request.region.to_string();
     let edge_arn = match &stack.outputs.certificate_arn {
         Some(arn) => arn.clone(),
         None => request_one(deps, &stack, CLOUDFRONT_REGION).await?,
     };
     // Record each ARN as soon as it exists, so that a failure later still knows what to undo.
-    deps.finish(&flow.stack_id, REQUEST_STEP, StepStatus::Running, "us-east-1 certificate requested", |s| {
-        s.outputs.certificate_arn = Some(edge_arn.clone());
-    })
+    deps.finish(
+        &flow.stack_id,
+        REQUEST_STEP,
+        StepStatus::Running,
+        "us-east-1 certificate requested",
+        |s| {
+            s.outputs.certificate_arn = Some(edge_arn.clone());
+        },
+    )
     .await?;
     // In us-east-1 one certificate serves both CloudFront and the Regional custom domain.
     let regional_arn = match (&stack.outputs.regional_certificate_arn, region.as_str()) {
@@ -118,26 +164,49 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         (None, _) => request_one(deps, &stack, &region).await?,
     };
     let mut record = validation_record(deps, CLOUDFRONT_REGION, &edge_arn).await?;
-    let zone = stack.request.custom_domain.as_ref().and_then(|d| d.hosted_zone_id.clone());
+    let zone = stack
+        .request
+        .custom_domain
+        .as_ref()
+        .and_then(|d| d.hosted_zone_id.clone());
     if let Some(zone) = &zone {
         upsert_cname(deps, zone.as_str(), &record).await?;
         record.managed = true;
     }
     let detail = match &zone {
-        Some(zone) => format!("certificates requested; validation record {} written in {zone}", record.name),
-        None => format!("certificates requested; create the CNAME {} → {} in your DNS", record.name, record.value),
+        Some(zone) => format!(
+            "certificates requested; validation record {} written in {zone}",
+            record.name
+        ),
+        None => format!(
+            "certificates requested; create the CNAME {} → {} in your DNS",
+            record.name, record.value
+        ),
     };
-    deps.finish(&flow.stack_id, REQUEST_STEP, StepStatus::Succeeded, detail, |s| {
-        s.outputs.certificate_arn = Some(edge_arn.clone());
-        s.outputs.regional_certificate_arn = Some(regional_arn.clone());
-        s.outputs.dns_records.retain(|r| r.purpose != DnsPurpose::CertificateValidation);
-        s.outputs.dns_records.push(record.clone());
-        if zone.is_none() {
-            s.status = Status::AwaitingDns;
-        }
-    })
+    deps.finish(
+        &flow.stack_id,
+        REQUEST_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs.certificate_arn = Some(edge_arn.clone());
+            s.outputs.regional_certificate_arn = Some(regional_arn.clone());
+            s.outputs
+                .dns_records
+                .retain(|r| r.purpose != DnsPurpose::CertificateValidation);
+            s.outputs.dns_records.push(record.clone());
+            if zone.is_none() {
+                s.status = Status::AwaitingDns;
+            }
+        },
+    )
     .await?;
-    Ok(Flow { ready: false, polls: 0, wait_seconds: 0, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: 0,
+        wait_seconds: 0,
+        ..flow
+    })
 }
 
 async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateStatus, StepError> {
@@ -146,7 +215,13 @@ async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateSt
         .certificate_arn(arn)
         .send()
         .await
-        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
+        .map_err(|e| {
+            if is_transient(&e) {
+                StepError::Transient(describe(&e))
+            } else {
+                StepError::Internal(describe(&e))
+            }
+        })?;
     out.certificate()
         .and_then(|c| c.status().cloned())
         .ok_or_else(|| StepError::Transient(format!("ACM reported no status for {arn}")))
@@ -154,12 +229,25 @@ async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateSt
 
 pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_poll(&flow.stack_id, AWAIT_STEP, Phase::AwaitingCertificateValidation, flow.polls)
+        .begin_poll(
+            &flow.stack_id,
+            AWAIT_STEP,
+            Phase::AwaitingCertificateValidation,
+            flow.polls,
+        )
         .await?;
     let missing = || StepError::Internal("no certificate to wait for".into());
     let edge_arn = stack.outputs.certificate_arn.clone().ok_or_else(missing)?;
-    let regional_arn = stack.outputs.regional_certificate_arn.clone().ok_or_else(missing)?;
-    let mut statuses = vec![(CLOUDFRONT_REGION.to_owned(), edge_arn.clone(), status_of(deps, CLOUDFRONT_REGION, &edge_arn).await?)];
+    let regional_arn = stack
+        .outputs
+        .regional_certificate_arn
+        .clone()
+        .ok_or_else(missing)?;
+    let mut statuses = vec![(
+        CLOUDFRONT_REGION.to_owned(),
+        edge_arn.clone(),
+        status_of(deps, CLOUDFRONT_REGION, &edge_arn).await?,
+    )];
     if regional_arn != edge_arn {
         let region = stack.request.region.to_string();
         let status = status_of(deps, &region, &regional_arn).await?;
@@ -185,24 +273,51 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             _ => {}
         }
     }
-    if statuses.iter().all(|(_, _, s)| *s == CertificateStatus::Issued) {
-        deps.finish(&flow.stack_id, AWAIT_STEP, StepStatus::Succeeded, "certificates issued", |s| {
-            if s.status == Status::AwaitingDns {
-                s.status = Status::Provisioning;
-            }
-        })
+    if statuses
+        .iter()
+        .all(|(_, _, s)| *s == CertificateStatus::Issued)
+    {
+        deps.finish(
+            &flow.stack_id,
+            AWAIT_STEP,
+            StepStatus::Succeeded,
+            "certificates issued",
+            |s| {
+                if s.status == Status::AwaitingDns {
+                    s.status = Status::Provisioning;
+                }
+            },
+        )
         .await?;
-        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
     }
-    deps.check_deadline(&stack, AWAIT_STEP, deps.settings.certificate_deadline_seconds, "ACM to issue the certificates")?;
+    deps.check_deadline(
+        &stack,
+        AWAIT_STEP,
+        deps.settings.certificate_deadline_seconds,
+        "ACM to issue the certificates",
+    )?;
     let wait = deps.settings.poll_interval(flow.polls);
     deps.finish(
         &flow.stack_id,
         AWAIT_STEP,
         StepStatus::Waiting,
-        format!("waiting for ACM to validate the certificates; checking again in {wait} s (check {})", flow.polls + 1),
+        format!(
+            "waiting for ACM to validate the certificates; checking again in {wait} s (check {})",
+            flow.polls + 1
+        ),
         |_| {},
     )
     .await?;
-    Ok(Flow { ready: false, polls: flow.polls + 1, wait_seconds: wait, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: flow.polls + 1,
+        wait_seconds: wait,
+        ..flow
+    })
 }

@@ -16,9 +16,18 @@ use crate::stack::{Phase, StepStatus};
 pub const STEP: &str = "create_custom_domain";
 pub const STACK_ID_TAG: &str = "edgestack:stack-id";
 
-fn sdk_error<E>(e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> StepError
+fn sdk_error<E>(
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> StepError
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
 {
     if is_transient(&e) {
         StepError::Transient(describe(&e))
@@ -28,7 +37,9 @@ where
 }
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin(&flow.stack_id, STEP, Phase::CreatingCustomDomain).await?;
+    let stack = deps
+        .begin(&flow.stack_id, STEP, Phase::CreatingCustomDomain)
+        .await?;
     let request = &stack.request;
     let name = request
         .custom_domain
@@ -45,7 +56,10 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let target = match client.get_domain_name().domain_name(&name).send().await {
         // Ours from an earlier attempt: reuse it. Anyone else's: never touch it.
         Ok(existing) => {
-            let ours = existing.tags().and_then(|t| t.get(STACK_ID_TAG)).is_some_and(|id| id == stack.id.as_str());
+            let ours = existing
+                .tags()
+                .and_then(|t| t.get(STACK_ID_TAG))
+                .is_some_and(|id| id == stack.id.as_str());
             if !ours {
                 return Err(StepError::Conflict {
                     code: "custom_domain_exists",
@@ -54,24 +68,48 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             }
             existing.regional_domain_name().map(str::to_owned)
         }
-        Err(e) if matches!(e.as_service_error(), Some(GetDomainNameError::NotFoundException(_))) => {
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetDomainNameError::NotFoundException(_))
+            ) =>
+        {
             let mut create = client
                 .create_domain_name()
                 .domain_name(&name)
                 .regional_certificate_arn(&certificate)
-                .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
+                .endpoint_configuration(
+                    EndpointConfiguration::builder()
+                        .types(EndpointType::Regional)
+                        .build(),
+                )
                 .security_policy(SecurityPolicy::Tls12);
             for (key, value) in resource_tags(&stack) {
                 create = create.tags(key, value);
             }
-            create.send().await.map_err(sdk_error)?.regional_domain_name().map(str::to_owned)
+            create
+                .send()
+                .await
+                .map_err(sdk_error)?
+                .regional_domain_name()
+                .map(str::to_owned)
         }
         Err(e) => return Err(sdk_error(e)),
     };
-    let target = target.ok_or_else(|| StepError::Transient(format!("API Gateway has not published the target of {name} yet")))?;
-    deps.finish(&flow.stack_id, STEP, StepStatus::Running, format!("custom domain {name} → {target}"), |s| {
-        s.outputs.regional_domain_name = Some(target.clone());
-    })
+    let target = target.ok_or_else(|| {
+        StepError::Transient(format!(
+            "API Gateway has not published the target of {name} yet"
+        ))
+    })?;
+    deps.finish(
+        &flow.stack_id,
+        STEP,
+        StepStatus::Running,
+        format!("custom domain {name} → {target}"),
+        |s| {
+            s.outputs.regional_domain_name = Some(target.clone());
+        },
+    )
     .await?;
 
     // Create first: a mapping left by an earlier attempt answers Conflict, and is then read
@@ -85,7 +123,12 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .await;
     match created {
         Ok(_) => {}
-        Err(e) if matches!(e.as_service_error(), Some(CreateBasePathMappingError::ConflictException(_))) => {
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(CreateBasePathMappingError::ConflictException(_))
+            ) =>
+        {
             let existing = client
                 .get_base_path_mapping()
                 .domain_name(&name)
@@ -93,7 +136,9 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            if existing.rest_api_id() != Some(request.api_id.as_str()) || existing.stage() != Some(request.stage.as_str()) {
+            if existing.rest_api_id() != Some(request.api_id.as_str())
+                || existing.stage() != Some(request.stage.as_str())
+            {
                 return Err(StepError::Conflict {
                     code: "base_path_taken",
                     message: format!("{name} already maps its root to another API or stage. Remove that mapping first."),
@@ -102,7 +147,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         }
         Err(e) => return Err(sdk_error(e)),
     }
-    let detail = format!("custom domain {name} → {target}, mapped to {}/{}", request.api_id, request.stage);
-    deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |_| {}).await?;
+    let detail = format!(
+        "custom domain {name} → {target}, mapped to {}/{}",
+        request.api_id, request.stage
+    );
+    deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |_| {})
+        .await?;
     Ok(flow)
 }

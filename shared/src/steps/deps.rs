@@ -60,8 +60,12 @@ impl Settings {
                 "DISTRIBUTION_DEADLINE_SECONDS",
                 defaults.distribution_deadline_seconds,
             )?,
-            iam_cache_policy_id: std::env::var("IAM_CACHE_POLICY_ID").ok().filter(|v| !v.is_empty()),
-            edge_override: std::env::var("EDGE_OVERRIDE_URL").ok().filter(|v| !v.is_empty()),
+            iam_cache_policy_id: std::env::var("IAM_CACHE_POLICY_ID")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            edge_override: std::env::var("EDGE_OVERRIDE_URL")
+                .ok()
+                .filter(|v| !v.is_empty()),
         })
     }
 
@@ -117,7 +121,12 @@ impl Deps {
 
     /// Marks a teardown (or rollback) step as running. Unlike `begin` it works on a stack being
     /// deleted or failed: undoing is exactly what those need.
-    pub async fn begin_undo(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
+    pub async fn begin_undo(
+        &self,
+        id: &StackId,
+        step: &str,
+        phase: Phase,
+    ) -> Result<Stack, StepError> {
         let now = now_rfc3339();
         modify(self.store.as_ref(), id, |stack| {
             stack.phase = phase;
@@ -156,7 +165,9 @@ impl Deps {
             .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
             .value;
         if matches!(stack.status, Status::Deleting | Status::Deleted) {
-            return Err(StepError::StackGone(format!("stack {id} is being deleted; provisioning stops")));
+            return Err(StepError::StackGone(format!(
+                "stack {id} is being deleted; provisioning stops"
+            )));
         }
         Ok(stack)
     }
@@ -169,11 +180,13 @@ impl Deps {
         deadline_seconds: u64,
         what: &str,
     ) -> Result<(), StepError> {
-        let started = stack
-            .steps
-            .iter()
-            .find(|s| s.name == step)
-            .and_then(|s| time::OffsetDateTime::parse(&s.started_at, &time::format_description::well_known::Rfc3339).ok());
+        let started = stack.steps.iter().find(|s| s.name == step).and_then(|s| {
+            time::OffsetDateTime::parse(
+                &s.started_at,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .ok()
+        });
         let Some(started) = started else {
             return Ok(());
         };

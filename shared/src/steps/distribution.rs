@@ -14,7 +14,10 @@ pub const AWAIT_STEP: &str = "await_distribution_deployment";
 
 /// A distribution of this stack's that already exists, found by the comment that names the
 /// stack: a create that timed out after CloudFront accepted it must not make a second one.
-async fn find_existing(client: &Client, stack: &Stack) -> Result<Option<(String, String)>, StepError> {
+async fn find_existing(
+    client: &Client,
+    stack: &Stack,
+) -> Result<Option<(String, String)>, StepError> {
     let comment = distribution::comment(stack);
     let mut marker: Option<String> = None;
     loop {
@@ -28,7 +31,10 @@ async fn find_existing(client: &Client, stack: &Stack) -> Result<Option<(String,
             return Ok(None);
         };
         if let Some(found) = list.items().iter().find(|d| d.comment() == comment) {
-            return Ok(Some((found.id().to_owned(), found.domain_name().to_owned())));
+            return Ok(Some((
+                found.id().to_owned(),
+                found.domain_name().to_owned(),
+            )));
         }
         match list.next_marker() {
             Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
@@ -37,9 +43,17 @@ async fn find_existing(client: &Client, stack: &Stack) -> Result<Option<(String,
     }
 }
 
-async fn create(client: &Client, deps: &Deps, stack: &Stack) -> Result<(String, String), StepError> {
+async fn create(
+    client: &Client,
+    deps: &Deps,
+    stack: &Stack,
+) -> Result<(String, String), StepError> {
     let settings = EdgeSettings {
-        iam_cache_policy_id: deps.settings.iam_cache_policy_id.clone().unwrap_or_default(),
+        iam_cache_policy_id: deps
+            .settings
+            .iam_cache_policy_id
+            .clone()
+            .unwrap_or_default(),
     };
     if stack.request.auth == crate::domain::Auth::Iam && settings.iam_cache_policy_id.is_empty() {
         return Err(StepError::Internal(
@@ -92,7 +106,10 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .begin(&flow.stack_id, CREATE_STEP, Phase::CreatingDistribution)
         .await?;
     let client = Client::new(&deps.sdk);
-    let (id, domain) = match (&stack.outputs.distribution_id, &stack.outputs.distribution_domain_name) {
+    let (id, domain) = match (
+        &stack.outputs.distribution_id,
+        &stack.outputs.distribution_domain_name,
+    ) {
         (Some(id), Some(domain)) => (id.clone(), domain.clone()),
         _ => match find_existing(&client, &stack).await? {
             Some(found) => found,
@@ -100,10 +117,16 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         },
     };
     let detail = format!("distribution {id} ({domain}) created");
-    deps.finish(&flow.stack_id, CREATE_STEP, StepStatus::Succeeded, detail, |s| {
-        s.outputs.distribution_id = Some(id.clone());
-        s.outputs.distribution_domain_name = Some(domain.clone());
-    })
+    deps.finish(
+        &flow.stack_id,
+        CREATE_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs.distribution_id = Some(id.clone());
+            s.outputs.distribution_domain_name = Some(domain.clone());
+        },
+    )
     .await?;
     Ok(Flow {
         ready: false,
@@ -115,7 +138,12 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 
 pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_poll(&flow.stack_id, AWAIT_STEP, Phase::AwaitingDistributionDeployment, flow.polls)
+        .begin_poll(
+            &flow.stack_id,
+            AWAIT_STEP,
+            Phase::AwaitingDistributionDeployment,
+            flow.polls,
+        )
         .await?;
     let id = stack
         .outputs
@@ -127,25 +155,55 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .id(&id)
         .send()
         .await
-        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
+        .map_err(|e| {
+            if is_transient(&e) {
+                StepError::Transient(describe(&e))
+            } else {
+                StepError::Internal(describe(&e))
+            }
+        })?;
     let status = out
         .distribution()
         .map(|d| d.status().to_owned())
         .unwrap_or_default();
     if status == "Deployed" {
-        deps.finish(&flow.stack_id, AWAIT_STEP, StepStatus::Succeeded, format!("distribution {id} is Deployed"), |_| {})
-            .await?;
-        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+        deps.finish(
+            &flow.stack_id,
+            AWAIT_STEP,
+            StepStatus::Succeeded,
+            format!("distribution {id} is Deployed"),
+            |_| {},
+        )
+        .await?;
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
     }
-    deps.check_deadline(&stack, AWAIT_STEP, deps.settings.distribution_deadline_seconds, "the distribution to deploy")?;
+    deps.check_deadline(
+        &stack,
+        AWAIT_STEP,
+        deps.settings.distribution_deadline_seconds,
+        "the distribution to deploy",
+    )?;
     let wait = deps.settings.poll_interval(flow.polls);
     deps.finish(
         &flow.stack_id,
         AWAIT_STEP,
         StepStatus::Waiting,
-        format!("CloudFront reports {status}; checking again in {wait} s (check {})", flow.polls + 1),
+        format!(
+            "CloudFront reports {status}; checking again in {wait} s (check {})",
+            flow.polls + 1
+        ),
         |_| {},
     )
     .await?;
-    Ok(Flow { ready: false, polls: flow.polls + 1, wait_seconds: wait, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: flow.polls + 1,
+        wait_seconds: wait,
+        ..flow
+    })
 }

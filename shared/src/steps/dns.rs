@@ -1,7 +1,9 @@
 //! Recipe step 6: the name's alias `A` and `AAAA` records → the distribution, then wait until
 //! Route 53 has them everywhere. With DNS elsewhere, the record is handed to the owner instead.
 
-use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType,
+};
 
 use super::error::{describe, is_transient};
 use super::{Deps, Flow, StepError};
@@ -12,7 +14,11 @@ pub const STEP: &str = "create_dns_records";
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// The alias records for `name` → `distribution`, for UPSERT or DELETE.
-pub fn alias_changes(action: ChangeAction, name: &str, distribution: &str) -> Result<Vec<Change>, StepError> {
+pub fn alias_changes(
+    action: ChangeAction,
+    name: &str,
+    distribution: &str,
+) -> Result<Vec<Change>, StepError> {
     let mut changes = Vec::new();
     for record_type in [RrType::A, RrType::Aaaa] {
         let set = ResourceRecordSet::builder()
@@ -66,11 +72,9 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin_poll(&flow.stack_id, STEP, Phase::CreatingDnsRecords, flow.polls)
         .await?;
-    let domain = stack
-        .request
-        .custom_domain
-        .clone()
-        .ok_or_else(|| StepError::Internal("DNS records for a stack without a custom domain".into()))?;
+    let domain = stack.request.custom_domain.clone().ok_or_else(|| {
+        StepError::Internal("DNS records for a stack without a custom domain".into())
+    })?;
     let distribution = stack
         .outputs
         .distribution_domain_name
@@ -81,11 +85,18 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         let records = endpoint_records(&name, &distribution, false);
         let detail = format!("create the CNAME {name} → {distribution} in your DNS");
         deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |s| {
-            s.outputs.dns_records.retain(|r| r.purpose != DnsPurpose::Endpoint);
+            s.outputs
+                .dns_records
+                .retain(|r| r.purpose != DnsPurpose::Endpoint);
             s.outputs.dns_records.extend(records.clone());
         })
         .await?;
-        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
     };
 
     // UPSERT on every poll: the same records again change nothing, and the answer's change id
@@ -103,22 +114,56 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         )
         .send()
         .await
-        .map_err(|e| if is_transient(&e) { StepError::Transient(describe(&e)) } else { StepError::Internal(describe(&e)) })?;
+        .map_err(|e| {
+            if is_transient(&e) {
+                StepError::Transient(describe(&e))
+            } else {
+                StepError::Internal(describe(&e))
+            }
+        })?;
     let records = endpoint_records(&name, &distribution, true);
-    let in_sync = out.change_info().is_some_and(|c| *c.status() == ChangeStatus::Insync);
+    let in_sync = out
+        .change_info()
+        .is_some_and(|c| *c.status() == ChangeStatus::Insync);
     if in_sync {
-        deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, format!("{name} → {distribution} (A, AAAA) INSYNC"), |s| {
-            s.outputs.dns_records.retain(|r| r.purpose != DnsPurpose::Endpoint);
-            s.outputs.dns_records.extend(records.clone());
-        })
+        deps.finish(
+            &flow.stack_id,
+            STEP,
+            StepStatus::Succeeded,
+            format!("{name} → {distribution} (A, AAAA) INSYNC"),
+            |s| {
+                s.outputs
+                    .dns_records
+                    .retain(|r| r.purpose != DnsPurpose::Endpoint);
+                s.outputs.dns_records.extend(records.clone());
+            },
+        )
         .await?;
-        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
     }
     let wait = deps.settings.poll_interval(flow.polls);
-    deps.finish(&flow.stack_id, STEP, StepStatus::Waiting, format!("Route 53 change PENDING; checking again in {wait} s"), |s| {
-        s.outputs.dns_records.retain(|r| r.purpose != DnsPurpose::Endpoint);
-        s.outputs.dns_records.extend(records.clone());
-    })
+    deps.finish(
+        &flow.stack_id,
+        STEP,
+        StepStatus::Waiting,
+        format!("Route 53 change PENDING; checking again in {wait} s"),
+        |s| {
+            s.outputs
+                .dns_records
+                .retain(|r| r.purpose != DnsPurpose::Endpoint);
+            s.outputs.dns_records.extend(records.clone());
+        },
+    )
     .await?;
-    Ok(Flow { ready: false, polls: flow.polls + 1, wait_seconds: wait, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: flow.polls + 1,
+        wait_seconds: wait,
+        ..flow
+    })
 }

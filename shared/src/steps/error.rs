@@ -82,7 +82,9 @@ where
 {
     use aws_smithy_runtime_api::client::result::SdkError;
     match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or_default();
             service.raw().status().is_server_error()

@@ -21,7 +21,12 @@ pub fn explain(caught: &CaughtError) -> (String, String) {
     let message = serde_json::from_str::<LambdaErrorBody>(&caught.cause)
         .map(|body| body.message)
         .unwrap_or_else(|_| caught.cause.clone());
-    let spoken = ["InvalidStack", "Conflict", "DeadlineExceeded", "SmokeTestFailed"];
+    let spoken = [
+        "InvalidStack",
+        "Conflict",
+        "DeadlineExceeded",
+        "SmokeTestFailed",
+    ];
     if spoken.contains(&caught.error.as_str()) {
         if let Some((code, rest)) = message.split_once(": ") {
             return (code.to_owned(), rest.to_owned());
@@ -62,7 +67,12 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             .find(|s| matches!(s.status, StepStatus::Running | StepStatus::Waiting))
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "unknown".into());
-        stack.finish_step(&failed_step, StepStatus::Failed, Some(message.clone()), &now);
+        stack.finish_step(
+            &failed_step,
+            StepStatus::Failed,
+            Some(message.clone()),
+            &now,
+        );
         let created_nothing = stack.outputs.certificate_arn.is_none()
             && stack.outputs.regional_certificate_arn.is_none()
             && stack.outputs.regional_domain_name.is_none()
@@ -73,7 +83,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             stack.phase = crate::stack::Phase::RollingBack;
         }
         stack.error = Some(StackError {
-            code: if flow.teardown { "teardown_failed".into() } else { code.clone() },
+            code: if flow.teardown {
+                "teardown_failed".into()
+            } else {
+                code.clone()
+            },
             message: message.clone(),
             step: failed_step,
             rolled_back: created_nothing && !flow.teardown,
@@ -95,7 +109,13 @@ mod tests {
             error: "InvalidStack".into(),
             cause: r#"{"errorType":"InvalidStack","errorMessage":"api_not_found: No REST API x exists in eu-west-1."}"#.into(),
         };
-        assert_eq!(explain(&caught), ("api_not_found".into(), "No REST API x exists in eu-west-1.".into()));
+        assert_eq!(
+            explain(&caught),
+            (
+                "api_not_found".into(),
+                "No REST API x exists in eu-west-1.".into()
+            )
+        );
     }
 
     #[test]
@@ -106,12 +126,18 @@ mod tests {
         };
         let (code, message) = explain(&caught);
         assert_eq!(code, "aws_unavailable");
-        assert!(!message.contains("doctype") && !message.contains("Response"), "{message}");
+        assert!(
+            !message.contains("doctype") && !message.contains("Response"),
+            "{message}"
+        );
     }
 
     #[test]
     fn a_timeout_is_explained_in_words() {
-        let caught = CaughtError { error: "States.Timeout".into(), cause: String::new() };
+        let caught = CaughtError {
+            error: "States.Timeout".into(),
+            cause: String::new(),
+        };
         assert_eq!(explain(&caught).0, "step_timed_out");
     }
 }

@@ -2,12 +2,12 @@
 //! that one thin binary under `functions/` hands to the Lambda runtime. The stack record is the
 //! state: between states only the stack id and a few routing flags travel (`Flow`).
 
-mod deps;
-mod error;
 pub mod certificates;
 pub mod custom_domain;
+mod deps;
 pub mod distribution;
 pub mod dns;
+mod error;
 pub mod failure;
 pub mod ready;
 pub mod smoke_test;

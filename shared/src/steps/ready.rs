@@ -16,11 +16,17 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             .ok_or_else(|| StepError::Internal("READY without a distribution".into()))?,
     };
     let endpoint = format!("https://{host}");
-    deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, format!("clients call {endpoint}"), |s| {
-        s.outputs.endpoint_url = Some(endpoint.clone());
-        s.status = Status::Ready;
-        s.error = None;
-    })
+    deps.finish(
+        &flow.stack_id,
+        STEP,
+        StepStatus::Succeeded,
+        format!("clients call {endpoint}"),
+        |s| {
+            s.outputs.endpoint_url = Some(endpoint.clone());
+            s.status = Status::Ready;
+            s.error = None;
+        },
+    )
     .await?;
     Ok(flow)
 }

@@ -23,7 +23,10 @@ pub struct Target {
 
 pub fn target(stack: &Stack) -> Result<Target, StepError> {
     let request = &stack.request;
-    let path = request.smoke_test_path.clone().unwrap_or_else(|| "/".into());
+    let path = request
+        .smoke_test_path
+        .clone()
+        .unwrap_or_else(|| "/".into());
     match &request.custom_domain {
         Some(domain) => Ok(Target {
             host: domain.name.to_string(),
@@ -37,13 +40,20 @@ pub fn target(stack: &Stack) -> Result<Target, StepError> {
                 .clone()
                 .ok_or_else(|| StepError::Internal("no distribution to test".into()))?,
             path,
-            signing_host: format!("{}.execute-api.{}.amazonaws.com", request.api_id, request.region),
+            signing_host: format!(
+                "{}.execute-api.{}.amazonaws.com",
+                request.api_id, request.region
+            ),
         }),
     }
 }
 
 fn target_distribution(stack: &Stack) -> String {
-    stack.outputs.distribution_domain_name.clone().unwrap_or_default()
+    stack
+        .outputs
+        .distribution_domain_name
+        .clone()
+        .unwrap_or_default()
 }
 
 /// With a path the owner named, it must answer 2xx. Without one, `/` is asked and any answer
@@ -57,11 +67,14 @@ pub fn passes(explicit_path: bool, status: u16, from_api_gateway: bool) -> bool 
     }
 }
 
-async fn sigv4_headers(deps: &Deps, region: &str, target: &Target) -> Result<Vec<(String, String)>, StepError> {
-    let provider = deps
-        .sdk
-        .credentials_provider()
-        .ok_or_else(|| StepError::Internal("no AWS credentials to sign the smoke test with".into()))?;
+async fn sigv4_headers(
+    deps: &Deps,
+    region: &str,
+    target: &Target,
+) -> Result<Vec<(String, String)>, StepError> {
+    let provider = deps.sdk.credentials_provider().ok_or_else(|| {
+        StepError::Internal("no AWS credentials to sign the smoke test with".into())
+    })?;
     let credentials = provider
         .provide_credentials()
         .await
@@ -94,7 +107,9 @@ async fn sigv4_headers(deps: &Deps, region: &str, target: &Target) -> Result<Vec
 }
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin(&flow.stack_id, STEP, Phase::SmokeTesting).await?;
+    let stack = deps
+        .begin(&flow.stack_id, STEP, Phase::SmokeTesting)
+        .await?;
     let target = target(&stack)?;
     let public_url = format!("https://{}{}", target.host, target.path);
     // Locally there is no CloudFront: the request goes to the local edge, naming the host.
@@ -120,7 +135,10 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| StepError::Internal(e.to_string()))?;
-    let mut request = client.get(&url).header("host", &target.host).header("user-agent", "edgestack-smoke-test");
+    let mut request = client
+        .get(&url)
+        .header("host", &target.host)
+        .header("user-agent", "edgestack-smoke-test");
     if stack.request.auth == Auth::Iam {
         for (name, value) in sigv4_headers(deps, stack.request.region.as_str(), &target).await? {
             if name != "host" {
@@ -135,20 +153,40 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let status = response.status().as_u16();
     let from_api_gateway = response.headers().contains_key("x-amzn-requestid");
     let explicit = stack.request.smoke_test_path.is_some();
-    let result = SmokeTestResult { url: public_url.clone(), status_code: status, at: now_rfc3339() };
+    let result = SmokeTestResult {
+        url: public_url.clone(),
+        status_code: status,
+        at: now_rfc3339(),
+    };
     if !passes(explicit, status, from_api_gateway) {
-        deps.finish(&flow.stack_id, STEP, StepStatus::Running, format!("GET {public_url} answered {status}; retrying"), |s| {
-            s.outputs.smoke_test = Some(result.clone());
-        })
+        deps.finish(
+            &flow.stack_id,
+            STEP,
+            StepStatus::Running,
+            format!("GET {public_url} answered {status}; retrying"),
+            |s| {
+                s.outputs.smoke_test = Some(result.clone());
+            },
+        )
         .await?;
         return Err(StepError::SmokeTestFailed(format!(
             "GET {public_url} answered {status}{}",
-            if explicit { ", not 2xx" } else { " without API Gateway's x-amzn-RequestId" }
+            if explicit {
+                ", not 2xx"
+            } else {
+                " without API Gateway's x-amzn-RequestId"
+            }
         )));
     }
-    deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, format!("GET {public_url} answered {status}"), |s| {
-        s.outputs.smoke_test = Some(result.clone());
-    })
+    deps.finish(
+        &flow.stack_id,
+        STEP,
+        StepStatus::Succeeded,
+        format!("GET {public_url} answered {status}"),
+        |s| {
+            s.outputs.smoke_test = Some(result.clone());
+        },
+    )
     .await?;
     Ok(flow)
 }
@@ -167,7 +205,10 @@ mod tests {
     #[test]
     fn without_a_path_any_answer_of_api_gateway_counts() {
         assert!(passes(false, 403, true), "an API need not serve /");
-        assert!(!passes(false, 403, false), "CloudFront's own error page is no answer of the API");
+        assert!(
+            !passes(false, 403, false),
+            "CloudFront's own error page is no answer of the API"
+        );
         assert!(!passes(false, 503, true));
     }
 }

@@ -30,9 +30,18 @@ pub const CUSTOM_DOMAIN_STEP: &str = "delete_custom_domain";
 pub const CERTIFICATES_STEP: &str = "delete_certificates";
 pub const FINISH_STEP: &str = "finish_teardown";
 
-fn sdk<E>(e: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>) -> StepError
+fn sdk<E>(
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> StepError
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
 {
     if is_transient(&e) {
         StepError::Transient(describe(&e))
@@ -42,7 +51,8 @@ where
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'))
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
 /// Deletes the record sets of `name` of these types that match `keep` — found first, since
@@ -80,7 +90,12 @@ async fn delete_records(
         client
             .change_resource_record_sets()
             .hosted_zone_id(zone)
-            .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build().map_err(|e| StepError::Internal(e.to_string()))?)
+            .change_batch(
+                ChangeBatch::builder()
+                    .set_changes(Some(changes))
+                    .build()
+                    .map_err(|e| StepError::Internal(e.to_string()))?,
+            )
             .send()
             .await
             .map_err(sdk)?;
@@ -89,56 +104,131 @@ async fn delete_records(
 }
 
 pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin_undo(&flow.stack_id, DNS_STEP, Phase::DeletingDnsRecords).await?;
+    let stack = deps
+        .begin_undo(&flow.stack_id, DNS_STEP, Phase::DeletingDnsRecords)
+        .await?;
     let mut deleted = 0;
-    if let (Some(domain), Some(distribution)) = (&stack.request.custom_domain, &stack.outputs.distribution_domain_name) {
+    if let (Some(domain), Some(distribution)) = (
+        &stack.request.custom_domain,
+        &stack.outputs.distribution_domain_name,
+    ) {
         if let Some(zone) = &domain.hosted_zone_id {
             // Only aliases to this stack's distribution: never someone else's record.
-            deleted = delete_records(deps, zone.as_str(), domain.name.as_str(), &[RrType::A, RrType::Aaaa], |set| {
-                set.alias_target().is_some_and(|a| a.hosted_zone_id() == CLOUDFRONT_ZONE_ID && same_name(a.dns_name(), distribution))
-            })
+            deleted = delete_records(
+                deps,
+                zone.as_str(),
+                domain.name.as_str(),
+                &[RrType::A, RrType::Aaaa],
+                |set| {
+                    set.alias_target().is_some_and(|a| {
+                        a.hosted_zone_id() == CLOUDFRONT_ZONE_ID
+                            && same_name(a.dns_name(), distribution)
+                    })
+                },
+            )
             .await?;
         }
     }
-    deps.finish(&flow.stack_id, DNS_STEP, StepStatus::Succeeded, format!("{deleted} alias records deleted"), |s| {
-        s.outputs.dns_records.retain(|r| !(r.purpose == DnsPurpose::Endpoint && r.managed));
-    })
+    deps.finish(
+        &flow.stack_id,
+        DNS_STEP,
+        StepStatus::Succeeded,
+        format!("{deleted} alias records deleted"),
+        |s| {
+            s.outputs
+                .dns_records
+                .retain(|r| !(r.purpose == DnsPurpose::Endpoint && r.managed));
+        },
+    )
     .await?;
-    Ok(Flow { ready: false, polls: 0, wait_seconds: 0, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: 0,
+        wait_seconds: 0,
+        ..flow
+    })
 }
 
 /// Disables the distribution (with its ETag) and waits until CloudFront has deployed that.
 pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = if flow.polls == 0 {
-        deps.begin_undo(&flow.stack_id, DISABLE_STEP, Phase::DisablingDistribution).await?
+        deps.begin_undo(&flow.stack_id, DISABLE_STEP, Phase::DisablingDistribution)
+            .await?
     } else {
         deps.begin_poll_undo(&flow.stack_id).await?
     };
     let Some(id) = stack.outputs.distribution_id.clone() else {
-        deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Skipped, "no distribution", |_| {}).await?;
-        return Ok(Flow { ready: true, polls: 0, ..flow });
+        deps.finish(
+            &flow.stack_id,
+            DISABLE_STEP,
+            StepStatus::Skipped,
+            "no distribution",
+            |_| {},
+        )
+        .await?;
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            ..flow
+        });
     };
     let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
     let current = match client.get_distribution_config().id(&id).send().await {
         Ok(out) => out,
-        Err(e) if matches!(e.as_service_error(), Some(GetDistributionConfigError::NoSuchDistribution(_))) => {
-            deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Succeeded, format!("distribution {id} is already gone"), |_| {}).await?;
-            return Ok(Flow { ready: true, polls: 0, ..flow });
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetDistributionConfigError::NoSuchDistribution(_))
+            ) =>
+        {
+            deps.finish(
+                &flow.stack_id,
+                DISABLE_STEP,
+                StepStatus::Succeeded,
+                format!("distribution {id} is already gone"),
+                |_| {},
+            )
+            .await?;
+            return Ok(Flow {
+                ready: true,
+                polls: 0,
+                ..flow
+            });
         }
         Err(e) => return Err(sdk(e)),
     };
-    let config = current.distribution_config.ok_or_else(|| StepError::Internal("no distribution config".into()))?;
+    let config = current
+        .distribution_config
+        .ok_or_else(|| StepError::Internal("no distribution config".into()))?;
     if config.enabled() {
         let etag = current.e_tag.unwrap_or_default();
         let mut config = config;
         config.enabled = false;
-        match client.update_distribution().id(&id).if_match(etag).distribution_config(config).send().await {
+        match client
+            .update_distribution()
+            .id(&id)
+            .if_match(etag)
+            .distribution_config(config)
+            .send()
+            .await
+        {
             Ok(_) => {}
             // Someone changed it since we read it: read again on the retry.
-            Err(e) if matches!(e.as_service_error(), Some(UpdateDistributionError::PreconditionFailed(_))) => {
-                return Err(StepError::Transient(format!("distribution {id} changed while being disabled")))
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateDistributionError::PreconditionFailed(_))
+                ) =>
+            {
+                return Err(StepError::Transient(format!(
+                    "distribution {id} changed while being disabled"
+                )))
             }
-            Err(e) if matches!(e.as_service_error(), Some(UpdateDistributionError::NoSuchDistribution(_))) => {}
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateDistributionError::NoSuchDistribution(_))
+                ) => {}
             Err(e) => return Err(sdk(e)),
         }
     }
@@ -152,36 +242,76 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         .map(|d| d.status().to_owned())
         .unwrap_or_default();
     if status == "Deployed" {
-        deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Succeeded, format!("distribution {id} disabled"), |_| {}).await?;
-        return Ok(Flow { ready: true, polls: 0, wait_seconds: 0, ..flow });
+        deps.finish(
+            &flow.stack_id,
+            DISABLE_STEP,
+            StepStatus::Succeeded,
+            format!("distribution {id} disabled"),
+            |_| {},
+        )
+        .await?;
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
     }
     let wait = deps.settings.poll_interval(flow.polls);
     deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Waiting, format!("waiting for CloudFront to deploy the disabled distribution ({status}); next check in {wait} s"), |s| {
         s.phase = Phase::AwaitingDistributionDisabled;
     })
     .await?;
-    Ok(Flow { ready: false, polls: flow.polls + 1, wait_seconds: wait, ..flow })
+    Ok(Flow {
+        ready: false,
+        polls: flow.polls + 1,
+        wait_seconds: wait,
+        ..flow
+    })
 }
 
 pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin_undo(&flow.stack_id, DISTRIBUTION_STEP, Phase::DeletingDistribution).await?;
+    let stack = deps
+        .begin_undo(
+            &flow.stack_id,
+            DISTRIBUTION_STEP,
+            Phase::DeletingDistribution,
+        )
+        .await?;
     let detail = match stack.outputs.distribution_id.clone() {
         None => "no distribution".to_owned(),
         Some(id) => {
             let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
             match client.get_distribution_config().id(&id).send().await {
-                Err(e) if matches!(e.as_service_error(), Some(GetDistributionConfigError::NoSuchDistribution(_))) => {
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(GetDistributionConfigError::NoSuchDistribution(_))
+                    ) =>
+                {
                     format!("distribution {id} was already gone")
                 }
                 Err(e) => return Err(sdk(e)),
                 Ok(current) => {
                     let etag = current.e_tag.unwrap_or_default();
-                    match client.delete_distribution().id(&id).if_match(etag).send().await {
+                    match client
+                        .delete_distribution()
+                        .id(&id)
+                        .if_match(etag)
+                        .send()
+                        .await
+                    {
                         Ok(_) => format!("distribution {id} deleted"),
                         Err(e) => match e.as_service_error() {
-                            Some(DeleteDistributionError::NoSuchDistribution(_)) => format!("distribution {id} was already gone"),
-                            Some(DeleteDistributionError::DistributionNotDisabled(_)) | Some(DeleteDistributionError::PreconditionFailed(_)) => {
-                                return Err(StepError::Transient(format!("distribution {id} is not ready to delete yet: {}", describe(&e))))
+                            Some(DeleteDistributionError::NoSuchDistribution(_)) => {
+                                format!("distribution {id} was already gone")
+                            }
+                            Some(DeleteDistributionError::DistributionNotDisabled(_))
+                            | Some(DeleteDistributionError::PreconditionFailed(_)) => {
+                                return Err(StepError::Transient(format!(
+                                    "distribution {id} is not ready to delete yet: {}",
+                                    describe(&e)
+                                )))
                             }
                             _ => return Err(sdk(e)),
                         },
@@ -190,43 +320,83 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
             }
         }
     };
-    deps.finish(&flow.stack_id, DISTRIBUTION_STEP, StepStatus::Succeeded, detail, |s| {
-        s.outputs.distribution_id = None;
-        s.outputs.distribution_domain_name = None;
-    })
+    deps.finish(
+        &flow.stack_id,
+        DISTRIBUTION_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs.distribution_id = None;
+            s.outputs.distribution_domain_name = None;
+        },
+    )
     .await?;
     Ok(flow)
 }
 
 pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin_undo(&flow.stack_id, CUSTOM_DOMAIN_STEP, Phase::DeletingCustomDomain).await?;
+    let stack = deps
+        .begin_undo(
+            &flow.stack_id,
+            CUSTOM_DOMAIN_STEP,
+            Phase::DeletingCustomDomain,
+        )
+        .await?;
     let mut detail = "no custom domain".to_owned();
-    if let (Some(domain), Some(_)) = (&stack.request.custom_domain, &stack.outputs.regional_domain_name) {
+    if let (Some(domain), Some(_)) = (
+        &stack.request.custom_domain,
+        &stack.outputs.regional_domain_name,
+    ) {
         let name = domain.name.as_str();
-        let client = aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
+        let client =
+            aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
         match client.get_domain_name().domain_name(name).send().await {
-            Err(e) if matches!(e.as_service_error(), Some(GetDomainNameError::NotFoundException(_))) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(GetDomainNameError::NotFoundException(_))
+                ) =>
+            {
                 detail = format!("custom domain {name} was already gone");
             }
             Err(e) => return Err(sdk(e)),
             Ok(existing) => {
-                let ours = existing.tags().and_then(|t| t.get(STACK_ID_TAG)).is_some_and(|id| id == stack.id.as_str());
+                let ours = existing
+                    .tags()
+                    .and_then(|t| t.get(STACK_ID_TAG))
+                    .is_some_and(|id| id == stack.id.as_str());
                 if !ours {
                     detail = format!("custom domain {name} is not this stack's; left alone");
                 } else {
                     // Only a mapping this stack made (its step finished); deleting the domain
                     // takes any other mapping of it along anyway.
-                    let mapped = stack.steps.iter().any(|s| s.name == super::custom_domain::STEP && s.status == StepStatus::Succeeded);
+                    let mapped = stack.steps.iter().any(|s| {
+                        s.name == super::custom_domain::STEP && s.status == StepStatus::Succeeded
+                    });
                     if mapped {
-                        match client.delete_base_path_mapping().domain_name(name).base_path("(none)").send().await {
+                        match client
+                            .delete_base_path_mapping()
+                            .domain_name(name)
+                            .base_path("(none)")
+                            .send()
+                            .await
+                        {
                             Ok(_) => {}
-                            Err(e) if matches!(e.as_service_error(), Some(DeleteBasePathMappingError::NotFoundException(_))) => {}
+                            Err(e)
+                                if matches!(
+                                    e.as_service_error(),
+                                    Some(DeleteBasePathMappingError::NotFoundException(_))
+                                ) => {}
                             Err(e) => return Err(sdk(e)),
                         }
                     }
                     match client.delete_domain_name().domain_name(name).send().await {
                         Ok(_) => {}
-                        Err(e) if matches!(e.as_service_error(), Some(DeleteDomainNameError::NotFoundException(_))) => {}
+                        Err(e)
+                            if matches!(
+                                e.as_service_error(),
+                                Some(DeleteDomainNameError::NotFoundException(_))
+                            ) => {}
                         Err(e) => return Err(sdk(e)),
                     }
                     detail = format!("custom domain {name} and its mapping deleted");
@@ -234,21 +404,47 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             }
         }
     }
-    deps.finish(&flow.stack_id, CUSTOM_DOMAIN_STEP, StepStatus::Succeeded, detail, |s| {
-        s.outputs.regional_domain_name = None;
-    })
+    deps.finish(
+        &flow.stack_id,
+        CUSTOM_DOMAIN_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs.regional_domain_name = None;
+        },
+    )
     .await?;
     Ok(flow)
 }
 
 async fn delete_certificate(deps: &Deps, region: &str, arn: &str) -> Result<(), StepError> {
     let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
-    match client.delete_certificate().certificate_arn(arn).send().await {
+    match client
+        .delete_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.as_service_error(), Some(DeleteCertificateError::ResourceNotFoundException(_))) => Ok(()),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DeleteCertificateError::ResourceNotFoundException(_))
+            ) =>
+        {
+            Ok(())
+        }
         // CloudFront and API Gateway let go of a certificate some minutes after their resource.
-        Err(e) if matches!(e.as_service_error(), Some(DeleteCertificateError::ResourceInUseException(_))) => {
-            Err(StepError::Transient(format!("certificate {arn} is still in use: {}", describe(&e))))
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(DeleteCertificateError::ResourceInUseException(_))
+            ) =>
+        {
+            Err(StepError::Transient(format!(
+                "certificate {arn} is still in use: {}",
+                describe(&e)
+            )))
         }
         Err(e) => Err(sdk(e)),
     }
@@ -256,13 +452,26 @@ async fn delete_certificate(deps: &Deps, region: &str, arn: &str) -> Result<(), 
 
 /// Whether a certificate other than this stack's, in either region, is for `name`: then the
 /// validation CNAME (the same for every certificate of that name) is still needed.
-async fn name_still_certified(deps: &Deps, regions: &[String], name: &str) -> Result<bool, StepError> {
+async fn name_still_certified(
+    deps: &Deps,
+    regions: &[String],
+    name: &str,
+) -> Result<bool, StepError> {
     for region in regions {
         let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
         let mut token: Option<String> = None;
         loop {
-            let out = client.list_certificates().set_next_token(token.take()).send().await.map_err(sdk)?;
-            if out.certificate_summary_list().iter().any(|c| c.domain_name().is_some_and(|d| same_name(d, name))) {
+            let out = client
+                .list_certificates()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(sdk)?;
+            if out
+                .certificate_summary_list()
+                .iter()
+                .any(|c| c.domain_name().is_some_and(|d| same_name(d, name)))
+            {
                 return Ok(true);
             }
             match out.next_token {
@@ -275,7 +484,13 @@ async fn name_still_certified(deps: &Deps, regions: &[String], name: &str) -> Re
 }
 
 pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin_undo(&flow.stack_id, CERTIFICATES_STEP, Phase::DeletingCertificates).await?;
+    let stack = deps
+        .begin_undo(
+            &flow.stack_id,
+            CERTIFICATES_STEP,
+            Phase::DeletingCertificates,
+        )
+        .await?;
     let region = stack.request.region.to_string();
     if let Some(arn) = &stack.outputs.regional_certificate_arn {
         delete_certificate(deps, &region, arn).await?;
@@ -283,10 +498,16 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
     if let Some(arn) = &stack.outputs.certificate_arn {
         delete_certificate(deps, CLOUDFRONT_REGION, arn).await?;
     }
-    deps.finish(&flow.stack_id, CERTIFICATES_STEP, StepStatus::Running, "certificates deleted", |s| {
-        s.outputs.certificate_arn = None;
-        s.outputs.regional_certificate_arn = None;
-    })
+    deps.finish(
+        &flow.stack_id,
+        CERTIFICATES_STEP,
+        StepStatus::Running,
+        "certificates deleted",
+        |s| {
+            s.outputs.certificate_arn = None;
+            s.outputs.regional_certificate_arn = None;
+        },
+    )
     .await?;
 
     let mut detail = "certificates deleted".to_owned();
@@ -297,7 +518,11 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         .find(|r| r.purpose == DnsPurpose::CertificateValidation && r.managed)
         .cloned();
     if let (Some(record), Some(domain)) = (validation, &stack.request.custom_domain) {
-        let zone = domain.hosted_zone_id.as_ref().map(|z| z.to_string()).unwrap_or_default();
+        let zone = domain
+            .hosted_zone_id
+            .as_ref()
+            .map(|z| z.to_string())
+            .unwrap_or_default();
         let regions = [CLOUDFRONT_REGION.to_owned(), region.clone()];
         modify(deps.store.as_ref(), &flow.stack_id, |s| {
             s.phase = Phase::DeletingValidationRecords;
@@ -308,35 +533,57 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
             detail = format!("certificates deleted; validation record {} kept: another certificate for {} still uses it", record.name, domain.name);
         } else {
             delete_records(deps, &zone, &record.name, &[RrType::Cname], |set| {
-                set.resource_records().iter().any(|r| same_name(r.value(), &record.value))
+                set.resource_records()
+                    .iter()
+                    .any(|r| same_name(r.value(), &record.value))
             })
             .await?;
             detail = format!("certificates and validation record {} deleted", record.name);
         }
     }
-    deps.finish(&flow.stack_id, CERTIFICATES_STEP, StepStatus::Succeeded, detail, |s| {
-        s.outputs.dns_records.retain(|r| !(r.purpose == DnsPurpose::CertificateValidation && r.managed));
-    })
+    deps.finish(
+        &flow.stack_id,
+        CERTIFICATES_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs
+                .dns_records
+                .retain(|r| !(r.purpose == DnsPurpose::CertificateValidation && r.managed));
+        },
+    )
     .await?;
     Ok(flow)
 }
 
 /// The end of an undo: a deleted stack is `DELETED`; a failed one is marked rolled back.
 pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin_undo(&flow.stack_id, FINISH_STEP, Phase::Deleted).await?;
+    let stack = deps
+        .begin_undo(&flow.stack_id, FINISH_STEP, Phase::Deleted)
+        .await?;
     let deleting = stack.status == Status::Deleting;
-    let detail = if deleting { "stack deleted" } else { "everything the stack created was removed" };
-    deps.finish(&flow.stack_id, FINISH_STEP, StepStatus::Succeeded, detail, |s| {
-        if s.status == Status::Deleting {
-            s.status = Status::Deleted;
-            s.outputs.endpoint_url = None;
-        } else {
-            s.phase = Phase::RollingBack;
-            if let Some(error) = s.error.as_mut() {
-                error.rolled_back = true;
+    let detail = if deleting {
+        "stack deleted"
+    } else {
+        "everything the stack created was removed"
+    };
+    deps.finish(
+        &flow.stack_id,
+        FINISH_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            if s.status == Status::Deleting {
+                s.status = Status::Deleted;
+                s.outputs.endpoint_url = None;
+            } else {
+                s.phase = Phase::RollingBack;
+                if let Some(error) = s.error.as_mut() {
+                    error.rolled_back = true;
+                }
             }
-        }
-    })
+        },
+    )
     .await?;
     Ok(flow)
 }

@@ -18,7 +18,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps.begin(&flow.stack_id, STEP, Phase::Validating).await?;
     let request = &stack.request;
     check_api(deps, request).await?;
-    if let Some(zone_id) = request.custom_domain.as_ref().and_then(|d| d.hosted_zone_id.as_ref()) {
+    if let Some(zone_id) = request
+        .custom_domain
+        .as_ref()
+        .and_then(|d| d.hosted_zone_id.as_ref())
+    {
         check_zone(deps, request, zone_id.as_str()).await?;
     }
     let detail = format!(
@@ -73,7 +77,12 @@ async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError>
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.as_service_error(), Some(GetStageError::NotFoundException(_))) => {
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetStageError::NotFoundException(_))
+            ) =>
+        {
             Err(StepError::invalid(
                 "stage_not_found",
                 format!(

@@ -64,7 +64,10 @@ impl DynamoStore {
         }
     }
 
-    fn stack_item(stack: &Stack, version: u64) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    fn stack_item(
+        stack: &Stack,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
         let document =
             serde_json::to_string(stack).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut item = HashMap::from([
@@ -162,7 +165,12 @@ impl StackStore for DynamoStore {
                 .await
             {
                 Ok(_) => Ok(CreateOutcome::Created),
-                Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(PutItemError::ConditionalCheckFailedException(_))
+                    ) =>
+                {
                     Err(StoreError::Conflict)
                 }
                 Err(e) => Err(backend(e)),
@@ -196,9 +204,16 @@ impl StackStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(CreateOutcome::Created),
-            Err(e) if matches!(e.as_service_error(), Some(TransactWriteItemsError::TransactionCanceledException(_))) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                ) =>
+            {
                 match self.read_idempotency(key).await? {
-                    Some((digest, id)) if digest == key.request_digest => Ok(CreateOutcome::Replayed(id)),
+                    Some((digest, id)) if digest == key.request_digest => {
+                        Ok(CreateOutcome::Replayed(id))
+                    }
                     Some(_) => Ok(CreateOutcome::KeyReused),
                     // The key expired and was swept between the two calls: the caller retries.
                     None => Err(StoreError::Conflict),
@@ -235,7 +250,12 @@ impl StackStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(version),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
                 match self.get(&stack.id).await? {
                     Some(_) => Err(StoreError::Conflict),
                     None => Err(StoreError::NotFound(stack.id.clone())),
@@ -283,7 +303,11 @@ impl StackStore for DynamoStore {
         }
         let more = items.len() > query.limit;
         items.truncate(query.limit);
-        let next = if more { items.last().map(Cursor::after) } else { None };
+        let next = if more {
+            items.last().map(Cursor::after)
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 }

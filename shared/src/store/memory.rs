@@ -27,7 +27,9 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -60,10 +62,14 @@ impl StackStore for MemoryStore {
     }
 
     async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {
-        Ok(self.lock().stacks.get(id).map(|(stack, version)| Versioned {
-            value: stack.clone(),
-            version: *version,
-        }))
+        Ok(self
+            .lock()
+            .stacks
+            .get(id)
+            .map(|(stack, version)| Versioned {
+                value: stack.clone(),
+                version: *version,
+            }))
     }
 
     async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError> {
@@ -97,7 +103,11 @@ impl StackStore for MemoryStore {
         mine.sort_by_key(|s| std::cmp::Reverse(created_key(s)));
         let more = mine.len() > query.limit;
         let items: Vec<Stack> = mine.into_iter().take(query.limit).cloned().collect();
-        let next = if more { items.last().map(Cursor::after) } else { None };
+        let next = if more {
+            items.last().map(Cursor::after)
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 }

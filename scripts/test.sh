@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The one test command (`make test`): static checks, unit tests, then the end-to-end tests
+# against a local stack that this script starts and always stops again.
+#
+#   fmt    cargo fmt --all --check
+#   clippy cargo clippy --workspace --all-targets -- -D warnings
+#   unit   cargo test --workspace --exclude edgestack-tests   (no emulator)
+#   up     local/up.sh (moto + Lambda adapter + cargo lambda watch on loopback)
+#   e2e    cargo test -p edgestack-tests, with .local/env exported
+#
+# Every phase runs even when an earlier one failed (except e2e, which needs `up`), so that one
+# run reports everything; the summary names the phases that failed and the exit status is
+# non-zero if any did. A local stack that is already up is stopped first: the end-to-end tests
+# run against a fresh one, and nothing this script started is left running.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+started=$SECONDS
+declare -a results=()
+failed=()
+
+banner() { printf '\n=== %s: %s\n' "$1" "$2"; }
+
+# run PHASE DESCRIPTION COMMAND...: runs one phase and records its outcome.
+run() {
+  local phase=$1 what=$2
+  shift 2
+  banner "$phase" "$what"
+  local t0=$SECONDS
+  if "$@"; then
+    results+=("ok      $phase ($((SECONDS - t0)) s)")
+    return 0
+  else
+    local rc=$?
+    results+=("FAILED  $phase ($((SECONDS - t0)) s, exit $rc)")
+    failed+=("$phase")
+    return "$rc"
+  fi
+}
+
+stack_started=0
+cleanup() {
+  local rc=$?
+  if ((stack_started)); then
+    banner down "local/down.sh"
+    local/down.sh || echo "test.sh: local/down.sh failed; check .local/pids" >&2
+  fi
+  printf '\n=== summary (%d s)\n' "$((SECONDS - started))"
+  local line
+  for line in "${results[@]}"; do echo "  $line"; done
+  if ((${#failed[@]})); then
+    echo "test.sh: FAILED phase(s): ${failed[*]}" >&2
+    exit 1
+  fi
+  if ((rc != 0)); then
+    echo "test.sh: interrupted or failed outside a phase (exit $rc)" >&2
+    exit "$rc"
+  fi
+  echo "test.sh: all phases passed"
+}
+trap cleanup EXIT
+# Ctrl-C or a CI cancel still reaches the EXIT trap, which stops the local stack.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+run fmt "cargo fmt --all --check" cargo fmt --all --check || true
+run clippy "cargo clippy --workspace --all-targets -- -D warnings" \
+  cargo clippy --workspace --all-targets -- -D warnings || true
+run unit "cargo test --workspace --exclude edgestack-tests" \
+  cargo test --workspace --exclude edgestack-tests || true
+# Build the end-to-end tests now, so that no compilation competes with the running stack.
+run e2e-build "cargo test -p edgestack-tests --no-run" \
+  cargo test -p edgestack-tests --no-run || true
+
+if [[ -f .local/env ]] || compgen -G ".local/pids/*.pid" >/dev/null; then
+  banner down "a local stack is already up; stopping it for a fresh one"
+  local/down.sh
+fi
+stack_started=1
+if run up "local/up.sh" local/up.sh; then
+  run e2e "cargo test -p edgestack-tests (against the local stack)" \
+    bash -c 'set -a && source .local/env && set +a && exec cargo test -p edgestack-tests' || true
+else
+  results+=("skipped e2e (the local stack did not start; see .local/logs/)")
+  failed+=("e2e")
+fi
