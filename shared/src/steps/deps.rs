@@ -22,7 +22,13 @@ pub struct Settings {
     /// Local stack only: where requests for a distribution's host really go (there is no
     /// CloudFront data plane on one machine), e.g. `http://127.0.0.1:8080`.
     pub edge_override: Option<String>,
+    /// Local stack only: a stack tagged `fault-injection: <step>` fails at that step, so that
+    /// tests can show what every failure leaves behind. Never set in a deployed configuration.
+    pub fault_injection: bool,
 }
+
+/// The tag that names the step to fail at, when fault injection is on.
+pub const FAULT_INJECTION_TAG: &str = "fault-injection";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -33,6 +39,7 @@ impl Default for Settings {
             distribution_deadline_seconds: 3600,
             iam_cache_policy_id: None,
             edge_override: None,
+            fault_injection: false,
         }
     }
 }
@@ -117,6 +124,24 @@ impl Deps {
             Ok(())
         })
         .await
+        .and_then(|stack| self.injected_fault(stack, step))
+    }
+
+    fn injected_fault(&self, stack: Stack, step: &str) -> Result<Stack, StepError> {
+        if self.settings.fault_injection
+            && stack
+                .request
+                .tags
+                .get(FAULT_INJECTION_TAG)
+                .map(String::as_str)
+                == Some(step)
+        {
+            return Err(StepError::invalid(
+                "injected_fault",
+                format!("a fault was injected at {step} (local stack only)"),
+            ));
+        }
+        Ok(stack)
     }
 
     /// Marks a teardown (or rollback) step as running. Unlike `begin` it works on a stack being

@@ -16,7 +16,7 @@ pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub use deps::{Deps, Settings};
+pub use deps::{Deps, Settings, FAULT_INJECTION_TAG};
 pub use error::StepError;
 
 use crate::stack::StackId;
