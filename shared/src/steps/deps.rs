@@ -73,6 +73,7 @@ impl Settings {
             edge_override: std::env::var("EDGE_OVERRIDE_URL")
                 .ok()
                 .filter(|v| !v.is_empty()),
+            fault_injection: config::flag("EDGESTACK_FAULT_INJECTION"),
         })
     }
 
