@@ -28,6 +28,8 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("this Idempotency-Key was already used with a different request body; use a new key for a new request")]
     IdempotencyKeyReused,
+    #[error("{name} is already served by another stack ({holder}); delete that stack first, or choose another name")]
+    DomainTaken { name: String, holder: String },
     #[error("the stack is already being deleted")]
     DeleteInProgress,
     #[error("the stack is already deleted")]
@@ -48,7 +50,10 @@ impl ApiError {
             Self::Forbidden(_) => 403,
             Self::StackNotFound | Self::RouteNotFound(_) => 404,
             Self::MethodNotAllowed { .. } => 405,
-            Self::IdempotencyKeyReused | Self::DeleteInProgress | Self::AlreadyDeleted => 409,
+            Self::IdempotencyKeyReused
+            | Self::DomainTaken { .. }
+            | Self::DeleteInProgress
+            | Self::AlreadyDeleted => 409,
             Self::PayloadTooLarge { .. } => 413,
             Self::UnsupportedMediaType => 415,
             Self::Throttled => 429,
@@ -69,6 +74,7 @@ impl ApiError {
             Self::RouteNotFound(_) => "route_not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::DomainTaken { .. } => "domain_taken",
             Self::DeleteInProgress => "delete_in_progress",
             Self::AlreadyDeleted => "already_deleted",
             Self::Throttled => "throttled",

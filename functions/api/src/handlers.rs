@@ -97,6 +97,17 @@ pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Bo
     let stack = match app.store.create(&stack, idempotency.as_ref()).await? {
         CreateOutcome::Created => stack,
         CreateOutcome::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+        CreateOutcome::NameTaken(holder) => {
+            let name = edgestack::store::claimed_name(&stack)
+                .unwrap_or_default()
+                .to_owned();
+            // Another caller's stack id is not this caller's business.
+            let holder = match app.store.get(&holder).await? {
+                Some(found) if found.value.owner == owner => holder.to_string(),
+                _ => "a stack of another team".to_owned(),
+            };
+            return Err(ApiError::DomainTaken { name, holder });
+        }
         CreateOutcome::Replayed(id) => {
             let earlier = app
                 .store

@@ -445,3 +445,33 @@ async fn a_workflow_that_cannot_start_leaves_a_failed_stack_not_a_pending_one() 
     assert_eq!(listed["items"][0]["status"], "FAILED");
     assert_eq!(listed["items"][0]["error"]["code"], "workflow_not_started");
 }
+
+#[tokio::test]
+async fn one_name_one_live_stack() {
+    let h = harness();
+    let mut body = valid_body();
+    body["custom_domain"] = json!({"name": "api.example.com", "hosted_zone_id": "Z1"});
+    let (first, _, _) = post(&h, "arn:a", &body).await;
+    let (mine, mine_body, _) = post(&h, "arn:a", &body).await;
+    let (theirs, theirs_body, _) = post(&h, "arn:b", &body).await;
+    assert_eq!((first, mine, theirs), (202, 409, 409));
+    assert_eq!(mine_body["error"]["code"], "domain_taken");
+    assert!(
+        mine_body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stk_"),
+        "the owner is told which of its stacks"
+    );
+    assert!(
+        !theirs_body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stk_"),
+        "another team's stack id stays hidden"
+    );
+    assert_eq!(
+        stored_count(&h, "arn:a").await + stored_count(&h, "arn:b").await,
+        1
+    );
+}

@@ -561,6 +561,7 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin_undo(&flow.stack_id, FINISH_STEP, Phase::Deleted)
         .await?;
+    deps.store.release_claim(&stack).await?;
     let deleting = stack.status == Status::Deleting;
     let detail = if deleting {
         "stack deleted"

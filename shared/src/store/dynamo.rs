@@ -2,14 +2,15 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore, StoreError,
-    Versioned, IDEMPOTENCY_KEY_TTL_SECONDS,
+    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore,
+    StoreError, Versioned, IDEMPOTENCY_KEY_TTL_SECONDS,
 };
 use crate::secret::Secret;
 use crate::stack::{Stack, StackId};
@@ -25,6 +26,7 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// |-------------|------------------------------|---------------------------------------------------------|
 /// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets  |
 /// | idempotency | `IDEMPOTENCY#{owner}#{key}`  | stack_id, request_digest, expires_at (the table's TTL)  |
+/// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -50,6 +52,10 @@ fn stack_pk(id: &StackId) -> String {
 
 fn idempotency_pk(key: &IdempotencyKey) -> String {
     format!("IDEMPOTENCY#{}#{}", key.owner, key.key)
+}
+
+fn claim_pk(name: &str) -> String {
+    format!("CLAIM#{name}")
 }
 
 fn epoch_seconds() -> i64 {
@@ -118,6 +124,24 @@ impl DynamoStore {
         })
     }
 
+    async fn read_claim(&self, name: &str) -> Result<Option<StackId>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(claim_pk(name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|item| item.get("stack_id"))
+            .and_then(|v| v.as_s().ok())
+            .and_then(|id| StackId::parse(id)))
+    }
+
     async fn read_idempotency(
         &self,
         key: &IdempotencyKey,
@@ -153,53 +177,42 @@ impl StackStore for DynamoStore {
         stack: &Stack,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<CreateOutcome, StoreError> {
-        let item = Self::stack_item(stack, 1)?;
-        let Some(key) = idempotency else {
-            return match self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-            {
-                Ok(_) => Ok(CreateOutcome::Created),
-                Err(e)
-                    if matches!(
-                        e.as_service_error(),
-                        Some(PutItemError::ConditionalCheckFailedException(_))
-                    ) =>
-                {
-                    Err(StoreError::Conflict)
-                }
-                Err(e) => Err(backend(e)),
-            };
+        let build = |put: aws_sdk_dynamodb::types::builders::PutBuilder| {
+            put.table_name(&self.table)
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(|e| StoreError::Backend(e.to_string()))
         };
-        let put_stack = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-
+        let mut items = vec![build(
+            Put::builder()
+                .set_item(Some(Self::stack_item(stack, 1)?))
+                .condition_expression("attribute_not_exists(pk)"),
+        )?];
         let now = epoch_seconds();
-        // An expired key whose item TTL has not swept yet counts as free.
-        let put_key = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(idempotency_pk(key)))
-            .item("stack_id", s(stack.id.as_str()))
-            .item("request_digest", s(&key.request_digest))
-            .item("expires_at", n(now + IDEMPOTENCY_KEY_TTL_SECONDS))
-            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-            .expression_attribute_values(":now", n(now))
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        if let Some(key) = idempotency {
+            // An expired key whose item TTL has not swept yet counts as free.
+            items.push(build(
+                Put::builder()
+                    .item("pk", s(idempotency_pk(key)))
+                    .item("stack_id", s(stack.id.as_str()))
+                    .item("request_digest", s(&key.request_digest))
+                    .item("expires_at", n(now + IDEMPOTENCY_KEY_TTL_SECONDS))
+                    .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                    .expression_attribute_values(":now", n(now)),
+            )?);
+        }
+        if let Some(name) = claimed_name(stack) {
+            items.push(build(
+                Put::builder()
+                    .item("pk", s(claim_pk(name)))
+                    .item("stack_id", s(stack.id.as_str()))
+                    .condition_expression("attribute_not_exists(pk)"),
+            )?);
+        }
         let result = self
             .client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_key).build())
-            .transact_items(TransactWriteItem::builder().put(put_stack).build())
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {
@@ -210,14 +223,52 @@ impl StackStore for DynamoStore {
                     Some(TransactWriteItemsError::TransactionCanceledException(_))
                 ) =>
             {
-                match self.read_idempotency(key).await? {
-                    Some((digest, id)) if digest == key.request_digest => {
-                        Ok(CreateOutcome::Replayed(id))
+                // Which condition failed: the key first (a replay wins over a taken name, the
+                // replayed request holds the name itself), then the name.
+                if let Some(key) = idempotency {
+                    match self.read_idempotency(key).await? {
+                        Some((digest, id)) if digest == key.request_digest => {
+                            return Ok(CreateOutcome::Replayed(id))
+                        }
+                        Some(_) => return Ok(CreateOutcome::KeyReused),
+                        None => {}
                     }
-                    Some(_) => Ok(CreateOutcome::KeyReused),
-                    // The key expired and was swept between the two calls: the caller retries.
-                    None => Err(StoreError::Conflict),
                 }
+                if let Some(name) = claimed_name(stack) {
+                    if let Some(holder) = self.read_claim(name).await? {
+                        return Ok(CreateOutcome::NameTaken(holder));
+                    }
+                }
+                // A key or claim vanished between the two calls: the caller retries.
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn release_claim(&self, stack: &Stack) -> Result<(), StoreError> {
+        let Some(name) = claimed_name(stack) else {
+            return Ok(());
+        };
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(claim_pk(name)))
+            .condition_expression("stack_id = :id")
+            .expression_attribute_values(":id", s(stack.id.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Released before, or another stack's now: nothing of ours to release.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
             }
             Err(e) => Err(backend(e)),
         }

@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore, StoreError,
-    Versioned,
+    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore,
+    StoreError, Versioned,
 };
 use crate::stack::{Stack, StackId};
 
@@ -19,6 +19,7 @@ pub struct MemoryStore {
 struct Inner {
     stacks: HashMap<StackId, (Stack, u64)>,
     keys: HashMap<(String, String), (String, StackId)>,
+    claims: HashMap<String, StackId>,
 }
 
 impl MemoryStore {
@@ -50,9 +51,18 @@ impl StackStore for MemoryStore {
                     CreateOutcome::KeyReused
                 });
             }
+        }
+        if let Some(holder) = claimed_name(stack).and_then(|name| inner.claims.get(name)) {
+            return Ok(CreateOutcome::NameTaken(holder.clone()));
+        }
+        if let Some(key) = idempotency {
+            let slot = (key.owner.clone(), key.key.clone());
             inner
                 .keys
                 .insert(slot, (key.request_digest.clone(), stack.id.clone()));
+        }
+        if let Some(name) = claimed_name(stack) {
+            inner.claims.insert(name.to_owned(), stack.id.clone());
         }
         if inner.stacks.contains_key(&stack.id) {
             return Err(StoreError::Conflict);
@@ -83,6 +93,16 @@ impl StackStore for MemoryStore {
             Some(_) => Err(StoreError::Conflict),
             None => Err(StoreError::NotFound(stack.id.clone())),
         }
+    }
+
+    async fn release_claim(&self, stack: &Stack) -> Result<(), StoreError> {
+        if let Some(name) = claimed_name(stack) {
+            let mut inner = self.lock();
+            if inner.claims.get(name) == Some(&stack.id) {
+                inner.claims.remove(name);
+            }
+        }
+        Ok(())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError> {

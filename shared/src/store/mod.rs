@@ -50,6 +50,19 @@ pub enum CreateOutcome {
     Replayed(StackId),
     /// The key was used before with a different request.
     KeyReused,
+    /// Another live stack holds the custom domain name.
+    NameTaken(StackId),
+}
+
+/// The name a stack claims: one live stack per custom domain name, taken with the stack in one
+/// conditional write so that two racing requests cannot both win, released when the stack is
+/// deleted or rolled back.
+pub fn claimed_name(stack: &Stack) -> Option<&str> {
+    stack
+        .request
+        .custom_domain
+        .as_ref()
+        .map(|domain| domain.name.as_str())
 }
 
 /// A position in an owner's list, newest first: the stack after which the next page starts.
@@ -103,7 +116,7 @@ pub struct Page {
 
 #[async_trait]
 pub trait StackStore: Send + Sync {
-    /// Stores a new stack, atomically with its idempotency key when there is one.
+    /// Stores a new stack, atomically with its idempotency key and its name claim.
     async fn create(
         &self,
         stack: &Stack,
@@ -116,6 +129,9 @@ pub trait StackStore: Send + Sync {
     async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError>;
 
     async fn list(&self, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// Frees the stack's name for other stacks, if this stack holds it.
+    async fn release_claim(&self, stack: &Stack) -> Result<(), StoreError>;
 }
 
 /// Reads, changes and writes back a stack, retrying when another writer got there first, so
