@@ -6,7 +6,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use super::error::{describe, is_transient};
+use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::distribution::resource_tags;
@@ -50,13 +50,7 @@ async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String,
                 .map_err(|e| StepError::Internal(e.to_string()))?,
         );
     }
-    let out = request.send().await.map_err(|e| {
-        if is_transient(&e) {
-            StepError::Transient(describe(&e))
-        } else {
-            StepError::Internal(describe(&e))
-        }
-    })?;
+    let out = request.send().await.map_err(from_sdk)?;
     out.certificate_arn
         .ok_or_else(|| StepError::Internal("ACM returned no certificate ARN".into()))
 }
@@ -124,13 +118,7 @@ pub async fn upsert_cname(
         )
         .send()
         .await
-        .map_err(|e| {
-            if is_transient(&e) {
-                StepError::Transient(describe(&e))
-            } else {
-                StepError::Internal(describe(&e))
-            }
-        })?;
+        .map_err(error::change_records)?;
     Ok(out
         .change_info()
         .map(|c| c.id().to_owned())
@@ -215,13 +203,7 @@ async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateSt
         .certificate_arn(arn)
         .send()
         .await
-        .map_err(|e| {
-            if is_transient(&e) {
-                StepError::Transient(describe(&e))
-            } else {
-                StepError::Internal(describe(&e))
-            }
-        })?;
+        .map_err(from_sdk)?;
     out.certificate()
         .and_then(|c| c.status().cloned())
         .ok_or_else(|| StepError::Transient(format!("ACM reported no status for {arn}")))
@@ -254,23 +236,8 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         statuses.push((region, regional_arn, status));
     }
     for (region, arn, status) in &statuses {
-        match status {
-            CertificateStatus::Failed => {
-                return Err(StepError::invalid(
-                    "certificate_failed",
-                    format!("ACM could not issue the certificate {arn} in {region}. Check that the name is spelled right and that no CAA record forbids Amazon."),
-                ))
-            }
-            CertificateStatus::ValidationTimedOut => {
-                return Err(StepError::invalid(
-                    "certificate_validation_timed_out",
-                    format!("ACM gave up validating {arn} in {region} after 72 hours: the validation CNAME was never found. Create it, then create the stack again."),
-                ))
-            }
-            CertificateStatus::Revoked | CertificateStatus::Expired | CertificateStatus::Inactive => {
-                return Err(StepError::invalid("certificate_unusable", format!("the certificate {arn} in {region} is {status}")))
-            }
-            _ => {}
+        if let Some(failure) = error::certificate_status(status, region, arn) {
+            return Err(failure);
         }
     }
     if statuses

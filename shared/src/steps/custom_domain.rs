@@ -7,7 +7,7 @@ use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 use aws_sdk_apigateway::Client;
 
-use super::error::{describe, is_transient};
+use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::distribution::resource_tags;
@@ -15,26 +15,6 @@ use crate::stack::{Phase, StepStatus};
 
 pub const STEP: &str = "create_custom_domain";
 pub const STACK_ID_TAG: &str = "edgestack:stack-id";
-
-fn sdk_error<E>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> StepError
-where
-    E: std::error::Error
-        + aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + Send
-        + Sync
-        + 'static,
-{
-    if is_transient(&e) {
-        StepError::Transient(describe(&e))
-    } else {
-        StepError::Internal(describe(&e))
-    }
-}
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
@@ -90,11 +70,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             create
                 .send()
                 .await
-                .map_err(sdk_error)?
+                .map_err(from_sdk)?
                 .regional_domain_name()
                 .map(str::to_owned)
         }
-        Err(e) => return Err(sdk_error(e)),
+        Err(e) => return Err(from_sdk(e)),
     };
     let target = target.ok_or_else(|| {
         StepError::Transient(format!(
@@ -135,7 +115,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 .base_path("(none)")
                 .send()
                 .await
-                .map_err(sdk_error)?;
+                .map_err(from_sdk)?;
             if existing.rest_api_id() != Some(request.api_id.as_str())
                 || existing.stage() != Some(request.stage.as_str())
             {
@@ -145,7 +125,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 });
             }
         }
-        Err(e) => return Err(sdk_error(e)),
+        Err(e) => return Err(from_sdk(e)),
     }
     let detail = format!(
         "custom domain {name} → {target}, mapped to {}/{}",

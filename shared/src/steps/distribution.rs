@@ -1,10 +1,9 @@
 //! Recipe steps 4 and 5: create the distribution, then poll until CloudFront has deployed it.
 
-use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsError;
 use aws_sdk_cloudfront::types::DistributionConfigWithTags;
 use aws_sdk_cloudfront::Client;
 
-use super::error::{describe, is_transient};
+use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
 use crate::distribution::{self, EdgeSettings};
 use crate::stack::{Phase, Stack, StepStatus};
@@ -79,25 +78,15 @@ async fn create(
                 .ok_or_else(|| StepError::Internal("CloudFront returned no distribution".into()))?;
             Ok((d.id().to_owned(), d.domain_name().to_owned()))
         }
-        Err(e) => Err(match e.as_service_error() {
-            Some(CreateDistributionWithTagsError::CnameAlreadyExists(_)) => StepError::Conflict {
-                code: "name_in_use",
-                message: format!(
-                    "CloudFront says another distribution already serves {}. Remove that alias first, or choose another name.",
-                    stack.request.custom_domain.as_ref().map(|d| d.name.as_str()).unwrap_or("this name")
-                ),
-            },
-            Some(CreateDistributionWithTagsError::InvalidViewerCertificate(_)) => StepError::invalid(
-                "certificate_not_usable",
-                "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).",
-            ),
-            Some(CreateDistributionWithTagsError::TooManyDistributions(_)) => StepError::invalid(
-                "distribution_quota_reached",
-                "The account has reached its CloudFront distribution quota. Ask AWS for a higher quota or delete unused distributions.",
-            ),
-            _ if is_transient(&e) => StepError::Transient(describe(&e)),
-            _ => StepError::Internal(describe(&e)),
-        }),
+        Err(e) => Err(error::create_distribution(
+            e,
+            stack
+                .request
+                .custom_domain
+                .as_ref()
+                .map(|d| d.name.as_str())
+                .unwrap_or("this name"),
+        )),
     }
 }
 
@@ -155,13 +144,7 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .id(&id)
         .send()
         .await
-        .map_err(|e| {
-            if is_transient(&e) {
-                StepError::Transient(describe(&e))
-            } else {
-                StepError::Internal(describe(&e))
-            }
-        })?;
+        .map_err(from_sdk)?;
     let status = out
         .distribution()
         .map(|d| d.status().to_owned())

@@ -5,7 +5,7 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType,
 };
 
-use super::error::{describe, is_transient};
+use super::error;
 use super::{Deps, Flow, StepError};
 use crate::stack::{DnsPurpose, DnsRecord, Phase, StepStatus};
 
@@ -114,13 +114,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         )
         .send()
         .await
-        .map_err(|e| {
-            if is_transient(&e) {
-                StepError::Transient(describe(&e))
-            } else {
-                StepError::Internal(describe(&e))
-            }
-        })?;
+        .map_err(error::change_records)?;
     let records = endpoint_records(&name, &distribution, true);
     let in_sync = out
         .change_info()

@@ -105,6 +105,141 @@ where
     }
 }
 
+type Sdk<E> = aws_smithy_runtime_api::client::result::SdkError<
+    E,
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+>;
+
+/// Any AWS failure no step gives a meaning of its own: transient (retried with backoff by the
+/// state machine) or a bug (caught and rolled back).
+pub fn from_sdk<E>(e: Sdk<E>) -> StepError
+where
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+{
+    if is_transient(&e) {
+        StepError::Transient(describe(&e))
+    } else {
+        StepError::Internal(describe(&e))
+    }
+}
+
+/// CloudFront's refusals of a new distribution, for the person who must act on them.
+pub fn create_distribution(
+    e: Sdk<aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsError>,
+    name: &str,
+) -> StepError {
+    use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsError as E;
+    match e.as_service_error() {
+        Some(E::CnameAlreadyExists(_)) => StepError::Conflict {
+            code: "name_in_use",
+            message: format!("CloudFront says another distribution already serves {name}. Remove that alias first, or choose another name."),
+        },
+        Some(E::InvalidViewerCertificate(_)) => StepError::invalid(
+            "certificate_not_usable",
+            "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).",
+        ),
+        Some(E::TooManyDistributions(_)) => StepError::invalid(
+            "distribution_quota_reached",
+            "The account has reached its CloudFront distribution quota. Ask AWS for a higher quota or delete unused distributions.",
+        ),
+        _ => from_sdk(e),
+    }
+}
+
+/// Disabling a distribution: `Ok` when it is gone already; a stale ETag is read again.
+pub fn disable_distribution(
+    e: Sdk<aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError>,
+    id: &str,
+) -> Result<(), StepError> {
+    use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError as E;
+    match e.as_service_error() {
+        Some(E::NoSuchDistribution(_)) => Ok(()),
+        Some(E::PreconditionFailed(_)) => Err(StepError::Transient(format!(
+            "distribution {id} changed while being disabled; reading it again"
+        ))),
+        _ => Err(from_sdk(e)),
+    }
+}
+
+/// Deleting a distribution: `Ok` when it is gone already; not yet disabled and deployed, or a
+/// stale ETag, is worth another try.
+pub fn delete_distribution(
+    e: Sdk<aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError>,
+    id: &str,
+) -> Result<(), StepError> {
+    use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError as E;
+    match e.as_service_error() {
+        Some(E::NoSuchDistribution(_)) => Ok(()),
+        Some(E::DistributionNotDisabled(_)) | Some(E::PreconditionFailed(_)) => {
+            Err(StepError::Transient(format!(
+                "distribution {id} is not ready to delete yet: {}",
+                describe(&e)
+            )))
+        }
+        _ => Err(from_sdk(e)),
+    }
+}
+
+/// Deleting a certificate: `Ok` when it is gone already; CloudFront and API Gateway let go of
+/// a certificate some minutes after their resource, so "in use" is worth another try.
+pub fn delete_certificate(
+    e: Sdk<aws_sdk_acm::operation::delete_certificate::DeleteCertificateError>,
+    arn: &str,
+) -> Result<(), StepError> {
+    use aws_sdk_acm::operation::delete_certificate::DeleteCertificateError as E;
+    match e.as_service_error() {
+        Some(E::ResourceNotFoundException(_)) => Ok(()),
+        Some(E::ResourceInUseException(_)) => Err(StepError::Transient(format!(
+            "certificate {arn} is still in use: {}",
+            describe(&e)
+        ))),
+        _ => Err(from_sdk(e)),
+    }
+}
+
+/// A Route 53 change: a zone with a change still pending and the 5-a-second rate limit are
+/// worth another try; a batch Route 53 refuses is a bug.
+pub fn change_records(
+    e: Sdk<aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError>,
+) -> StepError {
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError as E;
+    match e.as_service_error() {
+        Some(E::PriorRequestNotComplete(_)) => StepError::Transient(format!(
+            "the hosted zone has a change pending: {}",
+            describe(&e)
+        )),
+        _ => from_sdk(e),
+    }
+}
+
+/// What a certificate's status means for the stack: `None` while it may still be issued.
+pub fn certificate_status(
+    status: &aws_sdk_acm::types::CertificateStatus,
+    region: &str,
+    arn: &str,
+) -> Option<StepError> {
+    use aws_sdk_acm::types::CertificateStatus as S;
+    match status {
+        S::Failed => Some(StepError::invalid(
+            "certificate_failed",
+            format!("ACM could not issue the certificate {arn} in {region}. Check that the name is spelled right and that no CAA record forbids Amazon."),
+        )),
+        S::ValidationTimedOut => Some(StepError::invalid(
+            "certificate_validation_timed_out",
+            format!("ACM gave up validating {arn} in {region} after 72 hours: the validation CNAME was never found. Create it, then create the stack again."),
+        )),
+        S::Revoked | S::Expired | S::Inactive => Some(StepError::invalid(
+            "certificate_unusable",
+            format!("the certificate {arn} in {region} is {status}"),
+        )),
+        _ => None,
+    }
+}
+
 /// The SDK failure as one line, with the service's error code and message.
 pub fn describe<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
 where
@@ -125,5 +260,265 @@ mod tests {
         assert_eq!(d.error_message, "api_not_found: no API x");
         let d: Diagnostic = StepError::Transient("slow down".into()).into();
         assert_eq!(d.error_type, "Transient");
+    }
+}
+
+/// AWS errors the emulator never produces, each through a real SDK client whose responses are
+/// mocked, so that what the steps see is exactly what the SDK hands them.
+#[cfg(test)]
+mod aws_error_tests {
+    use super::*;
+    use aws_sdk_acm::operation::delete_certificate::DeleteCertificateError;
+    use aws_sdk_acm::types::CertificateStatus;
+    use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsError;
+    use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError;
+    use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError;
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError;
+    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn meta(code: &str) -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code(code)
+            .message("mocked")
+            .build()
+    }
+
+    async fn create_distribution_failing(
+        error: fn() -> CreateDistributionWithTagsError,
+    ) -> StepError {
+        let rule =
+            mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags).then_error(error);
+        let client = mock_client!(aws_sdk_cloudfront, [&rule]);
+        let e = client
+            .create_distribution_with_tags()
+            .send()
+            .await
+            .unwrap_err();
+        create_distribution(e, "api.example.com")
+    }
+
+    #[tokio::test]
+    async fn an_alias_taken_by_another_distribution_is_a_conflict_naming_it() {
+        let err = create_distribution_failing(|| {
+            CreateDistributionWithTagsError::CnameAlreadyExists(
+                aws_sdk_cloudfront::types::error::CnameAlreadyExists::builder()
+                    .meta(meta("CNAMEAlreadyExists"))
+                    .build(),
+            )
+        })
+        .await;
+        assert_eq!(err.error_type(), "Conflict");
+        assert!(err.to_string().starts_with("name_in_use: "), "{err}");
+        assert!(err.to_string().contains("api.example.com"));
+    }
+
+    #[tokio::test]
+    async fn a_certificate_cloudfront_refuses_is_explained() {
+        let err = create_distribution_failing(|| {
+            CreateDistributionWithTagsError::InvalidViewerCertificate(
+                aws_sdk_cloudfront::types::error::InvalidViewerCertificate::builder().build(),
+            )
+        })
+        .await;
+        assert!(
+            err.to_string().starts_with("certificate_not_usable: "),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_distribution_quota_is_explained() {
+        let err = create_distribution_failing(|| {
+            CreateDistributionWithTagsError::TooManyDistributions(
+                aws_sdk_cloudfront::types::error::TooManyDistributions::builder().build(),
+            )
+        })
+        .await;
+        assert!(
+            err.to_string().starts_with("distribution_quota_reached: "),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn cloudfront_throttling_is_retried() {
+        for code in ["Throttling", "TooManyRequests"] {
+            let rule = mock!(aws_sdk_cloudfront::Client::create_distribution_with_tags)
+                .then_error(move || CreateDistributionWithTagsError::generic(meta(code)));
+            let client = mock_client!(aws_sdk_cloudfront, [&rule]);
+            let e = client
+                .create_distribution_with_tags()
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(
+                create_distribution(e, "x").error_type(),
+                "Transient",
+                "{code}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_etag_reads_again_and_a_gone_distribution_is_done() {
+        let stale = mock!(aws_sdk_cloudfront::Client::update_distribution).then_error(|| {
+            UpdateDistributionError::PreconditionFailed(
+                aws_sdk_cloudfront::types::error::PreconditionFailed::builder().build(),
+            )
+        });
+        let gone = mock!(aws_sdk_cloudfront::Client::update_distribution).then_error(|| {
+            UpdateDistributionError::NoSuchDistribution(
+                aws_sdk_cloudfront::types::error::NoSuchDistribution::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudfront, [&stale, &gone]);
+        let e = client
+            .update_distribution()
+            .id("E1")
+            .if_match("old")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            disable_distribution(e, "E1").unwrap_err().error_type(),
+            "Transient"
+        );
+        let e = client
+            .update_distribution()
+            .id("E1")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(disable_distribution(e, "E1").is_ok());
+    }
+
+    #[tokio::test]
+    async fn deleting_an_enabled_distribution_waits_and_a_gone_one_is_done() {
+        let not_disabled =
+            mock!(aws_sdk_cloudfront::Client::delete_distribution).then_error(|| {
+                DeleteDistributionError::DistributionNotDisabled(
+                    aws_sdk_cloudfront::types::error::DistributionNotDisabled::builder().build(),
+                )
+            });
+        let stale = mock!(aws_sdk_cloudfront::Client::delete_distribution).then_error(|| {
+            DeleteDistributionError::PreconditionFailed(
+                aws_sdk_cloudfront::types::error::PreconditionFailed::builder().build(),
+            )
+        });
+        let gone = mock!(aws_sdk_cloudfront::Client::delete_distribution).then_error(|| {
+            DeleteDistributionError::NoSuchDistribution(
+                aws_sdk_cloudfront::types::error::NoSuchDistribution::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudfront, [&not_disabled, &stale, &gone]);
+        for _ in 0..2 {
+            let e = client
+                .delete_distribution()
+                .id("E1")
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(
+                delete_distribution(e, "E1").unwrap_err().error_type(),
+                "Transient"
+            );
+        }
+        let e = client
+            .delete_distribution()
+            .id("E1")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(delete_distribution(e, "E1").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_certificate_still_in_use_waits_and_a_gone_one_is_done() {
+        let in_use = mock!(aws_sdk_acm::Client::delete_certificate).then_error(|| {
+            DeleteCertificateError::ResourceInUseException(
+                aws_sdk_acm::types::error::ResourceInUseException::builder().build(),
+            )
+        });
+        let gone = mock!(aws_sdk_acm::Client::delete_certificate).then_error(|| {
+            DeleteCertificateError::ResourceNotFoundException(
+                aws_sdk_acm::types::error::ResourceNotFoundException::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_acm, [&in_use, &gone]);
+        let e = client
+            .delete_certificate()
+            .certificate_arn("arn")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            delete_certificate(e, "arn").unwrap_err().error_type(),
+            "Transient"
+        );
+        let e = client
+            .delete_certificate()
+            .certificate_arn("arn")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(delete_certificate(e, "arn").is_ok());
+    }
+
+    #[tokio::test]
+    async fn route53_busy_zone_and_rate_limit_are_retried_and_a_bad_batch_is_not() {
+        let pending =
+            mock!(aws_sdk_route53::Client::change_resource_record_sets).then_error(|| {
+                ChangeResourceRecordSetsError::PriorRequestNotComplete(
+                    aws_sdk_route53::types::error::PriorRequestNotComplete::builder()
+                        .meta(meta("PriorRequestNotComplete"))
+                        .build(),
+                )
+            });
+        let throttled = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .then_error(|| ChangeResourceRecordSetsError::generic(meta("Throttling")));
+        let invalid =
+            mock!(aws_sdk_route53::Client::change_resource_record_sets).then_error(|| {
+                ChangeResourceRecordSetsError::InvalidChangeBatch(
+                    aws_sdk_route53::types::error::InvalidChangeBatch::builder()
+                        .meta(meta("InvalidChangeBatch"))
+                        .build(),
+                )
+            });
+        let client = mock_client!(aws_sdk_route53, [&pending, &throttled, &invalid]);
+        for want in ["Transient", "Transient", "Internal"] {
+            let batch = aws_sdk_route53::types::ChangeBatch::builder()
+                .set_changes(Some(vec![]))
+                .build()
+                .unwrap();
+            let e = client
+                .change_resource_record_sets()
+                .hosted_zone_id("Z1")
+                .change_batch(batch)
+                .send()
+                .await
+                .unwrap_err();
+            assert!(matches!(
+                e,
+                aws_smithy_runtime_api::client::result::SdkError::ServiceError(_)
+            ));
+            assert_eq!(change_records(e).error_type(), want);
+        }
+    }
+
+    #[test]
+    fn certificate_statuses_that_end_the_wait() {
+        let failed = certificate_status(&CertificateStatus::Failed, "us-east-1", "arn").unwrap();
+        assert!(failed.to_string().starts_with("certificate_failed: "));
+        let timed_out =
+            certificate_status(&CertificateStatus::ValidationTimedOut, "eu-west-1", "arn").unwrap();
+        assert!(timed_out
+            .to_string()
+            .starts_with("certificate_validation_timed_out: "));
+        assert!(timed_out.to_string().contains("72 hours"));
+        assert!(
+            certificate_status(&CertificateStatus::PendingValidation, "us-east-1", "arn").is_none()
+        );
+        assert!(certificate_status(&CertificateStatus::Issued, "us-east-1", "arn").is_none());
     }
 }

@@ -5,19 +5,16 @@
 //! `DELETE`; the provisioning workflow runs the same ones to roll back a failure. Every step
 //! treats "already gone" as done, and never touches what this stack did not create.
 
-use aws_sdk_acm::operation::delete_certificate::DeleteCertificateError;
 use aws_sdk_apigateway::operation::delete_base_path_mapping::DeleteBasePathMappingError;
 use aws_sdk_apigateway::operation::delete_domain_name::DeleteDomainNameError;
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
-use aws_sdk_cloudfront::operation::delete_distribution::DeleteDistributionError;
 use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigError;
-use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionError;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 
 use super::certificates::CLOUDFRONT_REGION;
 use super::custom_domain::STACK_ID_TAG;
 use super::dns::CLOUDFRONT_ZONE_ID;
-use super::error::{describe, is_transient};
+use super::error::{self, from_sdk};
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::stack::{DnsPurpose, Phase, Status, StepStatus};
@@ -29,26 +26,6 @@ pub const DISTRIBUTION_STEP: &str = "delete_distribution";
 pub const CUSTOM_DOMAIN_STEP: &str = "delete_custom_domain";
 pub const CERTIFICATES_STEP: &str = "delete_certificates";
 pub const FINISH_STEP: &str = "finish_teardown";
-
-fn sdk<E>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> StepError
-where
-    E: std::error::Error
-        + aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + Send
-        + Sync
-        + 'static,
-{
-    if is_transient(&e) {
-        StepError::Transient(describe(&e))
-    } else {
-        StepError::Internal(describe(&e))
-    }
-}
 
 fn same_name(a: &str, b: &str) -> bool {
     a.trim_end_matches('.')
@@ -72,7 +49,7 @@ async fn delete_records(
         .max_items(20)
         .send()
         .await
-        .map_err(sdk)?;
+        .map_err(from_sdk)?;
     let changes: Vec<Change> = listed
         .resource_record_sets()
         .iter()
@@ -98,7 +75,7 @@ async fn delete_records(
             )
             .send()
             .await
-            .map_err(sdk)?;
+            .map_err(error::change_records)?;
     }
     Ok(count)
 }
@@ -195,7 +172,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                 ..flow
             });
         }
-        Err(e) => return Err(sdk(e)),
+        Err(e) => return Err(from_sdk(e)),
     };
     let config = current
         .distribution_config
@@ -213,23 +190,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             .await
         {
             Ok(_) => {}
-            // Someone changed it since we read it: read again on the retry.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(UpdateDistributionError::PreconditionFailed(_))
-                ) =>
-            {
-                return Err(StepError::Transient(format!(
-                    "distribution {id} changed while being disabled"
-                )))
-            }
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(UpdateDistributionError::NoSuchDistribution(_))
-                ) => {}
-            Err(e) => return Err(sdk(e)),
+            Err(e) => error::disable_distribution(e, &id)?,
         }
     }
     let status = client
@@ -237,7 +198,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         .id(&id)
         .send()
         .await
-        .map_err(sdk)?
+        .map_err(from_sdk)?
         .distribution()
         .map(|d| d.status().to_owned())
         .unwrap_or_default();
@@ -291,7 +252,7 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
                 {
                     format!("distribution {id} was already gone")
                 }
-                Err(e) => return Err(sdk(e)),
+                Err(e) => return Err(from_sdk(e)),
                 Ok(current) => {
                     let etag = current.e_tag.unwrap_or_default();
                     match client
@@ -302,19 +263,10 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
                         .await
                     {
                         Ok(_) => format!("distribution {id} deleted"),
-                        Err(e) => match e.as_service_error() {
-                            Some(DeleteDistributionError::NoSuchDistribution(_)) => {
-                                format!("distribution {id} was already gone")
-                            }
-                            Some(DeleteDistributionError::DistributionNotDisabled(_))
-                            | Some(DeleteDistributionError::PreconditionFailed(_)) => {
-                                return Err(StepError::Transient(format!(
-                                    "distribution {id} is not ready to delete yet: {}",
-                                    describe(&e)
-                                )))
-                            }
-                            _ => return Err(sdk(e)),
-                        },
+                        Err(e) => {
+                            error::delete_distribution(e, &id)?;
+                            format!("distribution {id} was already gone")
+                        }
                     }
                 }
             }
@@ -359,7 +311,7 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             {
                 detail = format!("custom domain {name} was already gone");
             }
-            Err(e) => return Err(sdk(e)),
+            Err(e) => return Err(from_sdk(e)),
             Ok(existing) => {
                 let ours = existing
                     .tags()
@@ -387,7 +339,7 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                                     e.as_service_error(),
                                     Some(DeleteBasePathMappingError::NotFoundException(_))
                                 ) => {}
-                            Err(e) => return Err(sdk(e)),
+                            Err(e) => return Err(from_sdk(e)),
                         }
                     }
                     match client.delete_domain_name().domain_name(name).send().await {
@@ -397,7 +349,7 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                                 e.as_service_error(),
                                 Some(DeleteDomainNameError::NotFoundException(_))
                             ) => {}
-                        Err(e) => return Err(sdk(e)),
+                        Err(e) => return Err(from_sdk(e)),
                     }
                     detail = format!("custom domain {name} and its mapping deleted");
                 }
@@ -426,27 +378,7 @@ async fn delete_certificate(deps: &Deps, region: &str, arn: &str) -> Result<(), 
         .await
     {
         Ok(_) => Ok(()),
-        Err(e)
-            if matches!(
-                e.as_service_error(),
-                Some(DeleteCertificateError::ResourceNotFoundException(_))
-            ) =>
-        {
-            Ok(())
-        }
-        // CloudFront and API Gateway let go of a certificate some minutes after their resource.
-        Err(e)
-            if matches!(
-                e.as_service_error(),
-                Some(DeleteCertificateError::ResourceInUseException(_))
-            ) =>
-        {
-            Err(StepError::Transient(format!(
-                "certificate {arn} is still in use: {}",
-                describe(&e)
-            )))
-        }
-        Err(e) => Err(sdk(e)),
+        Err(e) => error::delete_certificate(e, arn),
     }
 }
 
@@ -466,7 +398,7 @@ async fn name_still_certified(
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(sdk)?;
+                .map_err(from_sdk)?;
             if out
                 .certificate_summary_list()
                 .iter()

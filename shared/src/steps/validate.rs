@@ -6,7 +6,7 @@ use aws_sdk_apigateway::operation::get_stage::GetStageError;
 use aws_sdk_apigateway::types::EndpointType;
 use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
 
-use super::error::{describe, is_transient};
+use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::request::StackRequest;
@@ -54,8 +54,7 @@ async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError>
                 ),
             ))
         }
-        Err(e) if is_transient(&e) => return Err(StepError::Transient(describe(&e))),
-        Err(e) => return Err(StepError::Internal(describe(&e))),
+        Err(e) => return Err(from_sdk(e)),
     };
     let regional = api
         .endpoint_configuration()
@@ -91,8 +90,7 @@ async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError>
                 ),
             ))
         }
-        Err(e) if is_transient(&e) => Err(StepError::Transient(describe(&e))),
-        Err(e) => Err(StepError::Internal(describe(&e))),
+        Err(e) => Err(from_sdk(e)),
     }
 }
 
@@ -106,8 +104,7 @@ async fn check_zone(deps: &Deps, request: &StackRequest, zone_id: &str) -> Resul
                 format!("No hosted zone {zone_id} exists in this account. Check custom_domain.hosted_zone_id, or leave it out to manage DNS yourself."),
             ))
         }
-        Err(e) if is_transient(&e) => return Err(StepError::Transient(describe(&e))),
-        Err(e) => return Err(StepError::Internal(describe(&e))),
+        Err(e) => return Err(from_sdk(e)),
     };
     let zone_name = zone
         .as_ref()
