@@ -1,10 +1,12 @@
 //! Step 1 of the recipe: check, before anything is created, that the stack can be built: the
 //! API exists and is Regional, the stage is deployed, the hosted zone exists and holds the name.
 
+use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::operation::get_rest_api::GetRestApiError;
 use aws_sdk_apigateway::operation::get_stage::GetStageError;
 use aws_sdk_apigateway::types::EndpointType;
 use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
+use aws_sdk_route53::types::RrType;
 
 use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
@@ -24,6 +26,10 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .and_then(|d| d.hosted_zone_id.as_ref())
     {
         check_zone(deps, request, zone_id.as_str()).await?;
+        check_no_record_in_the_way(deps, request, zone_id.as_str()).await?;
+    }
+    if request.custom_domain.is_some() {
+        check_no_custom_domain(deps, request).await?;
     }
     let detail = format!(
         "API {} in {} is Regional and stage {} is deployed",
@@ -122,4 +128,65 @@ async fn check_zone(deps: &Deps, request: &StackRequest, zone_id: &str) -> Resul
         ));
     }
     Ok(())
+}
+
+/// API Gateway allows one custom domain of a name per region; someone else's must stay theirs.
+async fn check_no_custom_domain(deps: &Deps, request: &StackRequest) -> Result<(), StepError> {
+    let Some(domain) = &request.custom_domain else {
+        return Ok(());
+    };
+    let client = aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, request.region.as_str()));
+    match client
+        .get_domain_name()
+        .domain_name(domain.name.as_str())
+        .send()
+        .await
+    {
+        Ok(_) => Err(StepError::Conflict {
+            code: "custom_domain_exists",
+            message: format!(
+                "API Gateway in {} already has a custom domain {}. Delete it, or choose another name.",
+                request.region, domain.name
+            ),
+        }),
+        Err(e) if matches!(e.as_service_error(), Some(GetDomainNameError::NotFoundException(_))) => Ok(()),
+        Err(e) => Err(from_sdk(e)),
+    }
+}
+
+/// A record for the name that edgestack did not write (an A, AAAA or CNAME) would be
+/// overwritten by the alias records, or would keep serving something else: refuse up front.
+async fn check_no_record_in_the_way(
+    deps: &Deps,
+    request: &StackRequest,
+    zone_id: &str,
+) -> Result<(), StepError> {
+    let Some(domain) = &request.custom_domain else {
+        return Ok(());
+    };
+    let listed = aws_sdk_route53::Client::new(&deps.sdk)
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(domain.name.as_str())
+        .max_items(10)
+        .send()
+        .await
+        .map_err(from_sdk)?;
+    let in_the_way = listed.resource_record_sets().iter().find(|set| {
+        set.name()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(domain.name.as_str())
+            && matches!(set.r#type(), RrType::A | RrType::Aaaa | RrType::Cname)
+    });
+    match in_the_way {
+        Some(set) => Err(StepError::Conflict {
+            code: "dns_record_exists",
+            message: format!(
+                "Hosted zone {zone_id} already has a {} record for {} that edgestack did not create. Remove it first, or choose another name.",
+                set.r#type().as_str(),
+                domain.name
+            ),
+        }),
+        None => Ok(()),
+    }
 }
