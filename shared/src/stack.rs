@@ -119,6 +119,7 @@ pub enum Phase {
     SmokeTesting,
     Complete,
     RollingBack,
+    RolledBack,
     StoppingProvisioning,
     DeletingDnsRecords,
     DisablingDistribution,

@@ -510,7 +510,7 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 s.status = Status::Deleted;
                 s.outputs.endpoint_url = None;
             } else {
-                s.phase = Phase::RollingBack;
+                s.phase = Phase::RolledBack;
                 if let Some(error) = s.error.as_mut() {
                     error.rolled_back = true;
                 }
