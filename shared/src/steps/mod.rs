@@ -81,9 +81,9 @@ where
         |event: lambda_runtime::LambdaEvent<Flow>| {
             let deps = std::sync::Arc::clone(&deps);
             let flow = event.payload;
+            // Every log line of this invocation carries the stack id.
             let span = tracing::info_span!("step", stack_id = %flow.stack_id);
-            let _entered = span.enter();
-            step(deps, flow)
+            tracing::Instrument::instrument(step(deps, flow), span)
         },
     ))
     .await
