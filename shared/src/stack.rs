@@ -221,13 +221,10 @@ pub struct Stack {
     pub outputs: Outputs,
     pub error: Option<StackError>,
     /// How many times a teardown was started; names each teardown execution, so that a
-    /// `DELETE` after a failed teardown starts a fresh one.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// `DELETE` after a failed teardown starts a fresh one. Bookkeeping, not part of the API's
+    /// stack: the store keeps it in an attribute of its own.
+    #[serde(skip)]
     pub teardown_attempts: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 impl Stack {

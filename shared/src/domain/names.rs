@@ -144,7 +144,12 @@ impl Region {
             && parts[..parts.len() - 1]
                 .iter()
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts[parts.len() - 1].parse::<u8>().is_ok();
+            && {
+                let number = parts[parts.len() - 1];
+                number.bytes().all(|b| b.is_ascii_digit())
+                    && !number.starts_with('0')
+                    && number.parse::<u8>().is_ok()
+            };
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {
@@ -279,7 +284,16 @@ mod tests {
         assert!(StageName::parse("prod/x").is_err());
         assert!(Region::parse("eu-west-1").is_ok());
         assert!(Region::parse("us-gov-west-1").is_ok());
-        for bad in ["eu-west", "euwest1", "EU-WEST-1", "e-west-1", ""] {
+        for bad in [
+            "eu-west",
+            "euwest1",
+            "EU-WEST-1",
+            "e-west-1",
+            "",
+            "eu-west-+1",
+            "eu-west-001",
+            "eu-west-0",
+        ] {
             assert!(Region::parse(bad).is_err(), "{bad} accepted");
         }
         assert_eq!(

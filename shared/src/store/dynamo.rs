@@ -82,6 +82,7 @@ impl DynamoStore {
             ("created_key".to_owned(), s(created_key(stack))),
             ("status".to_owned(), s(stack.status.as_str())),
             ("version".to_owned(), n(version)),
+            ("teardown_attempts".to_owned(), n(stack.teardown_attempts)),
             ("document".to_owned(), s(document)),
         ]);
         if !stack.request.origin_headers.is_empty() {
@@ -109,6 +110,11 @@ impl DynamoStore {
             .ok_or_else(|| corrupt("version"))?;
         let mut stack: Stack =
             serde_json::from_str(document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        stack.teardown_attempts = item
+            .get("teardown_attempts")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         if let Some(secrets) = item.get("secrets").and_then(|v| v.as_m().ok()) {
             for (name, value) in stack.request.origin_headers.iter_mut() {
                 let stored = secrets

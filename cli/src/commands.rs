@@ -1,0 +1,269 @@
+//! One function per subcommand: the request, the answer, the wait, and the exit status.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::args::{
+    Cli, Command, CreateArgs, DeleteArgs, Files, GlobalArgs, IdArg, ListArgs, OutputFormat,
+    WaitArgs,
+};
+use crate::client::{Client, Identity};
+use crate::endpoint::{self, Sources};
+use crate::exit::Exit;
+use crate::output::{self, print_failure};
+use crate::progress;
+use crate::wait::{self, Goal, Options};
+
+/// `--all` follows `next_token` at most this many pages (a guard, far above any real list).
+const MAX_PAGES: usize = 10_000;
+
+pub async fn run(cli: Cli) -> Exit {
+    // A request that cannot be built is a usage error, found before anything is sent.
+    let body = match &cli.command {
+        Command::Create(args) => match args.request(&Files) {
+            Ok(body) => Some(body),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Exit::Usage;
+            }
+        },
+        _ => None,
+    };
+    let client = match connect(&cli.global).await {
+        Ok(client) => client,
+        Err(exit) => return exit,
+    };
+    let global = &cli.global;
+    match &cli.command {
+        Command::Create(args) => create(&client, args, body.unwrap_or_default(), global).await,
+        Command::Get(IdArg { id }) => get(&client, id, global).await,
+        Command::List(args) => list(&client, args, global).await,
+        Command::Delete(args) => delete(&client, args, global).await,
+        Command::Wait(args) => wait_for(&client, args, global).await,
+    }
+}
+
+async fn connect(global: &GlobalArgs) -> Result<Client, Exit> {
+    let sources = Sources {
+        endpoint: global.endpoint.clone(),
+        env_file: global.env_file.clone(),
+    };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let endpoint =
+        endpoint::resolve(&sources, &|key| std::env::var(key).ok(), &cwd).map_err(|message| {
+            eprintln!("error: {message}");
+            Exit::Usage
+        })?;
+    let identity = Identity {
+        principal: global.principal.clone(),
+        profile: global.profile.clone(),
+        signing_region: global.signing_region.clone(),
+    };
+    Client::new(endpoint, identity).await.map_err(|failure| {
+        print_failure(global.output, &failure);
+        failure.exit()
+    })
+}
+
+fn show_stack(format: OutputFormat, stack: &Value) {
+    match format {
+        OutputFormat::Json => println!("{}", output::json(stack)),
+        OutputFormat::Text => print!("{}", output::stack_text(stack)),
+    }
+}
+
+fn id_of(stack: &Value) -> String {
+    stack["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn new_idempotency_key() -> String {
+    format!("edgestack-cli-{:032x}", rand::random::<u128>())
+}
+
+async fn create(client: &Client, args: &CreateArgs, body: Value, global: &GlobalArgs) -> Exit {
+    let key = args
+        .idempotency_key
+        .clone()
+        .unwrap_or_else(new_idempotency_key);
+    let created = match client.create(&body, &key).await {
+        Ok(created) => created,
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            return failure.exit();
+        }
+    };
+    let id = id_of(&created.stack);
+    if created.replayed {
+        eprintln!("note: this Idempotency-Key was used before with the same request; this is that request's stack");
+    }
+    if !args.wait.wait {
+        show_stack(global.output, &created.stack);
+        if global.output == OutputFormat::Text {
+            eprintln!("follow it with: edgestack wait {id}");
+        }
+        return Exit::Ok;
+    }
+    if global.output == OutputFormat::Text && !global.quiet {
+        eprintln!(
+            "created {id}; waiting until it is READY or FAILED (at most {})",
+            progress::clock(args.wait.timeout)
+        );
+    }
+    let options = Options {
+        timeout: args.wait.timeout,
+        interval: args.wait.interval,
+    };
+    finish_wait(
+        client,
+        &id,
+        Some(created.stack),
+        Some(Goal::Ready),
+        options,
+        global,
+    )
+    .await
+}
+
+async fn get(client: &Client, id: &str, global: &GlobalArgs) -> Exit {
+    match client.get(id).await {
+        Ok(stack) => {
+            show_stack(global.output, &stack);
+            Exit::Ok
+        }
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            failure.exit()
+        }
+    }
+}
+
+async fn list(client: &Client, args: &ListArgs, global: &GlobalArgs) -> Exit {
+    let mut items: Vec<Value> = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = match client.list(&args.query(token.as_deref())).await {
+            Ok(page) => page,
+            Err(failure) => {
+                print_failure(global.output, &failure);
+                return failure.exit();
+            }
+        };
+        let next = page["next_token"].as_str().map(str::to_owned);
+        if !args.all {
+            match global.output {
+                OutputFormat::Json => println!("{}", output::json(&page)),
+                OutputFormat::Text => {
+                    let page_items = page["items"].as_array().cloned().unwrap_or_default();
+                    print!("{}", output::list_text(&page_items));
+                    if let Some(next) = &next {
+                        eprintln!(
+                            "more stacks follow: edgestack list --next-token {next} (or --all)"
+                        );
+                    }
+                }
+            }
+            return Exit::Ok;
+        }
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match next {
+            Some(next) => token = Some(next),
+            None => {
+                match global.output {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        output::json(&json!({ "items": items, "next_token": null }))
+                    ),
+                    OutputFormat::Text => print!("{}", output::list_text(&items)),
+                }
+                return Exit::Ok;
+            }
+        }
+    }
+    eprintln!("error: the API kept returning a next_token after {MAX_PAGES} pages");
+    Exit::Error
+}
+
+async fn delete(client: &Client, args: &DeleteArgs, global: &GlobalArgs) -> Exit {
+    let stack = match client.delete(&args.id).await {
+        Ok(stack) => stack,
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            return failure.exit();
+        }
+    };
+    if !args.wait.wait {
+        show_stack(global.output, &stack);
+        if global.output == OutputFormat::Text {
+            eprintln!("follow it with: edgestack wait {}", args.id);
+        }
+        return Exit::Ok;
+    }
+    let options = Options {
+        timeout: args.wait.timeout,
+        interval: args.wait.interval,
+    };
+    finish_wait(
+        client,
+        &args.id,
+        Some(stack),
+        Some(Goal::Deleted),
+        options,
+        global,
+    )
+    .await
+}
+
+async fn wait_for(client: &Client, args: &WaitArgs, global: &GlobalArgs) -> Exit {
+    let options = Options {
+        timeout: args.timeout,
+        interval: args.interval,
+    };
+    finish_wait(client, &args.id, None, None, options, global).await
+}
+
+/// Waits with the progress display, then prints the stack as last seen and says how it ended.
+async fn finish_wait(
+    client: &Client,
+    id: &str,
+    first: Option<Value>,
+    goal: Option<Goal>,
+    options: Options,
+    global: &GlobalArgs,
+) -> Exit {
+    let mut display = progress::for_stderr(global.quiet);
+    let end = match wait::wait(client, id, first, goal, options, display.as_mut()).await {
+        Ok(end) => end,
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            return failure.exit();
+        }
+    };
+    if let Some(stack) = &end.stack {
+        show_stack(global.output, stack);
+    }
+    let status = end.stack.as_ref().map(wait::status).unwrap_or("unknown");
+    match end.exit {
+        Exit::TimedOut => {
+            let mut message = format!(
+                "error: timed out after {} waiting for {id}, last seen {status}",
+                progress::clock(options.timeout)
+            );
+            if let Some(problem) = &end.last_problem {
+                message.push_str(&format!(" ({problem})"));
+            }
+            eprintln!("{message}; wait again with: edgestack wait {id}");
+        }
+        Exit::Failed => {
+            let error = end.stack.as_ref().map(|s| &s["error"]);
+            let code = error.and_then(|e| e["code"].as_str()).unwrap_or("unknown");
+            let message = error
+                .and_then(|e| e["message"].as_str())
+                .unwrap_or_default();
+            eprintln!("error: stack {id} FAILED ({code}): {message}");
+        }
+        Exit::Deleted => eprintln!("error: stack {id} was deleted before it was READY"),
+        _ => {}
+    }
+    end.exit
+}

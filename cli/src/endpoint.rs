@@ -1,0 +1,249 @@
+//! Where the API is, and whether it is the local stack (no signing, `X-Edgestack-Principal`) or
+//! a deployed API (SigV4).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The base URL; the API's paths (`/stacks`, ...) are appended to its path.
+    pub base: Url,
+    /// A loopback address: the local stack.
+    pub local: bool,
+    /// Where the URL came from, for messages.
+    pub source: String,
+}
+
+/// What the endpoint is found from, besides the process environment of `lookup`.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// `--endpoint` or EDGESTACK_ENDPOINT.
+    pub endpoint: Option<String>,
+    /// `--env-file` or EDGESTACK_ENV_FILE.
+    pub env_file: Option<PathBuf>,
+}
+
+/// The endpoint, from the first of: `--endpoint`, `--env-file`, `STACKS_API_URL`, `.local/env` in
+/// `cwd` or one of its parents.
+pub fn resolve(
+    sources: &Sources,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<Endpoint, String> {
+    if let Some(url) = &sources.endpoint {
+        return parse(url, "--endpoint");
+    }
+    if let Some(path) = &sources.env_file {
+        return from_env_file(path);
+    }
+    if let Some(url) = lookup("STACKS_API_URL").filter(|u| !u.is_empty()) {
+        return parse(&url, "STACKS_API_URL");
+    }
+    for dir in cwd.ancestors() {
+        let path = dir.join(".local/env");
+        if path.is_file() {
+            return from_env_file(&path);
+        }
+    }
+    Err(
+        "no endpoint: pass --endpoint URL (or set EDGESTACK_ENDPOINT) for a deployed API; for the \
+         local stack, run this inside the repository after `make up`, or pass --env-file"
+            .into(),
+    )
+}
+
+fn from_env_file(path: &Path) -> Result<Endpoint, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cannot read {} ({e}); is the local stack up (`make up`)?",
+            path.display()
+        )
+    })?;
+    let vars = parse_env_file(&text);
+    match vars.get("STACKS_API_URL") {
+        Some(url) if !url.is_empty() => parse(url, &path.display().to_string()),
+        _ => Err(format!("{} has no STACKS_API_URL", path.display())),
+    }
+}
+
+/// `KEY=VALUE` lines as a shell would source them: blank lines, comments, an `export ` prefix
+/// and quotes around the value are allowed.
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (key, value) = line.split_once('=')?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(value);
+            Some((key.trim().to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn parse(raw: &str, source: &str) -> Result<Endpoint, String> {
+    let base =
+        Url::parse(raw.trim()).map_err(|e| format!("{source}: {raw:?} is not a URL ({e})"))?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(format!("{source}: {raw:?} is not an http(s) URL"));
+    }
+    if base.query().is_some() || base.fragment().is_some() {
+        return Err(format!(
+            "{source}: {raw:?} must not have a query or a fragment"
+        ));
+    }
+    let local = match base.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => return Err(format!("{source}: {raw:?} has no host")),
+    };
+    Ok(Endpoint {
+        base,
+        local,
+        source: source.to_owned(),
+    })
+}
+
+impl Endpoint {
+    /// The URL of the API path made of `segments` (each percent-encoded as one segment).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut path = url
+                .path_segments_mut()
+                .expect("the base was checked to be a base URL");
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    /// The region a deployed API's host names: `{api}.execute-api.{region}.amazonaws.com`.
+    pub fn region_from_host(&self) -> Option<String> {
+        let host = self.base.host_str()?;
+        let mut labels = host.split('.');
+        let (_, service, region) = (labels.next()?, labels.next()?, labels.next()?);
+        (service == "execute-api" && !region.is_empty()).then(|| region.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "edgestack-cli-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_endpoint_flag_wins() {
+        let sources = Sources {
+            endpoint: Some("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod".into()),
+            env_file: Some("/nonexistent".into()),
+        };
+        let env = |_: &str| Some("http://127.0.0.1:9/api".to_owned());
+        let endpoint = resolve(&sources, &env, Path::new("/")).unwrap();
+        assert!(!endpoint.local);
+        assert_eq!(endpoint.region_from_host().as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            endpoint.url(&["stacks", "stk_x"]).as_str(),
+            "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/stacks/stk_x"
+        );
+    }
+
+    #[test]
+    fn loopback_hosts_are_the_local_stack() {
+        for (url, local) in [
+            ("http://127.0.0.1:8080/lambda-url/api", true),
+            ("http://localhost:8080", true),
+            ("http://[::1]:8080/", true),
+            ("https://api.example.com/prod", false),
+            ("http://10.0.0.1/", false),
+        ] {
+            let endpoint = parse(url, "test").unwrap();
+            assert_eq!(endpoint.local, local, "{url}");
+        }
+        for bad in ["ftp://x/", "not a url", "http://x/?a=b", "mailto:a@b"] {
+            assert!(parse(bad, "test").is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn paths_are_appended_segment_by_segment() {
+        let endpoint = parse("http://127.0.0.1:1/lambda-url/api/", "test").unwrap();
+        assert_eq!(
+            endpoint.url(&["stacks"]).as_str(),
+            "http://127.0.0.1:1/lambda-url/api/stacks"
+        );
+        // An id can never reach another path.
+        assert_eq!(
+            endpoint.url(&["stacks", "../x?y"]).as_str(),
+            "http://127.0.0.1:1/lambda-url/api/stacks/..%2Fx%3Fy"
+        );
+        assert_eq!(endpoint.region_from_host(), None);
+    }
+
+    #[test]
+    fn the_env_file_is_found_upwards_after_the_variable() {
+        let root = temp_dir("up");
+        std::fs::create_dir_all(root.join(".local")).unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(
+            root.join(".local/env"),
+            "# written by up.sh\nexport STACKS_API_URL=\"http://127.0.0.1:4242/lambda-url/api\"\nAWS_REGION=us-east-1\n",
+        )
+        .unwrap();
+        let found = resolve(&Sources::default(), &no_env, &root.join("a/b")).unwrap();
+        assert_eq!(found.base.as_str(), "http://127.0.0.1:4242/lambda-url/api");
+        assert!(found.local);
+        assert!(found.source.ends_with(".local/env"), "{}", found.source);
+
+        let env = |key: &str| (key == "STACKS_API_URL").then(|| "http://127.0.0.1:1/x".to_owned());
+        let from_var = resolve(&Sources::default(), &env, &root).unwrap();
+        assert_eq!(from_var.source, "STACKS_API_URL");
+
+        let explicit = Sources {
+            endpoint: None,
+            env_file: Some(root.join(".local/env")),
+        };
+        assert_eq!(
+            resolve(&explicit, &env, Path::new("/")).unwrap().base,
+            found.base
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn no_endpoint_says_what_to_do() {
+        let dir = temp_dir("none");
+        let err = resolve(&Sources::default(), &no_env, &dir).unwrap_err();
+        assert!(err.contains("--endpoint"), "{err}");
+        let missing = Sources {
+            endpoint: None,
+            env_file: Some(dir.join("nope")),
+        };
+        assert!(resolve(&missing, &no_env, &dir)
+            .unwrap_err()
+            .contains("make up"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

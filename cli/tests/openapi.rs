@@ -1,0 +1,1001 @@
+//! `openapi.yaml` against the implementation, without a running stack:
+//!
+//! - paths and methods against the routes of `functions/api/src/app.rs` (and its `Allow` lists);
+//! - every operation's statuses and error codes against what its handler in
+//!   `functions/api/src/handlers.rs` can return, and every code's status against
+//!   `functions/api/src/error.rs` (the API is a binary crate, so its sources are read as text);
+//! - the schemas against the implementation's own types (`edgestack::stack`, `::request`):
+//!   a stack with every field set and a fresh one validate, and every documented property is one
+//!   the implementation writes; the request schema accepts and refuses what
+//!   `StackRequest::from_json` accepts and refuses, case by case.
+//!
+//! What the live API answers is checked against the same document by schemathesis
+//! (`scripts/contract.sh`) and by `tests/cli.rs`.
+
+#[allow(dead_code)]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{assert_matches_schema, document, read_repo_file, schema_errors};
+use edgestack::domain::FieldError;
+use edgestack::request::StackRequest;
+use edgestack::stack::{
+    now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, SmokeTestResult, Stack, StackError, Status,
+    StepStatus,
+};
+use edgestack::store::Cursor;
+use serde_json::{json, Value};
+
+const APP: &str = "functions/api/src/app.rs";
+const ERRORS: &str = "functions/api/src/error.rs";
+const HANDLERS: &str = "functions/api/src/handlers.rs";
+const STACK: &str = "shared/src/stack.rs";
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Reading the implementation's sources.
+
+/// The text of `fn name`'s body in `source`, braces included.
+fn fn_body<'a>(source: &'a str, file: &str, name: &str) -> &'a str {
+    let start = source
+        .find(&format!("fn {name}("))
+        .unwrap_or_else(|| panic!("{file} has no fn {name}"));
+    block_at(source, start, file)
+}
+
+/// The `{ ... }` block that starts at the first `{` after `from`.
+fn block_at<'a>(source: &'a str, from: usize, file: &str) -> &'a str {
+    let open = from + source[from..].find('{').expect("a block opens");
+    let mut depth = 0;
+    for (i, c) in source[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &source[open..=open + i];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("an unbalanced block in {file}")
+}
+
+/// Every `Prefix::Ident` named in `text`.
+fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.match_indices(prefix)
+        .map(|(i, _)| {
+            text[i + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The arms of the one `match self { ... }` in `body`: each arm's `Self::` variants and its value.
+fn match_arms(body: &str) -> Vec<(BTreeSet<String>, String)> {
+    let start = body.find("match self").expect("a match on self");
+    let inner = block_at(body, start, ERRORS);
+    let inner = &inner[1..inner.len() - 1];
+    let pieces: Vec<&str> = inner.split("=>").collect();
+    let mut arms = Vec::new();
+    let mut patterns = pieces[0];
+    for piece in &pieces[1..] {
+        let (value, rest) = piece.split_once(',').unwrap_or((piece, ""));
+        arms.push((names_after(patterns, "Self::"), value.trim().to_owned()));
+        patterns = rest;
+    }
+    arms
+}
+
+/// The variants of `enum name` in `source`, in order.
+fn enum_variants(source: &str, name: &str) -> Vec<String> {
+    let start = source
+        .find(&format!("enum {name}"))
+        .unwrap_or_else(|| panic!("no enum {name}"));
+    let body = block_at(source, start, name);
+    body[1..body.len() - 1]
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with("//") && !line.starts_with("#["))
+        .map(|line| {
+            line.chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// `AwaitingDns` → `AWAITING_DNS`, as `rename_all = "SCREAMING_SNAKE_CASE"` does.
+fn screaming_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// error.rs: every variant's code and status.
+struct ErrorTable {
+    code_of: BTreeMap<String, String>,
+    status_of: BTreeMap<String, u16>,
+    /// The variants `From<StoreError>` and `From<WorkflowError>` produce.
+    converted: BTreeSet<String>,
+}
+
+impl ErrorTable {
+    fn read() -> Self {
+        let source = read_repo_file(ERRORS);
+        let mut code_of = BTreeMap::new();
+        for (variants, value) in match_arms(fn_body(&source, ERRORS, "code")) {
+            let code = value.trim_matches('"').to_owned();
+            for variant in variants {
+                code_of.insert(variant, code.clone());
+            }
+        }
+        let mut status_of = BTreeMap::new();
+        for (variants, value) in match_arms(fn_body(&source, ERRORS, "status")) {
+            let status: u16 = value
+                .parse()
+                .unwrap_or_else(|_| panic!("a status that is not a number: {value}"));
+            for variant in variants {
+                status_of.insert(variant, status);
+            }
+        }
+        let variants = enum_variants(&source, "ApiError");
+        assert_eq!(
+            code_of.keys().collect::<BTreeSet<_>>(),
+            variants.iter().collect::<BTreeSet<_>>(),
+            "every ApiError variant has a code, read from {ERRORS}"
+        );
+        assert_eq!(
+            status_of.keys().collect::<BTreeSet<_>>(),
+            variants.iter().collect::<BTreeSet<_>>(),
+            "every ApiError variant has a status, read from {ERRORS}"
+        );
+        let mut converted = BTreeSet::new();
+        for from in ["impl From<StoreError>", "impl From<WorkflowError>"] {
+            let start = source
+                .find(from)
+                .unwrap_or_else(|| panic!("{ERRORS} has no {from}"));
+            converted.extend(names_after(block_at(&source, start, ERRORS), "Self::"));
+        }
+        Self {
+            code_of,
+            status_of,
+            converted,
+        }
+    }
+
+    fn code(&self, variant: &str) -> &str {
+        &self.code_of[variant]
+    }
+
+    fn status_of_code(&self, code: &str) -> u16 {
+        let variant = self
+            .code_of
+            .iter()
+            .find(|(_, c)| *c == code)
+            .unwrap_or_else(|| {
+                panic!("openapi.yaml names the error code {code}, which {ERRORS} does not have")
+            })
+            .0;
+        self.status_of[variant]
+    }
+}
+
+/// app.rs: `(route, method) => handler`, and the `Allow` list of each route.
+struct Routes {
+    handlers: BTreeMap<(String, String), String>,
+    allow: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The path each variant of app.rs's `Route` stands for (`route()` maps `stacks` and
+/// `stacks/{id}` onto them).
+fn path_of(route: &str) -> &'static str {
+    match route {
+        "Stacks" => "/stacks",
+        "Stack" => "/stacks/{id}",
+        other => panic!("app.rs has a route Route::{other} this test does not know"),
+    }
+}
+
+impl Routes {
+    fn read() -> Self {
+        let source = read_repo_file(APP);
+        assert_eq!(
+            enum_variants(&source, "Route"),
+            ["Stacks", "Stack"],
+            "the routes of {APP}"
+        );
+        let dispatch = fn_body(&source, APP, "dispatch");
+        let mut handlers = BTreeMap::new();
+        let mut allow = BTreeMap::new();
+        for line in dispatch.lines().map(str::trim) {
+            let Some(arm) = line.strip_prefix("(Route::") else {
+                continue;
+            };
+            let route: String = arm.chars().take_while(|c| c.is_alphanumeric()).collect();
+            let path = path_of(&route).to_owned();
+            if let Some((_, handler)) = line.split_once("=> handlers::") {
+                let method = arm
+                    .split('"')
+                    .nth(1)
+                    .expect("a method in quotes")
+                    .to_lowercase();
+                let handler = handler.split('(').next().unwrap().to_owned();
+                handlers.insert((path, method), handler);
+            } else {
+                let at = dispatch.find(line).unwrap();
+                let list = dispatch[at..]
+                    .split("allow: \"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .expect("a MethodNotAllowed arm names its allow list");
+                allow.insert(
+                    path,
+                    list.split(',').map(|m| m.trim().to_lowercase()).collect(),
+                );
+            }
+        }
+        assert!(!handlers.is_empty(), "no routes found in {APP}");
+        Self { handlers, allow }
+    }
+}
+
+/// handlers.rs: what a handler (and every function of the file it calls) can return.
+struct Handler {
+    variants: BTreeSet<String>,
+    successes: BTreeSet<u16>,
+    sets_location: bool,
+    sets_replayed: bool,
+}
+
+fn handler(name: &str) -> Handler {
+    let source = read_repo_file(HANDLERS);
+    let local_fns = names_after(&source, "fn ");
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![name.to_owned()];
+    let mut text = String::new();
+    while let Some(current) = todo.pop() {
+        if !seen.insert(current.clone()) {
+            continue;
+        }
+        let body = fn_body(&source, HANDLERS, &current);
+        text.push_str(body);
+        for callee in &local_fns {
+            // A call of a function of this file, not a method of the same name (`store.get(`).
+            let called = body.match_indices(&format!("{callee}(")).any(|(i, _)| {
+                !body[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || "_.:".contains(c))
+            });
+            if called {
+                todo.push(callee.clone());
+            }
+        }
+    }
+    let mut successes = BTreeSet::new();
+    if text.contains("accepted(") {
+        successes.insert(202);
+    }
+    for (i, _) in text.match_indices("json_response(") {
+        if let Ok(status) = text[i + "json_response(".len()..]
+            .split(',')
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+        {
+            successes.insert(status);
+        }
+    }
+    Handler {
+        variants: names_after(&text, "ApiError::"),
+        successes,
+        sets_location: text.contains("\"location\""),
+        sets_replayed: text.contains("\"idempotent-replayed\""),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the document.
+
+/// Follows `$ref`s within the document.
+fn resolve(value: &Value) -> &Value {
+    let mut value = value;
+    while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("an external $ref: {reference}"));
+        value = document()
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("openapi.yaml's {reference} leads nowhere"));
+    }
+    value
+}
+
+/// `(path, method) -> operation`.
+fn operations() -> BTreeMap<(String, String), &'static Value> {
+    let mut ops = BTreeMap::new();
+    for (path, item) in document()["paths"].as_object().expect("paths") {
+        for (key, op) in item.as_object().unwrap() {
+            if METHODS.contains(&key.as_str()) {
+                ops.insert((path.clone(), key.clone()), op);
+            }
+        }
+    }
+    ops
+}
+
+/// The error codes a documented error response can carry: its schema narrows `error.code`.
+fn documented_codes(response: &Value) -> BTreeSet<String> {
+    let schema = resolve(&resolve(response)["content"]["application/json"]["schema"]);
+    let narrowed = schema["allOf"]
+        .as_array()
+        .and_then(|parts| {
+            parts
+                .iter()
+                .find_map(|p| p["properties"]["error"]["properties"]["code"]["enum"].as_array())
+        })
+        .unwrap_or_else(|| {
+            panic!("an error response whose schema does not name its codes: {schema}")
+        });
+    narrowed
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn enum_of(schema: &str) -> Vec<String> {
+    document()["components"]["schemas"][schema]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{schema} has no enum"))
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths, methods, statuses, error codes.
+
+#[test]
+fn the_document_is_openapi_3_1_and_every_ref_resolves() {
+    let doc = document();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "OpenAPI 3.1"
+    );
+    fn walk(value: &Value) {
+        match value {
+            Value::Object(map) => {
+                if map.contains_key("$ref") {
+                    resolve(value);
+                }
+                map.values().for_each(walk);
+            }
+            Value::Array(items) => items.iter().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(doc);
+    for name in document()["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+    {
+        common::validator(name);
+    }
+}
+
+#[test]
+fn every_route_is_documented_and_nothing_else() {
+    let routes = Routes::read();
+    let implemented: BTreeSet<(String, String)> = routes.handlers.keys().cloned().collect();
+    let documented: BTreeSet<(String, String)> = operations().keys().cloned().collect();
+    assert_eq!(
+        documented, implemented,
+        "openapi.yaml's operations against {APP}'s routes"
+    );
+    for (path, allowed) in &routes.allow {
+        let documented: BTreeSet<String> = documented
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, m)| m.clone())
+            .collect();
+        assert_eq!(&documented, allowed, "the Allow list of {path} in {APP}");
+    }
+}
+
+#[test]
+fn every_error_code_is_documented_with_its_status() {
+    let errors = ErrorTable::read();
+    let all_codes: BTreeSet<String> = errors.code_of.values().cloned().collect();
+    let enum_codes: BTreeSet<String> = enum_of("ErrorCode").into_iter().collect();
+    assert_eq!(enum_codes, all_codes, "ErrorCode's enum against {ERRORS}");
+
+    let mut documented = BTreeSet::new();
+    for ((path, method), op) in operations() {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let status: u16 = status.parse().expect("numeric statuses");
+            if status < 400 {
+                continue;
+            }
+            for code in documented_codes(response) {
+                assert_eq!(
+                    errors.status_of_code(&code),
+                    status,
+                    "{method} {path} documents {code} as {status}; {ERRORS} says otherwise"
+                );
+                documented.insert(code);
+            }
+        }
+    }
+    let outside = document()["components"]["schemas"]["ErrorCode"]["x-outside-operations"]
+        .as_object()
+        .expect("ErrorCode names the codes outside any operation");
+    for (code, status) in outside {
+        assert_eq!(
+            u64::from(errors.status_of_code(code)),
+            status.as_u64().unwrap(),
+            "{code}'s status"
+        );
+        documented.insert(code.clone());
+    }
+    assert_eq!(
+        documented, all_codes,
+        "every code of {ERRORS} appears in openapi.yaml's responses"
+    );
+    // The codes outside operations are app.rs's own (unknown paths, other methods).
+    let app = read_repo_file(APP);
+    let app_variants = names_after(&app, "ApiError::");
+    let app_codes: BTreeSet<String> = app_variants
+        .iter()
+        .filter(|v| errors.code_of.contains_key(*v) && *v != "Unauthenticated")
+        .map(|v| errors.code(v).to_owned())
+        .collect();
+    assert_eq!(
+        app_codes,
+        outside.keys().cloned().collect(),
+        "the codes only {APP} gives"
+    );
+}
+
+#[test]
+fn every_operation_documents_exactly_what_its_handler_can_answer() {
+    let errors = ErrorTable::read();
+    let routes = Routes::read();
+    // Every request needs an identity (app.rs), and every handler reads or writes the store,
+    // whose failures are these (error.rs's `From<StoreError>`).
+    let everywhere: BTreeSet<String> = ["Unauthenticated", "Throttled", "Unavailable", "Internal"]
+        .map(str::to_owned)
+        .into();
+    let conversions: BTreeSet<String> = everywhere
+        .iter()
+        .filter(|v| *v != "Unauthenticated")
+        .cloned()
+        .collect();
+    assert!(
+        conversions.is_subset(&errors.converted),
+        "{ERRORS}'s conversions no longer produce {conversions:?}"
+    );
+    for ((path, method), handler_name) in &routes.handlers {
+        let handler = handler(handler_name);
+        let op = operations()[&(path.clone(), method.clone())];
+        let label = format!(
+            "{} {path} (handlers::{handler_name})",
+            method.to_uppercase()
+        );
+
+        let mut expected: BTreeSet<String> = handler
+            .variants
+            .union(&everywhere)
+            .map(|v| errors.code(v).to_owned())
+            .collect();
+        expected.retain(|code| errors.status_of_code(code) >= 400);
+        let mut documented = BTreeSet::new();
+        let mut successes = BTreeSet::new();
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let status: u16 = status.parse().unwrap();
+            if status < 400 {
+                successes.insert(status);
+                let headers = resolve(response)["headers"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                assert_eq!(
+                    headers.contains_key("Location"),
+                    handler.sets_location,
+                    "{label}: Location"
+                );
+                assert_eq!(
+                    headers.contains_key("Idempotent-Replayed"),
+                    handler.sets_replayed,
+                    "{label}: Idempotent-Replayed"
+                );
+            } else {
+                documented.extend(documented_codes(response));
+            }
+        }
+        assert_eq!(successes, handler.successes, "{label}: success statuses");
+        assert_eq!(documented, expected, "{label}: error codes");
+    }
+}
+
+#[test]
+fn the_list_query_is_documented_as_implemented() {
+    let source = read_repo_file(HANDLERS);
+    let list = fn_body(&source, HANDLERS, "list");
+    let known = list
+        .split(".contains(&name)")
+        .next()
+        .and_then(|before| before.rsplit('[').next())
+        .expect("list names its known query parameters");
+    let implemented: BTreeSet<String> = known
+        .split(']')
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|p| p.trim().trim_matches('"').to_owned())
+        .collect();
+    let op = operations()[&("/stacks".to_owned(), "get".to_owned())];
+    let params: BTreeMap<String, &Value> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_owned(), p))
+        .collect();
+    assert_eq!(params.keys().cloned().collect::<BTreeSet<_>>(), implemented);
+    let constant = |name: &str| -> u64 {
+        let line = source
+            .lines()
+            .find(|l| l.contains(&format!("const {name}:")))
+            .unwrap_or_else(|| panic!("{HANDLERS} has no {name}"));
+        line.split('=')
+            .nth(1)
+            .unwrap()
+            .trim()
+            .trim_end_matches(';')
+            .parse()
+            .unwrap()
+    };
+    let limit = &params["limit"]["schema"];
+    assert_eq!(limit["maximum"].as_u64(), Some(constant("MAX_PAGE_SIZE")));
+    assert_eq!(
+        limit["default"].as_u64(),
+        Some(constant("DEFAULT_PAGE_SIZE"))
+    );
+    assert_eq!(limit["minimum"].as_u64(), Some(1));
+    assert_eq!(
+        resolve(&params["status"]["schema"])["enum"],
+        json!(Status::ALL.map(|s| s.as_str()))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas against the implementation's types.
+
+#[test]
+fn the_enums_are_the_implementations() {
+    let stack_rs = read_repo_file(STACK);
+    let names = |enum_name: &str| -> Vec<String> {
+        enum_variants(&stack_rs, enum_name)
+            .iter()
+            .map(|v| screaming_snake(v))
+            .collect()
+    };
+    assert_eq!(
+        enum_of("Status"),
+        Status::ALL.map(|s| s.as_str().to_owned())
+    );
+    assert_eq!(enum_of("Status"), names("Status"));
+    assert_eq!(enum_of("Phase"), names("Phase"));
+    for phase in enum_of("Phase") {
+        let parsed: Phase = serde_json::from_value(json!(phase)).expect("a phase");
+        assert_eq!(serde_json::to_value(parsed).unwrap(), json!(phase));
+    }
+    let step_statuses =
+        &document()["components"]["schemas"]["Step"]["properties"]["status"]["enum"];
+    assert_eq!(step_statuses, &json!(names("StepStatus")));
+    for status in step_statuses.as_array().unwrap() {
+        let _: StepStatus = serde_json::from_value(status.clone()).expect("a step status");
+    }
+    let purposes =
+        &document()["components"]["schemas"]["DnsRecord"]["properties"]["purpose"]["enum"];
+    assert_eq!(
+        purposes,
+        &json!([DnsPurpose::CertificateValidation, DnsPurpose::Endpoint])
+    );
+}
+
+fn full_request() -> Value {
+    document()["components"]["examples"]["FullRequest"]["value"].clone()
+}
+
+/// A stack with every field the implementation can write.
+fn everything_set() -> Stack {
+    let request = StackRequest::from_json(&full_request()).expect("the full example is accepted");
+    let now = now_rfc3339();
+    let mut stack = Stack::new(
+        "arn:aws:iam::123456789012:role/team-payments".into(),
+        request,
+        now.clone(),
+    );
+    stack.begin_step("validate", &now);
+    stack.finish_step(
+        "validate",
+        StepStatus::Succeeded,
+        Some("API a1b2c3d4e5 found".into()),
+        &now,
+    );
+    stack.begin_step("create_distribution", &now);
+    stack.begin_step("create_distribution", &now);
+    stack.status = Status::Failed;
+    stack.phase = Phase::RollingBack;
+    stack.outputs = Outputs {
+        distribution_id: Some("E2ABCDEF".into()),
+        distribution_domain_name: Some("d111111abcdef8.cloudfront.net".into()),
+        certificate_arn: Some("arn:aws:acm:us-east-1:123456789012:certificate/x".into()),
+        regional_certificate_arn: Some("arn:aws:acm:eu-west-1:123456789012:certificate/y".into()),
+        regional_domain_name: Some("d-abc123.execute-api.eu-west-1.amazonaws.com".into()),
+        endpoint_url: Some("https://api.example.com".into()),
+        dns_records: vec![DnsRecord {
+            name: "_x.api.example.com".into(),
+            record_type: "CNAME".into(),
+            value: "_y.acm-validations.aws".into(),
+            purpose: DnsPurpose::CertificateValidation,
+            managed: true,
+        }],
+        smoke_test: Some(SmokeTestResult {
+            url: "https://api.example.com/greetings".into(),
+            status_code: 200,
+            at: now.clone(),
+        }),
+    };
+    stack.error = Some(StackError {
+        code: "distribution_failed".into(),
+        message: "CloudFront refused the distribution.".into(),
+        step: "create_distribution".into(),
+        rolled_back: false,
+    });
+    stack.teardown_attempts = 1;
+    stack
+}
+
+/// Every property the schema declares (down through objects and arrays) that `value` lacks.
+fn undocumented_gaps(schema: &Value, value: &Value, path: &str, missing: &mut Vec<String>) {
+    let schema = resolve(schema);
+    if let Some(branches) = schema["oneOf"]
+        .as_array()
+        .or_else(|| schema["anyOf"].as_array())
+    {
+        for branch in branches {
+            if resolve(branch)["type"] != json!("null") && !value.is_null() {
+                undocumented_gaps(branch, value, path, missing);
+            }
+        }
+        return;
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        for (name, property) in properties {
+            match value.get(name) {
+                Some(inner) => {
+                    undocumented_gaps(property, inner, &format!("{path}.{name}"), missing)
+                }
+                None => missing.push(format!("{path}.{name}")),
+            }
+        }
+    }
+    if let (Some(items), Some(first)) = (
+        schema.get("items"),
+        value.as_array().and_then(|a| a.first()),
+    ) {
+        undocumented_gaps(items, first, &format!("{path}[0]"), missing);
+    }
+}
+
+#[test]
+fn a_stack_with_everything_set_matches_and_fills_the_schema() {
+    let stack = serde_json::to_value(everything_set()).unwrap();
+    assert_matches_schema("Stack", &stack);
+    let mut missing = Vec::new();
+    undocumented_gaps(
+        &document()["components"]["schemas"]["Stack"],
+        &stack,
+        "stack",
+        &mut missing,
+    );
+    assert!(
+        missing.is_empty(),
+        "documented, but never written by the implementation: {missing:?}"
+    );
+    assert_eq!(stack["request"]["origin_headers"]["X-Origin-Verify"], "***");
+}
+
+#[test]
+fn a_fresh_stack_and_a_page_match_the_schemas() {
+    let request = StackRequest::from_json(
+        &json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
+    )
+    .unwrap();
+    let stack = Stack::new(
+        "arn:aws:iam::123456789012:user/local-developer".into(),
+        request,
+        now_rfc3339(),
+    );
+    let value = serde_json::to_value(&stack).unwrap();
+    assert_matches_schema("Stack", &value);
+    assert_eq!(value["error"], Value::Null);
+    assert!(value.get("teardown_attempts").is_none());
+    let token = Cursor::after(&stack).encode();
+    assert_matches_schema(
+        "StackPage",
+        &json!({ "items": [value], "next_token": token }),
+    );
+    assert_matches_schema("StackPage", &json!({ "items": [], "next_token": null }));
+    assert!(
+        !schema_errors("StackPage", &json!({ "items": [] })).is_empty(),
+        "next_token is always there"
+    );
+    assert_matches_schema(
+        "FieldError",
+        &serde_json::to_value(FieldError::new("api_id", "is required")).unwrap(),
+    );
+}
+
+#[test]
+fn the_shown_request_has_every_field_of_the_request() {
+    let accepted: BTreeSet<String> = document()["components"]["schemas"]["StackRequest"]
+        ["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let shown = serde_json::to_value(everything_set()).unwrap()["request"].clone();
+    let written: BTreeSet<String> = shown.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        accepted, written,
+        "what a request may say against what a stack shows of it"
+    );
+    assert_eq!(
+        full_request()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        accepted
+    );
+}
+
+/// Requests the schema and `StackRequest::from_json` must both accept.
+fn good_requests() -> Vec<Value> {
+    let base = json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    vec![
+        base.clone(),
+        full_request(),
+        document()["components"]["examples"]["MinimalRequest"]["value"].clone(),
+        with("name", json!("greetings.prod_v2-x")),
+        with("name", json!("a".repeat(128))),
+        with("name", Value::Null),
+        with("region", json!("us-gov-west-1")),
+        with("region", json!("ap-southeast-255")),
+        with("stage", json!("prod_v2-X")),
+        with("auth", json!("iam")),
+        with("auth", Value::Null),
+        with("origin_path", json!(false)),
+        with("origin_path", Value::Null),
+        with("custom_domain", json!({"name": "API.Example.com."})),
+        with(
+            "custom_domain",
+            json!({"name": "a-b.c1.example.org", "hosted_zone_id": "/hostedzone/Z1"}),
+        ),
+        with(
+            "custom_domain",
+            json!({"name": "api.example.com", "hosted_zone_id": null}),
+        ),
+        with("custom_domain", Value::Null),
+        with(
+            "origin_headers",
+            json!({"X-Origin-Verify": "s3cr3t value ~!", "x_custom.1": "a"}),
+        ),
+        with("origin_headers", json!({})),
+        with("origin_headers", Value::Null),
+        with("min_origin_tls", json!("TLSv1")),
+        with("price_class", json!("PriceClass_100")),
+        with("smoke_test_path", json!("/greetings/{id}?q=1")),
+        with("smoke_test_path", json!("/")),
+        with(
+            "tags",
+            json!({"team": "payments", "cost centre": "a:b/c=d+e-f@g", "équipe": "paiements", "empty": ""}),
+        ),
+        with("tags", Value::Null),
+    ]
+}
+
+/// Requests the schema and `StackRequest::from_json` must both refuse.
+fn bad_requests() -> Vec<Value> {
+    let base = json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    let without = |field: &str| {
+        let mut body = base.clone();
+        body.as_object_mut().unwrap().remove(field);
+        body
+    };
+    let many_headers: serde_json::Map<String, Value> =
+        (0..11).map(|i| (format!("X-H{i}"), json!("v"))).collect();
+    let many_tags: serde_json::Map<String, Value> =
+        (0..41).map(|i| (format!("t{i}"), json!("v"))).collect();
+    vec![
+        json!([]),
+        json!("text"),
+        json!({}),
+        without("api_id"),
+        without("region"),
+        without("stage"),
+        with("api_id", Value::Null),
+        with("colour", json!("blue")),
+        with("name", json!("")),
+        with("name", json!("a b")),
+        with("name", json!("a".repeat(129))),
+        with("api_id", json!("A1B2C3D4E5")),
+        with("api_id", json!("a1b2")),
+        with("api_id", json!(12345)),
+        with("region", json!("eu-west")),
+        with("region", json!("EU-WEST-1")),
+        with("region", json!("eu-west-256")),
+        with("region", json!("e-west-1")),
+        with("stage", json!("a/b")),
+        with("stage", json!("")),
+        with("auth", json!("oauth")),
+        with("origin_path", json!("yes")),
+        with("custom_domain", json!("api.example.com")),
+        with("custom_domain", json!({})),
+        with("custom_domain", json!({"name": "*.example.com"})),
+        with("custom_domain", json!({"name": "localhost"})),
+        with("custom_domain", json!({"name": "10.0.0.1"})),
+        with("custom_domain", json!({"name": "-a.example.com"})),
+        with("custom_domain", json!({"name": "a_b.example.com"})),
+        with("custom_domain", json!({"name": "x.CloudFront.net"})),
+        with(
+            "custom_domain",
+            json!({"name": "api.execute-api.eu-west-1.amazonaws.com"}),
+        ),
+        with(
+            "custom_domain",
+            json!({"name": format!("{}.example.com", "a".repeat(64))}),
+        ),
+        with(
+            "custom_domain",
+            json!({"name": "api.example.com", "hosted_zone_id": "z123"}),
+        ),
+        with(
+            "custom_domain",
+            json!({"name": "api.example.com", "zone": "Z1"}),
+        ),
+        with("origin_headers", json!({"Host": "x"})),
+        with("origin_headers", json!({"AUTHORIZATION": "x"})),
+        with("origin_headers", json!({"X-Amz-Date": "x"})),
+        with("origin_headers", json!({"x-amzn-trace-id": "x"})),
+        with("origin_headers", json!({"X-Edge-Location": "x"})),
+        with("origin_headers", json!({"Bad Header": "x"})),
+        with("origin_headers", json!({"X-Ok": ""})),
+        with("origin_headers", json!({"X-Ok": "bell\u{7}"})),
+        with("origin_headers", json!({"X-Ok": "é"})),
+        with("origin_headers", json!({"X-Ok": 1})),
+        with("origin_headers", json!({"X-Ok": "a".repeat(1784)})),
+        with("origin_headers", Value::Object(many_headers)),
+        with("origin_headers", json!(["X-Ok"])),
+        with("min_origin_tls", json!("SSLv3")),
+        with("price_class", json!("cheap")),
+        with("smoke_test_path", json!("greetings")),
+        with("smoke_test_path", json!("//evil.example.com/")),
+        with("smoke_test_path", json!("/a b")),
+        with("smoke_test_path", json!("/a#b")),
+        with("smoke_test_path", json!(format!("/{}", "a".repeat(1024)))),
+        with("tags", json!({"aws:x": "1"})),
+        with("tags", json!({"AWS:x": "1"})),
+        with("tags", json!({"edgestack:stack-id": "1"})),
+        with("tags", json!({"": "1"})),
+        with("tags", json!({"a".repeat(129): "1"})),
+        with("tags", json!({"team": "a".repeat(257)})),
+        with("tags", json!({"team": "€"})),
+        with("tags", json!({"team!": "x"})),
+        with("tags", json!({"team": 1})),
+        with("tags", Value::Object(many_tags)),
+        with("region", json!("eu-west-+1")),
+        with("region", json!("eu-west-001")),
+    ]
+}
+
+/// Where the schema cannot say what the implementation checks, or the implementation is looser
+/// than the contract: the schema accepts, the implementation refuses, or the other way round.
+/// Each is listed so that a change on either side shows here.
+fn known_divergences() -> Vec<(Value, &'static str)> {
+    let base = json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"});
+    let with = |field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    vec![
+        // Names are unique regardless of case: JSON Schema compares property names exactly.
+        (
+            with("origin_headers", json!({"X-A": "1", "x-a": "2"})),
+            "schema accepts, implementation refuses",
+        ),
+        // The limit is 1024 bytes; JSON Schema counts characters.
+        (
+            with("smoke_test_path", json!(format!("/{}", "é".repeat(600)))),
+            "schema accepts, implementation refuses",
+        ),
+    ]
+}
+
+#[test]
+fn the_request_schema_accepts_and_refuses_what_the_implementation_does() {
+    for body in good_requests() {
+        assert!(
+            StackRequest::from_json(&body).is_ok(),
+            "the implementation refuses {body}"
+        );
+        let errors = schema_errors("StackRequest", &body);
+        assert!(errors.is_empty(), "the schema refuses {body}: {errors:?}");
+    }
+    for body in bad_requests() {
+        assert!(
+            StackRequest::from_json(&body).is_err(),
+            "the implementation accepts {body}"
+        );
+        assert!(
+            !schema_errors("StackRequest", &body).is_empty(),
+            "the schema accepts {body}"
+        );
+    }
+    for (body, divergence) in known_divergences() {
+        let implementation = StackRequest::from_json(&body).is_ok();
+        let schema = schema_errors("StackRequest", &body).is_empty();
+        let observed = match (schema, implementation) {
+            (true, false) => "schema accepts, implementation refuses",
+            (false, true) => "schema refuses, implementation accepts",
+            _ => "they agree",
+        };
+        assert_eq!(
+            observed, divergence,
+            "{body}: no longer a known divergence; update known_divergences()"
+        );
+    }
+}
+
+#[test]
+fn the_documented_examples_are_accepted() {
+    for (name, example) in document()["components"]["examples"].as_object().unwrap() {
+        let value = &example["value"];
+        assert!(
+            StackRequest::from_json(value).is_ok(),
+            "example {name} is refused"
+        );
+        assert_matches_schema("StackRequest", value);
+    }
+}
