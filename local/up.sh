@@ -88,7 +88,11 @@ start() { # NAME COMMAND...: its own session, so down.sh can end the whole proce
 }
 
 # moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT: that must be the adapter.
-start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="${MOTO_ACM_VALIDATION_WAIT:-0}" \
+# MOTO_ACM_VALIDATION_WAIT: seconds a DNS-validated certificate stays PENDING_VALIDATION (0:
+# issued at once; scripts/test.sh sets 20 so that tests can watch the wait, as in AWS).
+ACM_WAIT="${MOTO_ACM_VALIDATION_WAIT:-0}"
+[[ "$ACM_WAIT" =~ ^[0-9]+$ ]] || fail "MOTO_ACM_VALIDATION_WAIT must be a whole number of seconds, not '$ACM_WAIT'"
+start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="$ACM_WAIT" \
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO"
 start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO" --lambda-port "$LAMBDA"
 start edge "$PY" local/edge.py --port "$EDGE" --aws-endpoint "http://127.0.0.1:$MOTO"
@@ -147,6 +151,7 @@ AWS_SECRET_ACCESS_KEY=testing
 STACKS_TABLE=edgestack-stacks
 PROVISION_STATE_MACHINE_ARN=$PROVISION_ARN
 TEARDOWN_STATE_MACHINE_ARN=$TEARDOWN_ARN
+MOTO_ACM_VALIDATION_WAIT=$ACM_WAIT
 EOF
 
 cat <<EOF

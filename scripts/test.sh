@@ -5,8 +5,12 @@
 #   fmt    cargo fmt --all --check
 #   clippy cargo clippy --workspace --all-targets -- -D warnings
 #   unit   cargo test --workspace --exclude edgestack-tests   (no emulator)
-#   up     local/up.sh (moto + Lambda adapter + cargo lambda watch on loopback)
-#   e2e    cargo test -p edgestack-tests, with .local/env exported
+#   up     local/up.sh (moto + Lambda adapter + cargo lambda watch on loopback), with
+#          MOTO_ACM_VALIDATION_WAIT=20: certificates stay pending for 20 s, as a slow AWS would
+#   contract  scripts/contract.sh: schemathesis against openapi.yaml on the local stack
+#   e2e    cargo test -p edgestack-tests --no-fail-fast (every test file, even after a failure),
+#          with .local/env exported; the tests mostly wait on the workflows, so they run
+#          E2E_TEST_THREADS (default 16) at a time, not one per core
 #
 # Every phase runs even when an earlier one failed (except e2e, which needs `up`), so that one
 # run reports everything; the summary names the phases that failed and the exit status is
@@ -68,20 +72,23 @@ trap 'exit 143' TERM
 run fmt "cargo fmt --all --check" cargo fmt --all --check || true
 run clippy "cargo clippy --workspace --all-targets -- -D warnings" \
   cargo clippy --workspace --all-targets -- -D warnings || true
-run unit "cargo test --workspace --exclude edgestack-tests" \
-  cargo test --workspace --exclude edgestack-tests || true
+run infra "scripts/check-infra.sh" scripts/check-infra.sh || true
+run unit "cargo test --workspace --exclude edgestack-tests --exclude edgestack-cli" \
+  cargo test --workspace --exclude edgestack-tests --exclude edgestack-cli || true
 # Build the end-to-end tests now, so that no compilation competes with the running stack.
-run e2e-build "cargo test -p edgestack-tests --no-run" \
-  cargo test -p edgestack-tests --no-run || true
+run e2e-build "cargo test -p edgestack-tests -p edgestack-cli --no-run" \
+  cargo test -p edgestack-tests -p edgestack-cli --no-run || true
 
 if [[ -f .local/env ]] || compgen -G ".local/pids/*.pid" >/dev/null; then
   banner down "a local stack is already up; stopping it for a fresh one"
   local/down.sh
 fi
 stack_started=1
-if run up "local/up.sh" local/up.sh; then
-  run e2e "cargo test -p edgestack-tests (against the local stack)" \
-    bash -c 'set -a && source .local/env && set +a && exec cargo test -p edgestack-tests' || true
+if run up "local/up.sh (MOTO_ACM_VALIDATION_WAIT=20)" env MOTO_ACM_VALIDATION_WAIT=20 local/up.sh; then
+  run e2e "cargo test -p edgestack-tests -p edgestack-cli (against the local stack)" \
+    env E2E_TEST_THREADS="${E2E_TEST_THREADS:-16}" bash -c 'set -a && source .local/env && set +a &&
+      exec cargo test -p edgestack-tests -p edgestack-cli --no-fail-fast -- --test-threads="$E2E_TEST_THREADS"' || true
+  run contract "scripts/contract.sh (schemathesis against the local stack)" scripts/contract.sh || true
 else
   results+=("skipped e2e (the local stack did not start; see .local/logs/)")
   failed+=("e2e")

@@ -11,8 +11,16 @@
 //!   and the state machines' executions, and [`Aws::create_regional_rest_api`] to create what
 //!   a stack fronts.
 //! - [`assert_error`]: the one error shape of the contract.
+//! - The workflow end to end: a [`Team`] (its own principal, REST API and hosted zone) asks for
+//!   stacks of each [`Shape`], an [`Api::watch`] records every state a stack was seen in while
+//!   it is waited for, [`assert_ready_as_recipe_says`] reads back from the emulated account,
+//!   field by field, what `recipe.md` prescribes, and [`Aws::footprint`] finds everything in
+//!   the account that belongs to a stack (to show that a rollback or a teardown left nothing).
+//!   [`invoke_function`] runs one step's Lambda directly, as a Task state would;
+//!   [`Aws::slow_cloudfront`] makes moto's CloudFront take several polls to deploy.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -47,6 +55,15 @@ pub struct LocalEnv {
     pub table: String,
     pub provision_state_machine_arn: String,
     pub teardown_state_machine_arn: String,
+    /// moto itself (its `/moto-api/` knobs), not the adapter in front of it.
+    pub moto_url: String,
+    /// cargo-lambda's Lambda Invoke API: `POST {url}/2015-03-31/functions/{name}/invocations`.
+    pub lambda_invoke_url: String,
+    /// The local stand-in for CloudFront's data plane (`local/edge.py`).
+    pub edge_url: String,
+    /// How long moto keeps a DNS-validated certificate `PENDING_VALIDATION`, as `local/up.sh`
+    /// started it (`MOTO_ACM_VALIDATION_WAIT`); `None` when the file does not say.
+    pub acm_validation_wait: Option<u64>,
 }
 
 /// The repository's root: the parent of this crate.
@@ -82,7 +99,13 @@ impl LocalEnv {
     /// the local stack is not up.
     pub fn get() -> &'static LocalEnv {
         static ENV: OnceLock<LocalEnv> = OnceLock::new();
-        ENV.get_or_init(|| Self::load(&repo_root().join(".local/env")))
+        ENV.get_or_init(|| {
+            // Another checkout's local stack may be named explicitly.
+            let path = std::env::var_os("EDGESTACK_ENV_FILE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| repo_root().join(".local/env"));
+            Self::load(&path)
+        })
     }
 
     pub fn load(path: &Path) -> LocalEnv {
@@ -113,6 +136,14 @@ impl LocalEnv {
         };
         LocalEnv {
             stacks_api_url: required("STACKS_API_URL").trim_end_matches('/').to_owned(),
+            moto_url: required("MOTO_URL").trim_end_matches('/').to_owned(),
+            lambda_invoke_url: required("LAMBDA_INVOKE_URL")
+                .trim_end_matches('/')
+                .to_owned(),
+            edge_url: required("EDGE_URL").trim_end_matches('/').to_owned(),
+            acm_validation_wait: vars
+                .get("MOTO_ACM_VALIDATION_WAIT")
+                .and_then(|v| v.parse().ok()),
             aws_endpoint_url: required("AWS_ENDPOINT_URL"),
             access_key_id: required("AWS_ACCESS_KEY_ID"),
             secret_access_key: required("AWS_SECRET_ACCESS_KEY"),
@@ -433,19 +464,40 @@ pub fn assert_error(reply: &Reply, status: u16, code: Option<&str>) -> Vec<Strin
 }
 
 /// Calls `probe` until it returns `Some`, at most for [`PATIENCE`]; panics naming `what`.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let attempts = PATIENCE.as_millis() / POLL_EVERY.as_millis();
+    match try_eventually(probe).await {
+        Some(found) => found,
+        None => panic!("gave up waiting for {what}"),
+    }
+}
+
+/// [`eventually`] for a caller that says itself what went wrong: `None` after [`PATIENCE`].
+pub async fn try_eventually<T, F, Fut>(probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    try_eventually_every(POLL_EVERY, probe).await
+}
+
+/// [`try_eventually`], probing every `interval` (for a state that lasts only a moment).
+pub async fn try_eventually_every<T, F, Fut>(interval: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let attempts = PATIENCE.as_millis() / interval.as_millis().max(1);
     for _ in 0..attempts {
         if let Some(found) = probe().await {
-            return found;
+            return Some(found);
         }
-        tokio::time::sleep(POLL_EVERY).await;
+        tokio::time::sleep(interval).await;
     }
-    panic!("gave up waiting for {what}")
+    None
 }
 
 /// SDK clients for the emulated AWS account, in the local stack's region unless named.
@@ -711,6 +763,1267 @@ impl Aws {
                 None => panic!("execution {name} started, for no stored stack"),
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workflow end to end: teams, shapes of stacks, watching a stack, reading the account back.
+// ---------------------------------------------------------------------------------------------
+
+/// The provisioning steps of `recipe.md` as a stack records them, in order.
+pub const PROVISION_STEPS: [&str; 9] = [
+    "validate",
+    "request_certificates",
+    "await_certificate_validation",
+    "create_custom_domain",
+    "create_distribution",
+    "await_distribution_deployment",
+    "create_dns_records",
+    "smoke_test",
+    "mark_ready",
+];
+/// The steps only a stack with a custom domain has.
+pub const CUSTOM_DOMAIN_STEPS: [&str; 4] = [
+    "request_certificates",
+    "await_certificate_validation",
+    "create_custom_domain",
+    "create_dns_records",
+];
+/// Each provisioning step and the Lambda function (binary) that runs it.
+pub const STEP_FUNCTIONS: [(&str, &str); 9] = [
+    ("validate", "validate-request"),
+    ("request_certificates", "request-certificates"),
+    ("await_certificate_validation", "check-certificates"),
+    ("create_custom_domain", "create-custom-domain"),
+    ("create_distribution", "create-distribution"),
+    ("await_distribution_deployment", "check-distribution"),
+    ("create_dns_records", "create-dns-records"),
+    ("smoke_test", "smoke-test"),
+    ("mark_ready", "mark-ready"),
+];
+/// The teardown's steps, in the safe order of `recipe.md`.
+pub const TEARDOWN_STEPS: [&str; 6] = [
+    "delete_dns_records",
+    "disable_distribution",
+    "delete_distribution",
+    "delete_custom_domain",
+    "delete_certificates",
+    "finish_teardown",
+];
+/// The phases of provisioning, in the recipe's order (`api.md`), with the first and last.
+pub const PROVISION_PHASES: [&str; 10] = [
+    "ACCEPTED",
+    "VALIDATING",
+    "REQUESTING_CERTIFICATES",
+    "AWAITING_CERTIFICATE_VALIDATION",
+    "CREATING_CUSTOM_DOMAIN",
+    "CREATING_DISTRIBUTION",
+    "AWAITING_DISTRIBUTION_DEPLOYMENT",
+    "CREATING_DNS_RECORDS",
+    "SMOKE_TESTING",
+    "COMPLETE",
+];
+
+/// CloudFront's managed `CachingDisabled` cache policy.
+pub const CACHING_DISABLED_POLICY: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+/// CloudFront's managed `AllViewerExceptHostHeader` origin request policy.
+pub const ALL_VIEWER_EXCEPT_HOST_POLICY: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+/// CloudFront's managed `AllViewer` origin request policy.
+pub const ALL_VIEWER_POLICY: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+/// The cache policy every `auth: iam` stack shares; `local/up.sh` names it
+/// (`IAM_CACHE_POLICY_ID`), as a deployment names the one it created.
+pub const LOCAL_IAM_CACHE_POLICY: &str = "edgestack-local-iam";
+/// The hosted zone id of every CloudFront distribution, for alias records.
+pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
+/// The tag edgestack puts on every resource it creates.
+pub const STACK_ID_TAG: &str = "edgestack:stack-id";
+/// CloudFront (and its certificates) live here.
+pub const CLOUDFRONT_REGION: &str = "us-east-1";
+/// How many polls moto's CloudFront keeps a distribution `InProgress` (see
+/// [`Aws::slow_cloudfront`]).
+pub const CLOUDFRONT_POLLS_TO_DEPLOY: u32 = 4;
+/// The least `MOTO_ACM_VALIDATION_WAIT` under which a certificate's wait can be watched.
+pub const SLOW_ACM_SECONDS: u64 = 10;
+
+/// The shapes of stack in `recipe.md`, as the tests ask for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// No custom domain, `auth: none`, the stage as origin path, `TLSv1.1` and up, `PriceClass_100`.
+    Plain,
+    /// No custom domain, `auth: iam`, no origin path (clients put the stage in the URL),
+    /// `TLSv1` and up, `PriceClass_200`.
+    Iam,
+    /// A custom domain in a hosted zone edgestack writes to, `auth: none`, the defaults.
+    CustomDomain,
+    /// A custom domain whose DNS is elsewhere (no `hosted_zone_id`), `auth: iam`.
+    OutsideDns,
+}
+
+impl Shape {
+    pub fn has_custom_domain(self) -> bool {
+        matches!(self, Shape::CustomDomain | Shape::OutsideDns)
+    }
+}
+
+/// A hosted zone a test created for itself.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    /// The bare id (`Z...`), as a stack request names it.
+    pub id: String,
+    /// The zone's name, without the trailing dot.
+    pub name: String,
+}
+
+/// A stack request and the secret it carries in `origin_headers`.
+#[derive(Debug, Clone)]
+pub struct StackSpec {
+    pub body: Value,
+    pub secret: String,
+}
+
+impl StackSpec {
+    /// The same request with one more tag.
+    pub fn with_tag(mut self, key: &str, value: &str) -> Self {
+        self.body["tags"][key] = Value::String(value.to_owned());
+        self
+    }
+
+    pub fn custom_domain_name(&self) -> Option<String> {
+        self.body["custom_domain"]["name"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    pub fn managed_dns(&self) -> bool {
+        self.body["custom_domain"]["hosted_zone_id"].is_string()
+    }
+
+    /// The tags every resource of stack `id` must carry: the request's and edgestack's own.
+    pub fn resource_tags(&self, id: &str) -> BTreeMap<String, String> {
+        let mut tags: BTreeMap<String, String> = self.body["tags"]
+            .as_object()
+            .map(|tags| {
+                tags.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.insert(STACK_ID_TAG.to_owned(), id.to_owned());
+        tags
+    }
+}
+
+/// One team as a test plays it: a principal of its own, a Regional REST API of its own and a
+/// hosted zone of its own (`t<random>.example.com`), whose name `api.<zone>` nobody else uses.
+pub struct Team {
+    pub api: Api,
+    pub aws: Aws,
+    pub api_id: String,
+    pub zone: Zone,
+}
+
+impl Team {
+    pub async fn new() -> Self {
+        let aws = Aws::new().await;
+        // moto's CloudFront setting is global; every workflow test runs with the same one.
+        aws.slow_cloudfront().await;
+        let suffix = random_suffix();
+        let api_id = aws
+            .create_regional_rest_api(&format!("greetings-{suffix}"))
+            .await;
+        let zone = aws.create_zone(&format!("t{suffix}.example.com")).await;
+        Self {
+            api: Api::new(),
+            aws,
+            api_id,
+            zone,
+        }
+    }
+
+    /// The custom domain name of this team's stacks.
+    pub fn domain(&self) -> String {
+        format!("api.{}", self.zone.name)
+    }
+
+    /// A request of `shape` for this team's API, with a fresh secret origin header and tags.
+    pub fn request(&self, shape: Shape) -> StackSpec {
+        let secret = format!("s3cret-{}", random_suffix());
+        let mut body = serde_json::json!({
+            "api_id": self.api_id,
+            "region": API_REGION,
+            "stage": "prod",
+            "origin_headers": { "X-Origin-Verify": secret },
+            "smoke_test_path": "/greetings",
+            "tags": { "team": "payments", "cost-center": "cc-42" },
+        });
+        match shape {
+            Shape::Plain => {
+                body["auth"] = "none".into();
+                body["origin_path"] = true.into();
+                body["min_origin_tls"] = "TLSv1.1".into();
+                body["price_class"] = "PriceClass_100".into();
+            }
+            Shape::Iam => {
+                body["auth"] = "iam".into();
+                body["origin_path"] = false.into();
+                // Without an origin path, clients put the stage in the URL.
+                body["smoke_test_path"] = "/prod/greetings".into();
+                body["min_origin_tls"] = "TLSv1".into();
+                body["price_class"] = "PriceClass_200".into();
+            }
+            Shape::CustomDomain => {
+                body["custom_domain"] =
+                    serde_json::json!({ "name": self.domain(), "hosted_zone_id": self.zone.id });
+            }
+            Shape::OutsideDns => {
+                body["auth"] = "iam".into();
+                body["custom_domain"] = serde_json::json!({ "name": self.domain() });
+                body["min_origin_tls"] = "TLSv1.2".into();
+                body["price_class"] = "PriceClass_All".into();
+            }
+        }
+        StackSpec { body, secret }
+    }
+
+    /// `POST /stacks` with `spec`, which must be accepted; returns the stack's id.
+    pub async fn create(&self, spec: &StackSpec) -> String {
+        let stack = self.api.create_stack(&spec.body).await;
+        stack_id(&stack)
+    }
+
+    /// Everything of stack `id` in the account: see [`Aws::footprint`].
+    pub async fn footprint(&self, id: &str, spec: &StackSpec) -> Footprint {
+        self.aws
+            .footprint(id, spec.custom_domain_name().as_deref(), &self.zone)
+            .await
+    }
+}
+
+/// Panics, saying how to start it, unless the local stack keeps certificates pending long
+/// enough for a test to see the wait (`scripts/test.sh` starts it so).
+pub fn require_slow_acm() {
+    let wait = LocalEnv::get().acm_validation_wait.unwrap_or(0);
+    assert!(
+        wait >= SLOW_ACM_SECONDS,
+        "this test watches certificates wait for validation, and the local stack issues them \
+         after {wait} s: restart it with `make down && MOTO_ACM_VALIDATION_WAIT=20 make up` \
+         (scripts/test.sh does that)"
+    );
+}
+
+/// Whether one of the stack's steps is still under way (running, or waiting between polls).
+pub fn has_step_under_way(stack: &Value) -> bool {
+    stack["steps"].as_array().is_some_and(|steps| {
+        steps
+            .iter()
+            .any(|s| s["status"] == "RUNNING" || s["status"] == "WAITING")
+    })
+}
+
+/// Whether the stack's rollback (or teardown) has run to its end: its last step finished.
+pub fn undo_finished(stack: &Value) -> bool {
+    step(stack, "finish_teardown").is_some_and(|s| s["status"] == "SUCCEEDED")
+}
+
+/// A state no workflow moves a stack out of by itself: READY, DELETED, or FAILED once its
+/// rollback (or failed teardown) has ended.
+pub fn is_settled(stack: &Value) -> bool {
+    match stack["status"].as_str() {
+        Some("READY" | "DELETED") => true,
+        Some("FAILED") => {
+            let error = &stack["error"];
+            (error["rolled_back"] == true && undo_finished(stack))
+                || error["code"] == "workflow_not_started"
+                || (error["code"] == "teardown_failed" && !has_step_under_way(stack))
+        }
+        _ => false,
+    }
+}
+
+/// What one caller saw of a stack while waiting for it: every distinct state, in order, and
+/// every answer's text (to show that no answer carried a secret).
+#[derive(Debug, Default)]
+pub struct Watch {
+    pub snapshots: Vec<Value>,
+    pub texts: Vec<String>,
+}
+
+impl Watch {
+    fn record(&mut self, stack: Value, text: String) {
+        if self.snapshots.last() != Some(&stack) {
+            self.snapshots.push(stack);
+        }
+        self.texts.push(text);
+    }
+
+    /// The stack as last seen.
+    pub fn last(&self) -> &Value {
+        self.snapshots
+            .last()
+            .expect("a watch sees the stack at least once")
+    }
+
+    /// Whether some state seen satisfies `pred`.
+    pub fn saw(&self, pred: impl Fn(&Value) -> bool) -> bool {
+        self.snapshots.iter().any(pred)
+    }
+
+    /// The values of `field` (`status`, `phase`) in the order seen, each change once.
+    pub fn sequence(&self, field: &str) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for stack in &self.snapshots {
+            let value = stack[field].as_str().unwrap_or_default().to_owned();
+            if seen.last() != Some(&value) {
+                seen.push(value);
+            }
+        }
+        seen
+    }
+
+    /// Asserts that no answer carried `secret`.
+    pub fn assert_never_showed(&self, secret: &str) {
+        for text in &self.texts {
+            assert!(
+                !text.contains(secret),
+                "an API answer showed a secret origin header value: {text}"
+            );
+        }
+    }
+}
+
+/// The step record named `name` of a stack, if it has one.
+pub fn step<'a>(stack: &'a Value, name: &str) -> Option<&'a Value> {
+    stack["steps"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == name)
+}
+
+/// The names of a stack's step records, in order.
+pub fn step_names(stack: &Value) -> Vec<String> {
+    stack["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The stack's status.
+pub fn status(stack: &Value) -> &str {
+    stack["status"].as_str().unwrap_or_default()
+}
+
+fn summary(stack: &Value) -> String {
+    serde_json::to_string_pretty(stack).unwrap_or_else(|_| stack.to_string())
+}
+
+impl Api {
+    /// Polls `GET /stacks/{id}` until `done` holds for the stack, recording what it saw.
+    /// Panics, showing the stack, when it settles (READY, DELETED, FAILED and rolled back)
+    /// without `done` holding, or when [`PATIENCE`] runs out.
+    pub async fn watch(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Watch {
+        self.watch_every(POLL_EVERY, id, what, done).await
+    }
+
+    /// [`Api::watch`], reading the stack every `interval`: to catch a state that lasts only a
+    /// moment.
+    pub async fn watch_every(
+        &self,
+        interval: Duration,
+        id: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Watch {
+        let log = RefCell::new(Watch::default());
+        let (log_ref, done, path) = (&log, &done, &format!("/stacks/{id}"));
+        let outcome = try_eventually_every(interval, move || async move {
+            let reply = self.get(path).await;
+            let stack = reply.expect(200);
+            log_ref.borrow_mut().record(stack.clone(), reply.text);
+            if done(&stack) {
+                Some(true)
+            } else if is_settled(&stack) {
+                Some(false)
+            } else {
+                None
+            }
+        })
+        .await;
+        let watch = log.into_inner();
+        match outcome {
+            Some(true) => watch,
+            Some(false) => panic!(
+                "stack {id} settled before {what}; statuses seen {:?}, phases seen {:?}; \
+                 it is now:\n{}",
+                watch.sequence("status"),
+                watch.sequence("phase"),
+                summary(watch.last())
+            ),
+            None => panic!(
+                "gave up waiting for {what} after {PATIENCE:?}; statuses seen {:?}, phases \
+                 seen {:?}; stack {id} is now:\n{}",
+                watch.sequence("status"),
+                watch.sequence("phase"),
+                summary(watch.last())
+            ),
+        }
+    }
+
+    /// Waits until the stack is `status`.
+    pub async fn watch_until_status(&self, id: &str, wanted: &str) -> Watch {
+        self.watch(id, &format!("stack {id} to be {wanted}"), |s| {
+            status(s) == wanted
+        })
+        .await
+    }
+
+    /// Waits until the stack is `FAILED`, rolled back, and its rollback ran to its last step.
+    pub async fn watch_until_rolled_back(&self, id: &str) -> Watch {
+        self.watch(id, &format!("stack {id} to fail and be rolled back"), |s| {
+            status(s) == "FAILED" && s["error"]["rolled_back"] == true && undo_finished(s)
+        })
+        .await
+    }
+}
+
+/// `POST` to the Lambda Invoke API of the local stack: the function `name` (its binary name)
+/// with `payload` as its event, exactly as a Step Functions Task invokes it.
+pub async fn invoke_function(name: &str, payload: &Value) -> Reply {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .expect("an HTTP client builds");
+    let url = format!(
+        "{}/2015-03-31/functions/{name}/invocations",
+        LocalEnv::get().lambda_invoke_url
+    );
+    let response = http
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(payload.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    Api::read(response).await
+}
+
+/// Everything in the emulated account that belongs to one stack, each as one line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Footprint {
+    /// `<region> <arn>`: certificates for the stack's name or tagged with its id.
+    pub certificates: BTreeSet<String>,
+    /// `<id> <domain>`: distributions with the stack's comment, alias or tag.
+    pub distributions: BTreeSet<String>,
+    /// `<region> <name>`: API Gateway custom domains of the stack's name or tagged with its id.
+    pub custom_domains: BTreeSet<String>,
+    /// `<domain> <base path> -> <api>/<stage>` of those custom domains.
+    pub base_path_mappings: BTreeSet<String>,
+    /// `<name> <type> <target>`: the records of the test's zone, NS and SOA left out.
+    pub records: BTreeSet<String>,
+}
+
+impl Footprint {
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+            && self.distributions.is_empty()
+            && self.custom_domains.is_empty()
+            && self.base_path_mappings.is_empty()
+            && self.records.is_empty()
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+/// `a` is `name` or a name under it (`_x.api.example.com` is under `api.example.com`).
+fn within(a: &str, name: &str) -> bool {
+    let a = a.trim_end_matches('.').to_ascii_lowercase();
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    a == name || a.ends_with(&format!(".{name}"))
+}
+
+fn render_record(set: &aws_sdk_route53::types::ResourceRecordSet) -> String {
+    let target = match set.alias_target() {
+        Some(alias) => format!(
+            "ALIAS {} {}",
+            alias.hosted_zone_id(),
+            alias.dns_name().trim_end_matches('.')
+        ),
+        None => set
+            .resource_records()
+            .iter()
+            .map(|r| r.value().trim_end_matches('.').to_owned())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    format!(
+        "{} {} {target}",
+        set.name().trim_end_matches('.').to_ascii_lowercase(),
+        set.r#type().as_str()
+    )
+}
+
+impl Aws {
+    /// Sets moto's CloudFront to keep every distribution `InProgress` for
+    /// [`CLOUDFRONT_POLLS_TO_DEPLOY`] reads, as a slow AWS would. The setting is global to the
+    /// moto server and the same every time, so any test may set it and every test tolerates it.
+    pub async fn slow_cloudfront(&self) {
+        let url = format!(
+            "{}/moto-api/state-manager/set-transition",
+            self.env.moto_url
+        );
+        let body = serde_json::json!({
+            "model_name": "cloudfront::distribution",
+            "transition": { "progression": "manual", "times": CLOUDFRONT_POLLS_TO_DEPLOY },
+        });
+        let response = reqwest::Client::new()
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        assert!(
+            response.status().is_success(),
+            "moto refused the CloudFront transition: {}",
+            response.status()
+        );
+    }
+
+    /// A public hosted zone named `name`; moto allows several zones of one name, so the tests
+    /// make the name unique themselves.
+    pub async fn create_zone(&self, name: &str) -> Zone {
+        let out = self
+            .route53
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(format!("edgestack-tests-{}", random_suffix()))
+            .send()
+            .await
+            .expect("CreateHostedZone");
+        let id = out
+            .hosted_zone()
+            .expect("a new zone")
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        Zone {
+            id,
+            name: name.to_owned(),
+        }
+    }
+
+    /// Every record set of a zone, NS and SOA included.
+    pub async fn zone_records(
+        &self,
+        zone_id: &str,
+    ) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+        let mut records = Vec::new();
+        let mut start: Option<(String, aws_sdk_route53::types::RrType)> = None;
+        loop {
+            let mut request = self
+                .route53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id);
+            if let Some((name, kind)) = start.take() {
+                request = request.start_record_name(name).start_record_type(kind);
+            }
+            let out = request.send().await.expect("ListResourceRecordSets");
+            records.extend(out.resource_record_sets().iter().cloned());
+            match (
+                out.is_truncated(),
+                out.next_record_name(),
+                out.next_record_type(),
+            ) {
+                (true, Some(name), Some(kind)) => start = Some((name.to_owned(), kind.clone())),
+                _ => return records,
+            }
+        }
+    }
+
+    /// The records of a zone other than its NS and SOA, one line each.
+    pub async fn zone_records_besides_ns_soa(&self, zone_id: &str) -> BTreeSet<String> {
+        use aws_sdk_route53::types::RrType;
+        self.zone_records(zone_id)
+            .await
+            .iter()
+            .filter(|set| !matches!(set.r#type(), RrType::Ns | RrType::Soa))
+            .map(render_record)
+            .collect()
+    }
+
+    /// Every record, in every hosted zone of the account, of `name` or a name under it.
+    pub async fn records_within_anywhere(&self, name: &str) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .route53
+                .list_hosted_zones()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .expect("ListHostedZones");
+            for zone in out.hosted_zones() {
+                let id = zone.id().trim_start_matches("/hostedzone/");
+                for set in self.zone_records(id).await {
+                    if within(set.name(), name) {
+                        found.insert(format!("{id}: {}", render_record(&set)));
+                    }
+                }
+            }
+            match out.next_marker() {
+                Some(next) if out.is_truncated() && !next.is_empty() => {
+                    marker = Some(next.to_owned())
+                }
+                _ => return found,
+            }
+        }
+    }
+
+    /// Every distribution in the account. (Listing counts as a read of each distribution for
+    /// moto's state transitions, as `ListDistributions` in edgestack and the local edge do.)
+    pub async fn distributions(&self) -> Vec<aws_sdk_cloudfront::types::DistributionSummary> {
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .cloudfront
+                .list_distributions()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .expect("ListDistributions");
+            let Some(list) = out.distribution_list() else {
+                return all;
+            };
+            all.extend(list.items().iter().cloned());
+            match list.next_marker() {
+                Some(next) if list.is_truncated() && !next.is_empty() => {
+                    marker = Some(next.to_owned())
+                }
+                _ => return all,
+            }
+        }
+    }
+
+    /// A distribution's tags (ListTagsForResource); `None` when it is gone.
+    pub async fn distribution_tags(&self, arn: &str) -> Option<BTreeMap<String, String>> {
+        let out = self
+            .cloudfront
+            .list_tags_for_resource()
+            .resource(arn)
+            .send()
+            .await
+            .ok()?;
+        Some(
+            out.tags()
+                .map(|tags| {
+                    tags.items()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    /// A certificate's tags; `None` when it is gone.
+    pub async fn certificate_tags(
+        &self,
+        region: &str,
+        arn: &str,
+    ) -> Option<BTreeMap<String, String>> {
+        let out = self
+            .acm_in(region)
+            .list_tags_for_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .ok()?;
+        Some(
+            out.tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+                .collect(),
+        )
+    }
+
+    /// Every certificate of a region: `(arn, domain name)`.
+    pub async fn certificates_in(&self, region: &str) -> Vec<(String, String)> {
+        let acm = self.acm_in(region);
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = acm
+                .list_certificates()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .expect("ListCertificates");
+            for summary in out.certificate_summary_list() {
+                all.push((
+                    summary.certificate_arn().unwrap_or_default().to_owned(),
+                    summary.domain_name().unwrap_or_default().to_owned(),
+                ));
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => return all,
+            }
+        }
+    }
+
+    /// Everything in the account that belongs to stack `id`: what carries its name `name` (a
+    /// custom domain's) or its `edgestack:stack-id` tag or its distribution comment, and every
+    /// record of `zone` other than NS and SOA (the zone is the test's own).
+    pub async fn footprint(&self, id: &str, name: Option<&str>, zone: &Zone) -> Footprint {
+        let mut found = Footprint::default();
+        let ours = |tags: &BTreeMap<String, String>| {
+            tags.get(STACK_ID_TAG).map(String::as_str) == Some(id)
+        };
+        for region in [CLOUDFRONT_REGION, API_REGION] {
+            for (arn, domain) in self.certificates_in(region).await {
+                let named = name.is_some_and(|n| same_name(&domain, n));
+                let tagged = !named
+                    && self
+                        .certificate_tags(region, &arn)
+                        .await
+                        .is_some_and(|t| ours(&t));
+                if named || tagged {
+                    found.certificates.insert(format!("{region} {arn}"));
+                }
+            }
+        }
+        let comment = format!("edgestack {id}");
+        for summary in self.distributions().await {
+            let aliased = name.is_some_and(|n| {
+                summary
+                    .aliases()
+                    .is_some_and(|a| a.items().iter().any(|alias| same_name(alias, n)))
+            });
+            let matches = summary.comment() == comment
+                || aliased
+                || self
+                    .distribution_tags(summary.arn())
+                    .await
+                    .is_some_and(|t| ours(&t));
+            if matches {
+                found
+                    .distributions
+                    .insert(format!("{} {}", summary.id(), summary.domain_name()));
+            }
+        }
+        for region in [API_REGION, CLOUDFRONT_REGION] {
+            let apigw = self.apigateway_in(region);
+            let domains = apigw
+                .get_domain_names()
+                .limit(500)
+                .send()
+                .await
+                .expect("GetDomainNames");
+            for domain in domains.items() {
+                let domain_name = domain.domain_name().unwrap_or_default();
+                let named = name.is_some_and(|n| same_name(domain_name, n));
+                let tagged = domain
+                    .tags()
+                    .and_then(|t| t.get(STACK_ID_TAG))
+                    .is_some_and(|t| t == id);
+                if !(named || tagged) {
+                    continue;
+                }
+                found
+                    .custom_domains
+                    .insert(format!("{region} {domain_name}"));
+                if let Ok(mappings) = apigw
+                    .get_base_path_mappings()
+                    .domain_name(domain_name)
+                    .send()
+                    .await
+                {
+                    for m in mappings.items() {
+                        found.base_path_mappings.insert(format!(
+                            "{domain_name} {} -> {}/{}",
+                            m.base_path().unwrap_or_default(),
+                            m.rest_api_id().unwrap_or_default(),
+                            m.stage().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+        found.records = self.zone_records_besides_ns_soa(&zone.id).await;
+        found
+    }
+}
+
+fn string_set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+/// What `recipe.md` prescribes for the stack `watch` last saw (READY), read back from the
+/// emulated account field by field: the distribution, its tags, the certificates, the Regional
+/// custom domain and its mapping, the DNS records, and the stack's own outputs and steps. Also
+/// checks that the secret origin header value reached CloudFront and no answer of the API.
+pub async fn assert_ready_as_recipe_says(team: &Team, spec: &StackSpec, watch: &Watch) {
+    use aws_sdk_cloudfront::types::{
+        MinimumProtocolVersion, OriginProtocolPolicy, PriceClass, SslSupportMethod,
+        ViewerProtocolPolicy,
+    };
+
+    let aws = &team.aws;
+    let stack = watch.last();
+    let id = stack_id(stack);
+    let body = &spec.body;
+    let name = spec.custom_domain_name();
+    let managed = spec.managed_dns();
+    let auth = body["auth"].as_str().unwrap_or("none");
+    let outputs = &stack["outputs"];
+    let tags = spec.resource_tags(&id);
+    let context = summary(stack);
+
+    assert_eq!(status(stack), "READY", "{context}");
+    assert!(
+        stack["error"].is_null(),
+        "a READY stack has no error: {context}"
+    );
+
+    // Every step of the recipe that applies, in order, each succeeded.
+    let expected_steps: Vec<&str> = PROVISION_STEPS
+        .iter()
+        .copied()
+        .filter(|s| name.is_some() || !CUSTOM_DOMAIN_STEPS.contains(s))
+        .collect();
+    assert_eq!(step_names(stack), expected_steps, "{context}");
+    for record in stack["steps"].as_array().into_iter().flatten() {
+        assert_eq!(record["status"], "SUCCEEDED", "step {record} in {context}");
+        assert!(record["finished_at"].is_string(), "step {record}");
+        assert!(record["started_at"].is_string(), "step {record}");
+    }
+
+    // The secret reached CloudFront (below), and no answer of the API ever showed it.
+    watch.assert_never_showed(&spec.secret);
+    assert_eq!(stack["request"]["origin_headers"]["X-Origin-Verify"], "***");
+
+    // The distribution.
+    let distribution_id = outputs["distribution_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no outputs.distribution_id: {context}"));
+    let distribution = aws
+        .cloudfront
+        .get_distribution()
+        .id(distribution_id)
+        .send()
+        .await
+        .expect("GetDistribution of the stack's distribution")
+        .distribution
+        .expect("a distribution");
+    assert_eq!(distribution.status(), "Deployed");
+    let distribution_domain = distribution.domain_name().to_owned();
+    assert_eq!(
+        outputs["distribution_domain_name"],
+        distribution_domain.as_str()
+    );
+    let config = distribution
+        .distribution_config()
+        .expect("a distribution config");
+    assert_eq!(config.caller_reference(), format!("edgestack-{id}"));
+    assert_eq!(config.comment(), format!("edgestack {id}"));
+    assert!(config.enabled());
+
+    let origins = config.origins().expect("origins").items();
+    assert_eq!(origins.len(), 1, "one origin: {origins:?}");
+    let origin = &origins[0];
+    let regional_domain_name = outputs["regional_domain_name"].as_str();
+    match &name {
+        None => {
+            assert_eq!(
+                origin.domain_name(),
+                format!("{}.execute-api.{API_REGION}.amazonaws.com", team.api_id)
+            );
+            let expected_path = if body["origin_path"] == false {
+                ""
+            } else {
+                "/prod"
+            };
+            assert_eq!(origin.origin_path().unwrap_or_default(), expected_path);
+        }
+        Some(_) => {
+            let target = regional_domain_name
+                .unwrap_or_else(|| panic!("no outputs.regional_domain_name: {context}"));
+            assert!(
+                target.starts_with("d-")
+                    && target.ends_with(&format!(".execute-api.{API_REGION}.amazonaws.com")),
+                "the origin is the Regional custom domain's target: {target}"
+            );
+            assert_eq!(origin.domain_name(), target);
+            assert_eq!(
+                origin.origin_path().unwrap_or_default(),
+                "",
+                "the base path mapping selects the stage"
+            );
+        }
+    }
+    let custom = origin
+        .custom_origin_config()
+        .expect("a custom origin config");
+    assert_eq!(
+        custom.origin_protocol_policy(),
+        &OriginProtocolPolicy::HttpsOnly
+    );
+    let protocols: BTreeSet<String> = custom
+        .origin_ssl_protocols()
+        .expect("origin SSL protocols")
+        .items()
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    let expected_protocols = match body["min_origin_tls"].as_str().unwrap_or("TLSv1.2") {
+        "TLSv1" => string_set(["TLSv1", "TLSv1.1", "TLSv1.2"]),
+        "TLSv1.1" => string_set(["TLSv1.1", "TLSv1.2"]),
+        _ => string_set(["TLSv1.2"]),
+    };
+    assert_eq!(protocols, expected_protocols, "origin SSL protocols");
+    let headers: Vec<(String, String)> = origin
+        .custom_headers()
+        .map(|h| {
+            h.items()
+                .iter()
+                .map(|h| (h.header_name().to_owned(), h.header_value().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        headers,
+        [("X-Origin-Verify".to_owned(), spec.secret.clone())],
+        "the origin custom headers carry the secret to the origin"
+    );
+
+    let behavior = config
+        .default_cache_behavior()
+        .expect("a default cache behavior");
+    assert_eq!(behavior.target_origin_id(), origin.id());
+    assert_eq!(
+        behavior.viewer_protocol_policy(),
+        &ViewerProtocolPolicy::RedirectToHttps
+    );
+    let methods: BTreeSet<String> = behavior
+        .allowed_methods()
+        .expect("allowed methods")
+        .items()
+        .iter()
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        methods,
+        string_set(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
+    );
+    let expected_cache_policy = if auth == "iam" {
+        LOCAL_IAM_CACHE_POLICY
+    } else {
+        CACHING_DISABLED_POLICY
+    };
+    assert_eq!(behavior.cache_policy_id(), Some(expected_cache_policy));
+    let expected_request_policy = if name.is_some() {
+        ALL_VIEWER_POLICY
+    } else {
+        ALL_VIEWER_EXCEPT_HOST_POLICY
+    };
+    assert_eq!(
+        behavior.origin_request_policy_id(),
+        Some(expected_request_policy)
+    );
+
+    let aliases: Vec<String> = config
+        .aliases()
+        .map(|a| a.items().to_vec())
+        .unwrap_or_default();
+    let viewer = config.viewer_certificate().expect("a viewer certificate");
+    match &name {
+        None => {
+            assert!(aliases.is_empty(), "no alternate domain names: {aliases:?}");
+            assert_eq!(viewer.cloud_front_default_certificate(), Some(true));
+            assert!(
+                viewer.acm_certificate_arn().unwrap_or_default().is_empty(),
+                "{viewer:?}"
+            );
+        }
+        Some(name) => {
+            assert_eq!(aliases, std::slice::from_ref(name));
+            // (moto reports CloudFrontDefaultCertificate true whatever was sent.)
+            assert_eq!(
+                viewer.acm_certificate_arn(),
+                outputs["certificate_arn"].as_str(),
+                "the us-east-1 certificate: {viewer:?}"
+            );
+            assert_eq!(
+                viewer.ssl_support_method(),
+                Some(&SslSupportMethod::SniOnly)
+            );
+            assert_eq!(
+                viewer.minimum_protocol_version(),
+                Some(&MinimumProtocolVersion::TlSv122021)
+            );
+        }
+    }
+    let expected_price = body["price_class"].as_str().unwrap_or("PriceClass_All");
+    assert_eq!(
+        config.price_class().map(PriceClass::as_str),
+        Some(expected_price)
+    );
+    assert_eq!(
+        aws.distribution_tags(distribution.arn()).await.as_ref(),
+        Some(&tags),
+        "the distribution's tags"
+    );
+
+    // The outputs a client needs.
+    let endpoint = match &name {
+        Some(name) => format!("https://{name}"),
+        None => format!("https://{distribution_domain}"),
+    };
+    assert_eq!(outputs["endpoint_url"], endpoint.as_str(), "{context}");
+    let smoke_path = body["smoke_test_path"].as_str().unwrap_or("/");
+    assert_eq!(
+        outputs["smoke_test"]["url"],
+        format!("{endpoint}{smoke_path}").as_str(),
+        "{context}"
+    );
+    assert_eq!(outputs["smoke_test"]["status_code"], 200, "{context}");
+    assert!(outputs["smoke_test"]["at"].is_string(), "{context}");
+
+    let Some(name) = name else {
+        for field in [
+            "certificate_arn",
+            "regional_certificate_arn",
+            "regional_domain_name",
+        ] {
+            assert!(
+                outputs[field].is_null(),
+                "no {field} without a custom domain: {context}"
+            );
+        }
+        assert_eq!(outputs["dns_records"], serde_json::json!([]), "{context}");
+        let records = aws.zone_records_besides_ns_soa(&team.zone.id).await;
+        assert!(records.is_empty(), "nothing written in DNS: {records:?}");
+        return;
+    };
+
+    // The certificates: one in us-east-1 (CloudFront's), one in the API's region, for the
+    // name, DNS-validated with the same CNAME, issued, tagged.
+    let edge_arn = outputs["certificate_arn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no outputs.certificate_arn: {context}"));
+    let regional_arn = outputs["regional_certificate_arn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no outputs.regional_certificate_arn: {context}"));
+    assert!(
+        edge_arn.starts_with(&format!("arn:aws:acm:{CLOUDFRONT_REGION}:")),
+        "{edge_arn}"
+    );
+    assert!(
+        regional_arn.starts_with(&format!("arn:aws:acm:{API_REGION}:")),
+        "{regional_arn}"
+    );
+    let mut validation_records = BTreeSet::new();
+    for (region, arn) in [(CLOUDFRONT_REGION, edge_arn), (API_REGION, regional_arn)] {
+        let certificate = aws
+            .acm_in(region)
+            .describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DescribeCertificate {arn}: {e:?}"))
+            .certificate
+            .expect("a certificate");
+        assert_eq!(certificate.domain_name(), Some(name.as_str()), "{arn}");
+        assert_eq!(
+            certificate.status(),
+            Some(&aws_sdk_acm::types::CertificateStatus::Issued),
+            "{arn}"
+        );
+        let options = certificate.domain_validation_options();
+        assert!(!options.is_empty(), "{arn} has no domain validation");
+        for option in options {
+            assert_eq!(
+                option.validation_method(),
+                Some(&aws_sdk_acm::types::ValidationMethod::Dns),
+                "{arn}"
+            );
+            let record = option.resource_record().expect("a validation record");
+            validation_records.insert((
+                record.name().trim_end_matches('.').to_ascii_lowercase(),
+                record.value().trim_end_matches('.').to_owned(),
+            ));
+        }
+        assert_eq!(
+            aws.certificate_tags(region, arn).await.as_ref(),
+            Some(&tags),
+            "the tags of {arn}"
+        );
+        let for_name: Vec<String> = aws
+            .certificates_in(region)
+            .await
+            .into_iter()
+            .filter(|(_, domain)| same_name(domain, &name))
+            .map(|(arn, _)| arn)
+            .collect();
+        assert_eq!(
+            for_name,
+            [arn.to_owned()],
+            "certificates for {name} in {region}"
+        );
+    }
+    assert_eq!(
+        validation_records.len(),
+        1,
+        "one validation CNAME serves both certificates: {validation_records:?}"
+    );
+    let (validation_name, validation_value) =
+        validation_records.into_iter().next().expect("one record");
+
+    // The Regional custom domain and its base path mapping.
+    let apigw = aws.apigateway_in(API_REGION);
+    let domain = apigw
+        .get_domain_name()
+        .domain_name(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetDomainName {name} in {API_REGION}: {e:?}"));
+    assert_eq!(
+        domain
+            .endpoint_configuration()
+            .map(|c| c.types().to_vec())
+            .unwrap_or_default(),
+        [aws_sdk_apigateway::types::EndpointType::Regional]
+    );
+    assert_eq!(
+        domain.security_policy(),
+        Some(&aws_sdk_apigateway::types::SecurityPolicy::Tls12)
+    );
+    assert_eq!(domain.regional_certificate_arn(), Some(regional_arn));
+    assert_eq!(domain.regional_domain_name(), regional_domain_name);
+    let domain_tags: BTreeMap<String, String> = domain
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    assert_eq!(domain_tags, tags, "the custom domain's tags");
+    assert!(
+        aws.apigateway_in(CLOUDFRONT_REGION)
+            .get_domain_name()
+            .domain_name(&name)
+            .send()
+            .await
+            .is_err(),
+        "no custom domain {name} in {CLOUDFRONT_REGION}: the API is in {API_REGION}"
+    );
+    let mappings = apigw
+        .get_base_path_mappings()
+        .domain_name(&name)
+        .send()
+        .await
+        .expect("GetBasePathMappings");
+    let mappings: Vec<(String, String, String)> = mappings
+        .items()
+        .iter()
+        .map(|m| {
+            (
+                m.base_path().unwrap_or_default().to_owned(),
+                m.rest_api_id().unwrap_or_default().to_owned(),
+                m.stage().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mappings,
+        [("(none)".to_owned(), team.api_id.clone(), "prod".to_owned())],
+        "one base path mapping of the root to the API's stage"
+    );
+
+    // DNS: in the zone, or handed to the owner.
+    let mut dns_outputs: Vec<(String, String, String, String, bool)> = outputs["dns_records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no outputs.dns_records: {context}"))
+        .iter()
+        .map(|r| {
+            (
+                r["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase(),
+                r["type"].as_str().unwrap_or_default().to_owned(),
+                r["value"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches('.')
+                    .to_owned(),
+                r["purpose"].as_str().unwrap_or_default().to_owned(),
+                r["managed"].as_bool().unwrap_or(!managed),
+            )
+        })
+        .collect();
+    dns_outputs.sort();
+    let validation = (
+        validation_name.clone(),
+        "CNAME".to_owned(),
+        validation_value.clone(),
+        "certificate_validation".to_owned(),
+        managed,
+    );
+    let zone_records = aws.zone_records_besides_ns_soa(&team.zone.id).await;
+    if managed {
+        let alias_value = |record: &(String, String, String, String, bool)| {
+            record.2.contains(distribution_domain.as_str())
+        };
+        assert_eq!(dns_outputs.len(), 3, "{dns_outputs:?}");
+        assert!(dns_outputs.contains(&validation), "{dns_outputs:?}");
+        for kind in ["A", "AAAA"] {
+            assert!(
+                dns_outputs.iter().any(|r| r.0 == name
+                    && r.1 == kind
+                    && r.3 == "endpoint"
+                    && r.4
+                    && alias_value(r)),
+                "an {kind} record for {name} → {distribution_domain}: {dns_outputs:?}"
+            );
+        }
+        let expected = string_set([
+            format!("{validation_name} CNAME {validation_value}").as_str(),
+            format!("{name} A ALIAS {CLOUDFRONT_ZONE_ID} {distribution_domain}").as_str(),
+            format!("{name} AAAA ALIAS {CLOUDFRONT_ZONE_ID} {distribution_domain}").as_str(),
+        ]);
+        assert_eq!(
+            zone_records, expected,
+            "the records in zone {}",
+            team.zone.id
+        );
+    } else {
+        let endpoint_record = (
+            name.clone(),
+            "CNAME".to_owned(),
+            distribution_domain.clone(),
+            "endpoint".to_owned(),
+            false,
+        );
+        let mut expected = vec![validation, endpoint_record];
+        expected.sort();
+        assert_eq!(dns_outputs, expected, "the records handed to the owner");
+        assert!(
+            zone_records.is_empty(),
+            "outside DNS: nothing written in zone {}: {zone_records:?}",
+            team.zone.id
+        );
+        let anywhere = aws.records_within_anywhere(&name).await;
+        assert!(
+            anywhere.is_empty(),
+            "outside DNS: no record of {name} in any zone: {anywhere:?}"
+        );
     }
 }
 
