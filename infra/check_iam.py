@@ -409,7 +409,7 @@ def check_invocations(machine: str, resource: dict, invoked: set[str], resolver:
 def sdk_operations() -> set[str]:
     """Every operation name of the aws-sdk-* crates the workspace uses."""
     meta = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--offline"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["cargo", "metadata", "--format-version", "1"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     ops: set[str] = set()
     for package in json.loads(meta.stdout)["packages"]:

@@ -1,6 +1,10 @@
 //! The provisioning API over HTTP: one method per operation, SigV4 for a deployed API, the
 //! local principal header for the local stack, and safe retries.
 
+// `Failure` carries the API's whole error body for `--output json`; it is made once per
+// command and ends the process, so its size costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
