@@ -86,9 +86,9 @@ async fn a_fault_is_recorded_and_rolled_back(failing: &str) {
         .with_tag("fault-injection", failing);
     let id = team.create(&spec).await;
 
-    // The moment the stack says it is rolled back (read often, to see that moment), nothing of
-    // it is left in the account, and its name is free for a new stack (this one fails at once,
-    // creating nothing).
+    // The moment the stack says it is rolled back (read often, to see that moment), its name
+    // is free for a new stack (this one fails at once, creating nothing), and nothing of it is
+    // left in the account.
     let first = team
         .api
         .watch_every(
@@ -98,7 +98,6 @@ async fn a_fault_is_recorded_and_rolled_back(failing: &str) {
             |s| status(s) == "FAILED" && s["error"]["rolled_back"] == true,
         )
         .await;
-    assert_nothing_left(&team.footprint(&id, &spec).await, &id);
     let retry = spec.clone().with_tag("fault-injection", "validate");
     let reply = team.api.post_json("/stacks", &retry.body).await;
     assert_eq!(
@@ -109,6 +108,7 @@ async fn a_fault_is_recorded_and_rolled_back(failing: &str) {
         reply.text
     );
     let retry_id = edgestack_tests::stack_id(&reply.json());
+    assert_nothing_left(&team.footprint(&id, &spec).await, &id);
 
     // Then the record of what happened.
     let watch = team.api.watch_until_rolled_back(&id).await;
