@@ -11,21 +11,33 @@ Read on the template and on what SAM makes of it (the CloudFormation AWS deploys
   strings and cookies;
 - the table: on demand, point-in-time recovery, encryption, TTL on expires_at, the by_owner index;
 - both state machines log (level ALL) to a log group with a retention;
-- the alarms: failed and timed-out executions of both state machines, the API's 5xx.
+- the alarms: failed and timed-out executions of both state machines, the API's 5xx;
+- what API Gateway answers itself (no signature, denied, throttled, too large, the function
+  failed) comes in the error shape of api.md, with a code and status of functions/api/src/error.rs.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checks_common import Paths, binary_of, load_template, report, resources, sam_transform  # noqa: E402
+from checks_common import ROOT, Paths, binary_of, load_template, report, resources, sam_transform  # noqa: E402
 
 LOCAL_ONLY = ("EDGESTACK_LOCAL_IDENTITY", "EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
 API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN", "EDGESTACK_PERMISSIONS")
 POLLING = {"check-certificates", "check-distribution", "create-dns-records", "disable-distribution"}
 SIGV4_HEADERS = {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
+# The gateway responses that must be in the error shape: every answer API Gateway gives the
+# callers of an IAM-authorized Lambda proxy API without the function deciding it.
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "INVALID_SIGNATURE", "EXPIRED_TOKEN",
+    "ACCESS_DENIED", "THROTTLED", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE",
+    "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT", "DEFAULT_5XX",
+}
+ERRORS = ROOT / "functions" / "api" / "src" / "error.rs"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
 
 
@@ -87,6 +99,54 @@ def check_api(template: dict, transformed: dict) -> list[str]:
         problems.append(f"StacksApi serves {sorted(got)}, api.md has {sorted(want)}")
     if methods == 0:
         problems.append("the provisioning API has no methods")
+    return problems
+
+
+def api_error_statuses(source: Path = ERRORS) -> dict[str, int]:
+    """code -> status, as ApiError::code and ApiError::status in error.rs map them."""
+    text = source.read_text()
+
+    def arms(function: str) -> dict[str, str]:
+        body = re.search(rf"fn {function}\(&self\)[^{{]*\{{\s*match self \{{(.*?)\n        \}}", text, re.S)
+        assert body, f"{source}: no fn {function} with a match on self"
+        mapped: dict[str, str] = {}
+        for variants, value in re.findall(r"((?:\|?\s*Self::\w+[^=|]*)+)=>\s*([^,\n]+),", body.group(1)):
+            for variant in re.findall(r"Self::(\w+)", variants):
+                mapped[variant] = value.strip().strip('"')
+        return mapped
+
+    codes, statuses = arms("code"), arms("status")
+    return {code: int(statuses[variant]) for variant, code in codes.items()}
+
+
+def check_gateway_responses(template: dict) -> list[str]:
+    problems: list[str] = []
+    api = (resources(template, "AWS::Serverless::Api").get("StacksApi") or {}).get("Properties") or {}
+    responses = api.get("GatewayResponses") or {}
+    statuses = api_error_statuses()
+    for kind in sorted(GATEWAY_RESPONSES - set(responses)):
+        problems.append(f"StacksApi: GatewayResponses has no {kind}: API Gateway would answer it in its own shape, not api.md's")
+    for kind, response in sorted(responses.items()):
+        template_text = ((response or {}).get("ResponseTemplates") or {}).get("application/json")
+        if not isinstance(template_text, str):
+            problems.append(f"StacksApi: gateway response {kind} has no application/json template")
+            continue
+        try:
+            body = json.loads(template_text.replace("$context.error.messageString", '"a message"'))
+            error = body["error"]
+            code, message, details = error["code"], error["message"], error["details"]
+        except (ValueError, KeyError, TypeError) as e:
+            problems.append(f"StacksApi: gateway response {kind} is not the error shape of api.md ({e!r}): {template_text}")
+            continue
+        if set(error) != {"code", "message", "details"} or not isinstance(message, str) or details != []:
+            problems.append(f"StacksApi: gateway response {kind} is not the error shape of api.md: {template_text}")
+        if code not in statuses:
+            problems.append(f"StacksApi: gateway response {kind} has code {code}, which error.rs does not have")
+        elif str(response.get("StatusCode")) != str(statuses[code]):
+            problems.append(
+                f"StacksApi: gateway response {kind} answers {response.get('StatusCode')} with code {code}, "
+                f"which error.rs answers with {statuses[code]}"
+            )
     return problems
 
 
@@ -237,6 +297,7 @@ def check(paths: Paths = Paths()) -> list[str]:
     transformed = sam_transform(template, paths.template.parent)
     return (
         check_api(template, transformed)
+        + check_gateway_responses(template)
         + check_functions(template)
         + check_cache_policy(template)
         + check_table(template)

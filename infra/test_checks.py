@@ -260,6 +260,32 @@ class Template(Case):
         self.copy.edit_template("        InvokeRole: NONE\n", "")
         self.assertFinds(self.check(), "Auth.InvokeRole must be NONE", "invokes with credentials")
 
+    def test_gateway_responses_outside_the_error_shape(self) -> None:
+        self.copy.edit_template(
+            "        ACCESS_DENIED:\n          StatusCode: \"403\"\n",
+            "        ACCESS_DENIED:\n          StatusCode: \"401\"\n",
+        )
+        self.copy.edit_template('{"error":{"code":"throttled","message"', '{"error":{"code":"slow_down","message"')
+        self.copy.edit_template('{"error":{"code":"payload_too_large","message":$context.error.messageString,"details":[]}}',
+                                '{"message":$context.error.messageString}')
+        self.copy.edit_template("        DEFAULT_5XX:\n", "        DEFAULT_4XX:\n")
+        self.assertFinds(
+            self.check(),
+            "gateway response ACCESS_DENIED answers 401 with code forbidden, which error.rs answers with 403",
+            "gateway response THROTTLED has code slow_down",
+            "gateway response REQUEST_TOO_LARGE is not the error shape",
+            "GatewayResponses has no DEFAULT_5XX",
+        )
+
+    def test_the_error_codes_are_read_from_error_rs(self) -> None:
+        statuses = check_template.api_error_statuses()
+        self.assertEqual(statuses["unauthenticated"], 401)
+        self.assertEqual(statuses["stack_not_found"], 404)
+        self.assertEqual(statuses["route_not_found"], 404)
+        self.assertEqual(statuses["domain_taken"], 409)
+        self.assertEqual(statuses["service_unavailable"], 503)
+        self.assertEqual(len(statuses), 16)
+
     def test_a_local_only_setting_deployed(self) -> None:
         self.copy.edit_template(
             "          EDGESTACK_PERMISSIONS: !Ref PermissionsPolicy\n",
