@@ -57,7 +57,9 @@ LOG_DELIVERY = {
 # Who may do what: the calls of shared/src/steps/*.rs (and store/, workflow.rs for the api).
 EXPECTED: dict[str, set[str]] = {
     "api": LOGS | STACK_RECORD | {"dynamodb:Query", "states:StartExecution", "states:StopExecution"},
-    "validate-request": LOGS | STACK_RECORD | {"apigateway:GET", "route53:GetHostedZone"},
+    "validate-request": LOGS
+    | STACK_RECORD
+    | {"apigateway:GET", "route53:GetHostedZone", "route53:ListResourceRecordSets", "cloudfront:ListDistributions"},
     "request-certificates": LOGS
     | STACK_RECORD
     | {"acm:RequestCertificate", "acm:AddTagsToCertificate", "acm:DescribeCertificate", "route53:ChangeResourceRecordSets"},
@@ -281,9 +283,12 @@ def owners(template: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def check_policies(template: dict, transformed: dict, reference: dict, paths: Paths) -> tuple[list[str], set[str]]:
+def check_policies(
+    template: dict, transformed: dict, reference: dict, paths: Paths
+) -> tuple[list[str], set[str], dict[str, list[tuple[str, str]]]]:
     problems: list[str] = []
     granted_anywhere: set[str] = set()
+    grants: dict[str, list[tuple[str, str]]] = {}
     resolver = Resolver(template)
     role_owner = owners(template)
     for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::User", "AWS::IAM::Group"):
@@ -341,6 +346,7 @@ def check_policies(template: dict, transformed: dict, reference: dict, paths: Pa
                         except ValueError as e:
                             problems.append(f"{here}: {e}")
                             continue
+                        grants.setdefault(owner, []).append((action, arn))
                         if arn == "*":
                             if arn_types and action.split(":")[0] != "apigateway":
                                 problems.append(
@@ -380,7 +386,7 @@ def check_policies(template: dict, transformed: dict, reference: dict, paths: Pa
                 problems.append(f"{where}: allows {extra}, which {owner} does not call")
             for missing in sorted(want - actions):
                 problems.append(f"{where}: lacks {missing}, which {owner} calls")
-    return problems, granted_anywhere
+    return problems, granted_anywhere, grants
 
 
 def check_invocations(machine: str, resource: dict, invoked: set[str], resolver: Resolver, paths: Paths) -> list[str]:
@@ -456,13 +462,125 @@ def check_code(paths: Paths, granted_anywhere: set[str]) -> list[str]:
     return problems
 
 
+# API Gateway authorizes by verb and resource path: the path each operation is authorized on.
+APIGATEWAY_PATHS: dict[str, list[tuple[str, str]]] = {
+    "get_rest_api": [("apigateway:GET", "/restapis/a1b2c3d4e5")],
+    "get_stage": [("apigateway:GET", "/restapis/a1b2c3d4e5/stages/prod")],
+    "get_domain_name": [("apigateway:GET", "/domainnames/api.example.com")],
+    "get_base_path_mapping": [("apigateway:GET", "/domainnames/api.example.com/basepathmappings/(none)")],
+    "create_domain_name": [
+        ("apigateway:POST", "/domainnames"),
+        ("apigateway:PUT", "/tags/arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Fdomainnames%2Fapi.example.com"),
+    ],
+    "create_base_path_mapping": [("apigateway:POST", "/domainnames/api.example.com/basepathmappings")],
+    "delete_base_path_mapping": [("apigateway:DELETE", "/domainnames/api.example.com/basepathmappings/(none)")],
+    "delete_domain_name": [("apigateway:DELETE", "/domainnames/api.example.com")],
+}
+STEPS_DIR = ROOT / "shared" / "src" / "steps"
+ITEM = re.compile(r"^(?:pub(?:\([a-z]+\))? )?(?:async )?fn ([a-z_][a-z0-9_]*)", re.M)
+
+
+def step_functions(steps_dir: Path) -> dict[tuple[str, str], str]:
+    """(module, fn) -> body, for every top-level fn of shared/src/steps/*.rs outside tests."""
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(steps_dir.glob("*.rs")):
+        module = path.stem
+        text = path.read_text().split("#[cfg(test)]", 1)[0]
+        starts = list(ITEM.finditer(text))
+        for i, match in enumerate(starts):
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+            found[(module, match.group(1))] = text[match.start():end]
+    return found
+
+
+def reachable_operations(entry: tuple[str, str], functions: dict[tuple[str, str], str], known: set[str]) -> dict[str, str]:
+    """op -> the `module::fn` that calls it, over every step fn `entry` calls, directly or not."""
+    ops: dict[str, str] = {}
+    seen: set[tuple[str, str]] = set()
+    todo = [entry]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.add(current)
+        module, _ = current
+        body = functions[current]
+        for op in re.findall(r"\.\s*([a-z][a-z0-9_]*)\(\)", body):
+            if op in known:
+                ops.setdefault(op, f"{current[0]}::{current[1]}")
+        for other_module, name in re.findall(r"\b([a-z_][a-z0-9_]*)::([a-z_][a-z0-9_]*)\s*\(", body):
+            todo.append((other_module, name))
+        for name in re.findall(r"(?<![.\w:])([a-z_][a-z0-9_]*)\s*\(", body):
+            if (module, name) in functions:
+                todo.append((module, name))
+            else:
+                todo.extend(key for key in functions if key[1] == name and key[0] != module)
+    return ops
+
+
+def entry_points(functions_dir: Path) -> dict[str, tuple[str, str]]:
+    """binary -> the steps' (module, fn) its main.rs runs."""
+    entries: dict[str, tuple[str, str]] = {}
+    for main in sorted(functions_dir.glob("*/src/main.rs")):
+        text = "\n".join(line for line in main.read_text().splitlines() if not line.lstrip().startswith("//"))
+        if "steps::" not in text:
+            continue
+        calls = re.findall(r"\b([a-z_]+)::([a-z_]+)\(&deps", text)
+        if len(calls) == 1:
+            entries[main.parent.parent.name] = calls[0]
+    return entries
+
+
+def glob_match(granted: str, needed: str) -> bool:
+    return re.fullmatch(re.escape(granted).replace(r"\*", ".*"), needed) is not None
+
+
+def check_functions_calls(paths: Paths, grants: dict[str, list[tuple[str, str]]], known: set[str]) -> list[str]:
+    """Each step function's role allows what the code it runs calls: every SDK operation reachable
+    from its main.rs's entry point (through the step modules' fns), and for API Gateway, on the
+    resource path the call is authorized on."""
+    problems: list[str] = []
+    functions = step_functions(paths.root / "shared" / "src" / "steps")
+    entries = entry_points(paths.functions)
+    for binary in sorted(EXPECTED):
+        if binary.startswith("state-machine:") or binary == "api":
+            continue
+        if binary not in entries:
+            problems.append(f"functions/{binary}/src/main.rs: cannot tell which step fn it runs (one `module::fn(&deps` call)")
+    for binary, entry in sorted(entries.items()):
+        if entry not in functions:
+            problems.append(f"functions/{binary} runs {entry[0]}::{entry[1]}, which shared/src/steps/ does not define")
+            continue
+        allowed = grants.get(binary, [])
+        actions = {action for action, _ in allowed}
+        for op, caller in sorted(reachable_operations(entry, functions, known).items()):
+            needed = SDK_OPERATIONS.get(op)
+            if needed is None:
+                continue  # check_code names an unmapped operation
+            for action in sorted(needed - actions):
+                problems.append(f"{binary} calls {op} (in {caller}), which needs {action}; its role does not allow it")
+            for action, path in APIGATEWAY_PATHS.get(op, []):
+                resources = [arn.split(":", 5)[5] for a, arn in allowed if a == action and arn.count(":") >= 5]
+                if action in actions and not any(glob_match(r, path) for r in resources):
+                    problems.append(
+                        f"{binary} calls {op} (in {caller}): its role allows {action} on {resources}, not on {path}"
+                    )
+    return problems
+
+
 def check(paths: Paths = Paths(), reference: dict | None = None, code: bool = True) -> list[str]:
     reference = reference or load_iam_reference()
     template = load_template(paths.template)
     transformed = sam_transform(template, paths.template.parent)
-    problems, granted = check_policies(template, transformed, reference, paths)
+    problems, granted, grants = check_policies(template, transformed, reference, paths)
     if code:
         problems += check_code(paths, granted)
+        try:
+            known = sdk_operations()
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            known = set()  # check_code reports it
+        if known:
+            problems += check_functions_calls(paths, grants, known)
     return problems
 
 

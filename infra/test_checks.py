@@ -237,6 +237,55 @@ class Iam(Case):
         )
         self.assertFinds(check_iam.check(self.copy.paths, REFERENCE), "call(s) scan: map it to its IAM actions")
 
+    def repo_code(self) -> list[str]:
+        """check_iam with the copy's template and the repo's code (main.rs files, steps)."""
+        import dataclasses
+
+        paths = dataclasses.replace(self.copy.paths, root=ROOT, functions=ROOT / "functions")
+        return check_iam.check(paths, REFERENCE)
+
+    def test_a_call_outside_the_resources_its_role_allows(self) -> None:
+        self.copy.edit_template(
+            "                - !Sub arn:${AWS::Partition}:apigateway:*::/restapis/*\n"
+            "                # GetDomainName: is the name already an API Gateway custom domain?\n"
+            "                - !Sub arn:${AWS::Partition}:apigateway:*::/domainnames/*\n",
+            "                - !Sub arn:${AWS::Partition}:apigateway:*::/restapis/*\n",
+        )
+        self.assertFinds(
+            self.repo_code(),
+            "validate-request calls get_domain_name (in validate::check_no_custom_domain): its role allows "
+            "apigateway:GET on ['/restapis/*'], not on /domainnames/api.example.com",
+        )
+
+    def test_a_call_of_a_step_whose_role_lacks_the_action(self) -> None:
+        self.copy.edit_template(
+            "                - route53:GetHostedZone\n                # Is there a record for the name that edgestack did not write?\n"
+            "                - route53:ListResourceRecordSets\n",
+            "                - route53:GetHostedZone\n",
+        )
+        self.assertFinds(
+            self.repo_code(),
+            "validate-request calls list_resource_record_sets (in validate::check_no_record_in_the_way), "
+            "which needs route53:ListResourceRecordSets; its role does not allow it",
+        )
+
+    def test_the_calls_each_function_reaches(self) -> None:
+        functions = check_iam.step_functions(check_iam.STEPS_DIR)
+        known = check_iam.sdk_operations()
+        reached = {
+            binary: set(check_iam.reachable_operations(entry, functions, known))
+            for binary, entry in check_iam.entry_points(ROOT / "functions").items()
+        }
+        self.assertEqual(len(reached), 16, reached)
+        self.assertTrue(
+            {"get_rest_api", "get_stage", "get_hosted_zone", "list_resource_record_sets", "get_domain_name", "list_distributions"}
+            <= reached["validate-request"],
+            reached["validate-request"],
+        )
+        self.assertIn("delete_distribution", reached["delete-distribution"])
+        self.assertNotIn("delete_certificate", reached["delete-dns-records"])
+        self.assertNotIn("create_distribution_with_tags", reached["check-distribution"])
+
     def test_wildcard_arns_are_matched_against_aws_formats(self) -> None:
         acm = "arn:${Partition}:acm:${Region}:${Account}:certificate/${CertificateId}"
         self.assertTrue(check_iam.globs_intersect("arn:aws:acm:*:123456789012:certificate/*", acm))

@@ -36,11 +36,27 @@ pub fn status(stack: &Value) -> &str {
     stack["status"].as_str().unwrap_or_default()
 }
 
+/// Whether a `FAILED` stack's workflow is done with it: the rollback ran to its end
+/// (`rolled_back`), or the undo itself failed (`teardown_failed`, no step under way), or no
+/// workflow ever started. Until then the rollback is still removing what the stack created.
+fn failure_settled(stack: &Value) -> bool {
+    let error = &stack["error"];
+    let step_under_way = stack["steps"].as_array().is_some_and(|steps| {
+        steps
+            .iter()
+            .any(|s| s["status"] == "RUNNING" || s["status"] == "WAITING")
+    });
+    error["rolled_back"] == true
+        || error["code"] == "workflow_not_started"
+        || (error["code"] == "teardown_failed" && !step_under_way)
+}
+
 /// The exit status when the stack has settled, `None` while it has not.
 pub fn settled(stack: &Value, goal: Goal) -> Option<Exit> {
     match (status(stack), goal) {
         ("READY", _) => Some(Exit::Ok),
-        ("FAILED", _) => Some(Exit::Failed),
+        ("FAILED", _) if failure_settled(stack) => Some(Exit::Failed),
+        ("FAILED", _) => None,
         ("DELETED", Goal::Deleted) => Some(Exit::Ok),
         ("DELETED", Goal::Ready) => Some(Exit::Deleted),
         _ => None,
@@ -173,7 +189,10 @@ mod tests {
 
     #[test]
     fn a_stack_settles_as_its_goal_says() {
-        let stack = |status: &str| json!({ "id": "stk_x", "status": status });
+        let stack = |status: &str| {
+            json!({ "id": "stk_x", "status": status,
+                    "error": (status == "FAILED").then(|| json!({"code": "api_not_found", "rolled_back": true})) })
+        };
         for (status, goal, exit) in [
             ("READY", Goal::Ready, Some(Exit::Ok)),
             ("FAILED", Goal::Ready, Some(Exit::Failed)),
@@ -189,6 +208,37 @@ mod tests {
         ] {
             assert_eq!(settled(&stack(status), goal), exit, "{status} {goal:?}");
         }
+    }
+
+    #[test]
+    fn a_failed_stack_settles_when_its_rollback_has_ended() {
+        let failed = |error: Value, step: &str| {
+            json!({ "id": "stk_x", "status": "FAILED", "error": error,
+                    "steps": [{"name": "delete_certificates", "status": step}] })
+        };
+        let rolling_back = json!({"code": "injected_fault", "rolled_back": false});
+        let rolled_back = json!({"code": "injected_fault", "rolled_back": true});
+        let undo_failed = json!({"code": "teardown_failed", "rolled_back": false});
+        assert_eq!(
+            settled(&failed(rolling_back.clone(), "RUNNING"), Goal::Ready),
+            None
+        );
+        assert_eq!(
+            settled(&failed(rolling_back, "SUCCEEDED"), Goal::Ready),
+            None
+        );
+        assert_eq!(
+            settled(&failed(rolled_back, "SUCCEEDED"), Goal::Ready),
+            Some(Exit::Failed)
+        );
+        assert_eq!(
+            settled(&failed(undo_failed.clone(), "RUNNING"), Goal::Deleted),
+            None
+        );
+        assert_eq!(
+            settled(&failed(undo_failed, "FAILED"), Goal::Deleted),
+            Some(Exit::Failed)
+        );
     }
 
     #[test]

@@ -71,7 +71,12 @@ async fn a_step_error_reaches_the_state_machine_under_its_own_name() {
         .create_stack(&json!({"api_id": "zzzzzzzzzz", "region": API_REGION, "stage": "prod"}))
         .await;
     let id = stack_id(&stack);
-    let failed = final_status(&api, &id, &["FAILED"]).await;
+    let failed = eventually(&format!("stack {id} to be rolled back"), || async {
+        let stack = api.get(&format!("/stacks/{id}")).await.expect(200);
+        (stack["error"]["rolled_back"] == true).then_some(stack)
+    })
+    .await;
+    assert_eq!(failed["status"], "FAILED");
     assert_eq!(failed["error"]["code"], "api_not_found");
     assert_eq!(failed["error"]["step"], "validate");
     assert_eq!(failed["error"]["rolled_back"], true);

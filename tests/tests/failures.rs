@@ -182,6 +182,51 @@ rollback_tests! {
     a_fault_at_mark_ready_is_rolled_back => "mark_ready",
 }
 
+/// A rollback that itself fails for good says so: the stack ends `FAILED` with
+/// `teardown_failed` at the undo step that failed, keeping the first error in its message,
+/// with no step left under way (a portal polling it knows it is over), and what remains is
+/// what the steps before the failed one did not undo.
+#[tokio::test]
+async fn a_rollback_that_fails_is_recorded_with_what_remains() {
+    let team = Team::new().await;
+    let spec = team
+        .request(Shape::CustomDomain)
+        .with_tag("fault-injection", "create_distribution delete_certificates");
+    let id = team.create(&spec).await;
+    let watch = team
+        .api
+        .watch(&id, "the rollback to fail and say so", |s| {
+            status(s) == "FAILED" && s["error"]["code"] == "teardown_failed"
+        })
+        .await;
+    let stack = watch.last();
+    let error = &stack["error"];
+    assert_eq!(error["step"], "delete_certificates", "{stack}");
+    assert_eq!(error["rolled_back"], false, "{stack}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("create_distribution") && message.contains("injected_fault"),
+        "the first failure is kept in the message: {message}"
+    );
+    assert!(
+        !edgestack_tests::has_step_under_way(stack),
+        "no step is left under way: {stack}"
+    );
+    assert_eq!(
+        step(stack, "delete_certificates").map(|s| s["status"].clone()),
+        Some(json!("FAILED")),
+        "{stack}"
+    );
+    assert!(!watch.saw(|s| s["error"]["rolled_back"] == true));
+    // The undo ran up to the certificates: the custom domain is gone, the certificates remain.
+    let footprint = team.footprint(&id, &spec).await;
+    assert_eq!(footprint.certificates.len(), 2, "{footprint:#?}");
+    assert!(
+        footprint.custom_domains.is_empty() && footprint.distributions.is_empty(),
+        "{footprint:#?}"
+    );
+}
+
 // ----- 5. Teardown ------------------------------------------------------------------------
 
 async fn delete(team: &Team, id: &str) -> Value {

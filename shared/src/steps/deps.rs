@@ -128,14 +128,15 @@ impl Deps {
         .and_then(|stack| self.injected_fault(stack, step))
     }
 
+    /// On the local stack only: the tag `fault-injection` names the steps (space-separated,
+    /// provisioning or undo steps) that fail for this stack.
     fn injected_fault(&self, stack: Stack, step: &str) -> Result<Stack, StepError> {
         if self.settings.fault_injection
             && stack
                 .request
                 .tags
                 .get(FAULT_INJECTION_TAG)
-                .map(String::as_str)
-                == Some(step)
+                .is_some_and(|steps| steps.split_whitespace().any(|s| s == step))
         {
             return Err(StepError::invalid(
                 "injected_fault",
@@ -160,6 +161,7 @@ impl Deps {
             Ok::<_, StepError>(())
         })
         .await
+        .and_then(|stack| self.injected_fault(stack, step))
     }
 
     /// Reads the stack for a later poll of an undo step.

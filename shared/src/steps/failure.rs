@@ -73,11 +73,14 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             Some(message.clone()),
             &now,
         );
-        let created_nothing = stack.outputs.certificate_arn.is_none()
-            && stack.outputs.regional_certificate_arn.is_none()
-            && stack.outputs.regional_domain_name.is_none()
-            && stack.outputs.distribution_id.is_none()
-            && !stack.outputs.dns_records.iter().any(|r| r.managed);
+        // A rollback that failed keeps what the stack first failed of in its message.
+        let message = match &stack.error {
+            Some(earlier) if flow.teardown && earlier.code != "teardown_failed" => format!(
+                "{message} This happened while undoing the stack after it failed at {} ({}: {}). What it created may remain (its outputs list it): DELETE the stack to undo it again.",
+                earlier.step, earlier.code, earlier.message
+            ),
+            _ => message.clone(),
+        };
         stack.status = Status::Failed;
         if !flow.teardown {
             stack.phase = crate::stack::Phase::RollingBack;
@@ -88,9 +91,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             } else {
                 code.clone()
             },
-            message: message.clone(),
+            message,
             step: failed_step,
-            rolled_back: created_nothing && !flow.teardown,
+            // True only once the rollback has run to its end (teardown::finish), when the
+            // name is free again: even a stack that created nothing has its claim to release.
+            rolled_back: false,
         });
         Ok(())
     })

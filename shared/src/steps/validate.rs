@@ -1,5 +1,8 @@
 //! Step 1 of the recipe: check, before anything is created, that the stack can be built: the
-//! API exists and is Regional, the stage is deployed, the hosted zone exists and holds the name.
+//! API exists and is Regional, the stage is deployed, the hosted zone exists and holds the name,
+//! and nothing that is not this stack's already uses the name (a CloudFront alias, an API
+//! Gateway custom domain, a DNS record). What this stack made itself never counts against it:
+//! the step may run again (a retry, a redrive) after later steps created it.
 
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::operation::get_rest_api::GetRestApiError;
@@ -8,11 +11,14 @@ use aws_sdk_apigateway::types::EndpointType;
 use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
 use aws_sdk_route53::types::RrType;
 
+use super::custom_domain::STACK_ID_TAG;
+
 use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
+use crate::distribution;
 use crate::request::StackRequest;
-use crate::stack::{Phase, StepStatus};
+use crate::stack::{Phase, Stack, StepStatus};
 
 pub const STEP: &str = "validate";
 
@@ -26,10 +32,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .and_then(|d| d.hosted_zone_id.as_ref())
     {
         check_zone(deps, request, zone_id.as_str()).await?;
-        check_no_record_in_the_way(deps, request, zone_id.as_str()).await?;
+        check_no_record_in_the_way(deps, &stack, zone_id.as_str()).await?;
     }
     if request.custom_domain.is_some() {
-        check_no_custom_domain(deps, request).await?;
+        check_no_custom_domain(deps, &stack).await?;
+        check_no_alias_in_use(&aws_sdk_cloudfront::Client::new(&deps.sdk), &stack).await?;
     }
     let detail = format!(
         "API {} in {} is Regional and stage {} is deployed",
@@ -131,7 +138,8 @@ async fn check_zone(deps: &Deps, request: &StackRequest, zone_id: &str) -> Resul
 }
 
 /// API Gateway allows one custom domain of a name per region; someone else's must stay theirs.
-async fn check_no_custom_domain(deps: &Deps, request: &StackRequest) -> Result<(), StepError> {
+async fn check_no_custom_domain(deps: &Deps, stack: &Stack) -> Result<(), StepError> {
+    let request = &stack.request;
     let Some(domain) = &request.custom_domain else {
         return Ok(());
     };
@@ -142,6 +150,14 @@ async fn check_no_custom_domain(deps: &Deps, request: &StackRequest) -> Result<(
         .send()
         .await
     {
+        Ok(existing)
+            if existing
+                .tags()
+                .and_then(|t| t.get(STACK_ID_TAG))
+                .is_some_and(|id| id == stack.id.as_str()) =>
+        {
+            Ok(())
+        }
         Ok(_) => Err(StepError::Conflict {
             code: "custom_domain_exists",
             message: format!(
@@ -158,10 +174,10 @@ async fn check_no_custom_domain(deps: &Deps, request: &StackRequest) -> Result<(
 /// overwritten by the alias records, or would keep serving something else: refuse up front.
 async fn check_no_record_in_the_way(
     deps: &Deps,
-    request: &StackRequest,
+    stack: &Stack,
     zone_id: &str,
 ) -> Result<(), StepError> {
-    let Some(domain) = &request.custom_domain else {
+    let Some(domain) = &stack.request.custom_domain else {
         return Ok(());
     };
     let listed = aws_sdk_route53::Client::new(&deps.sdk)
@@ -177,6 +193,14 @@ async fn check_no_record_in_the_way(
             .trim_end_matches('.')
             .eq_ignore_ascii_case(domain.name.as_str())
             && matches!(set.r#type(), RrType::A | RrType::Aaaa | RrType::Cname)
+            && !stack.outputs.dns_records.iter().any(|ours| {
+                ours.managed
+                    && ours.record_type == set.r#type().as_str()
+                    && ours
+                        .name
+                        .trim_end_matches('.')
+                        .eq_ignore_ascii_case(domain.name.as_str())
+            })
     });
     match in_the_way {
         Some(set) => Err(StepError::Conflict {
@@ -188,5 +212,163 @@ async fn check_no_record_in_the_way(
             ),
         }),
         None => Ok(()),
+    }
+}
+
+/// CloudFront lets one distribution in all of AWS carry a name as an alternate domain name. One
+/// of this account's that already carries it would make the create fail late, after the
+/// certificates and the custom domain were made; find it now. (Another account's is found by
+/// CloudFront at create time, `CNAMEAlreadyExists`, and rolled back: `ListConflictingAliases`
+/// needs a distribution of ours to ask about, which does not exist before the create.)
+async fn check_no_alias_in_use(
+    client: &aws_sdk_cloudfront::Client,
+    stack: &Stack,
+) -> Result<(), StepError> {
+    let Some(domain) = &stack.request.custom_domain else {
+        return Ok(());
+    };
+    let ours = distribution::comment(stack);
+    let mut marker: Option<String> = None;
+    loop {
+        let out = client
+            .list_distributions()
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        let Some(list) = out.distribution_list else {
+            return Ok(());
+        };
+        let holder = list.items().iter().find(|d| {
+            d.comment() != ours
+                && d.aliases().is_some_and(|a| {
+                    a.items()
+                        .iter()
+                        .any(|alias| alias.eq_ignore_ascii_case(domain.name.as_str()))
+                })
+        });
+        if let Some(holder) = holder {
+            return Err(StepError::Conflict {
+                code: "alias_in_use",
+                message: format!(
+                    "CloudFront distribution {} in this account already serves {} as an alternate domain name. Remove the name from it, or choose another name.",
+                    holder.id(),
+                    domain.name
+                ),
+            });
+        }
+        match list.next_marker() {
+            Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::StackRequest;
+    use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
+    use aws_sdk_cloudfront::types::{Aliases, DistributionList, DistributionSummary};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn stack() -> Stack {
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": "api.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"}
+        }))
+        .expect("a valid request");
+        Stack::new(
+            "arn:aws:iam::123456789012:role/team".into(),
+            request,
+            "2026-11-25T10:00:00Z".into(),
+        )
+    }
+
+    fn summary(id: &str, comment: &str, aliases: &[&str]) -> DistributionSummary {
+        DistributionSummary::builder()
+            .id(id)
+            .arn(format!(
+                "arn:aws:cloudfront::123456789012:distribution/{id}"
+            ))
+            .status("Deployed")
+            .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+            .domain_name(format!("{}.cloudfront.net", id.to_lowercase()))
+            .enabled(true)
+            .http_version(aws_sdk_cloudfront::types::HttpVersion::Http2)
+            .price_class(aws_sdk_cloudfront::types::PriceClass::PriceClassAll)
+            .staging(false)
+            .is_ipv6_enabled(true)
+            .web_acl_id("")
+            .comment(comment)
+            .aliases(
+                Aliases::builder()
+                    .quantity(aliases.len() as i32)
+                    .set_items(Some(aliases.iter().map(|a| (*a).to_owned()).collect()))
+                    .build()
+                    .expect("aliases"),
+            )
+            .build()
+            .expect("a summary")
+    }
+
+    fn page(items: Vec<DistributionSummary>, next: Option<&str>) -> ListDistributionsOutput {
+        ListDistributionsOutput::builder()
+            .distribution_list(
+                DistributionList::builder()
+                    .marker("")
+                    .max_items(100)
+                    .is_truncated(next.is_some())
+                    .set_next_marker(next.map(str::to_owned))
+                    .quantity(items.len() as i32)
+                    .set_items(Some(items))
+                    .build()
+                    .expect("a page"),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn another_distribution_with_the_name_is_a_conflict_found_on_any_page() {
+        let stack = stack();
+        let first = mock!(aws_sdk_cloudfront::Client::list_distributions)
+            .match_requests(|r| r.marker().is_none())
+            .then_output(|| {
+                page(
+                    vec![summary("E1", "someone else", &["www.example.com"])],
+                    Some("m1"),
+                )
+            });
+        let second = mock!(aws_sdk_cloudfront::Client::list_distributions)
+            .match_requests(|r| r.marker() == Some("m1"))
+            .then_output(|| page(vec![summary("E2", "theirs", &["API.example.com"])], None));
+        let client = mock_client!(aws_sdk_cloudfront, RuleMode::MatchAny, [&first, &second]);
+        match check_no_alias_in_use(&client, &stack).await {
+            Err(StepError::Conflict { code, message }) => {
+                assert_eq!(code, "alias_in_use");
+                assert!(
+                    message.contains("E2") && message.contains("api.example.com"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stacks_own_distribution_and_other_names_are_no_conflict() {
+        let stack = stack();
+        let own = distribution::comment(&stack);
+        let rule = mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(move || {
+            page(
+                vec![
+                    summary("E1", &own, &["api.example.com"]),
+                    summary("E2", "theirs", &["*.example.com", "www.example.com"]),
+                ],
+                None,
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudfront, [&rule]);
+        assert!(check_no_alias_in_use(&client, &stack).await.is_ok());
     }
 }

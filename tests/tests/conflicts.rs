@@ -1,0 +1,177 @@
+//! A name that something else already uses, found before anything is created: a CloudFront
+//! distribution of the account that has the name as an alias, an API Gateway custom domain of
+//! the name, a DNS record for the name that edgestack did not write. Each ends the stack
+//! `FAILED` at `validate` with a message that says what is in the way, and the account holds
+//! nothing of the stack (only what was there before). Needs the local stack (`make up`).
+
+use aws_sdk_cloudfront::types::{
+    Aliases, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
+    OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
+};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use edgestack_tests::{random_suffix, Footprint, Shape, Team, API_REGION};
+
+/// Requests a custom-domain stack of the team's name, which something else already uses, and
+/// checks that it fails at `validate` with `code`, naming `in_the_way` in its message, and
+/// that the stack left nothing: what the account has under the name is `before`.
+async fn refused_before_anything_is_created(
+    team: &Team,
+    code: &str,
+    in_the_way: &str,
+    before: Footprint,
+) {
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    let watch = team.api.watch_until_rolled_back(&id).await;
+    let stack = watch.last();
+    let error = &stack["error"];
+    assert_eq!(error["code"], code, "{stack}");
+    assert_eq!(error["step"], "validate", "{stack}");
+    assert_eq!(error["rolled_back"], true, "{stack}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(in_the_way) && message.contains(&team.domain()),
+        "the message names what is in the way ({in_the_way}) and the name: {message}"
+    );
+    let after = team.footprint(&id, &spec).await;
+    assert_eq!(
+        after, before,
+        "stack {id} changed the account, although it was refused at validate"
+    );
+}
+
+#[tokio::test]
+async fn a_distribution_with_the_name_as_alias_is_in_the_way() {
+    let team = Team::new().await;
+    let name = team.domain();
+    let config = DistributionConfig::builder()
+        .caller_reference(format!("someone-else-{}", random_suffix()))
+        .comment("not edgestack's")
+        .enabled(true)
+        .aliases(
+            Aliases::builder()
+                .quantity(1)
+                .items(&name)
+                .build()
+                .expect("aliases"),
+        )
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(
+                    Origin::builder()
+                        .id("elsewhere")
+                        .domain_name("origin.example.net")
+                        .custom_origin_config(
+                            CustomOriginConfig::builder()
+                                .http_port(80)
+                                .https_port(443)
+                                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                                .build()
+                                .expect("origin config"),
+                        )
+                        .build()
+                        .expect("an origin"),
+                )
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("elsewhere")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+                .build()
+                .expect("a cache behavior"),
+        )
+        .build()
+        .expect("a distribution config");
+    let theirs = team
+        .aws
+        .cloudfront
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .expect("CreateDistribution")
+        .distribution
+        .expect("a distribution")
+        .id()
+        .to_owned();
+
+    let before = team
+        .footprint("stk_none", &team.request(Shape::CustomDomain))
+        .await;
+    assert_eq!(before.distributions.len(), 1, "{before:#?}");
+    refused_before_anything_is_created(&team, "alias_in_use", &theirs, before).await;
+}
+
+#[tokio::test]
+async fn an_api_gateway_custom_domain_of_the_name_is_in_the_way() {
+    let team = Team::new().await;
+    team.aws
+        .apigateway_in(API_REGION)
+        .create_domain_name()
+        .domain_name(team.domain())
+        .regional_certificate_arn(format!(
+            "arn:aws:acm:{API_REGION}:123456789012:certificate/someone-elses"
+        ))
+        .endpoint_configuration(
+            aws_sdk_apigateway::types::EndpointConfiguration::builder()
+                .types(aws_sdk_apigateway::types::EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDomainName");
+
+    let before = team
+        .footprint("stk_none", &team.request(Shape::CustomDomain))
+        .await;
+    assert_eq!(before.custom_domains.len(), 1, "{before:#?}");
+    refused_before_anything_is_created(&team, "custom_domain_exists", API_REGION, before).await;
+}
+
+#[tokio::test]
+async fn a_dns_record_edgestack_did_not_write_is_in_the_way() {
+    let team = Team::new().await;
+    let record = ResourceRecordSet::builder()
+        .name(team.domain())
+        .r#type(RrType::A)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("192.0.2.10")
+                .build()
+                .expect("a record"),
+        )
+        .build()
+        .expect("a record set");
+    team.aws
+        .route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&team.zone.id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(record)
+                        .build()
+                        .expect("a change"),
+                )
+                .build()
+                .expect("a batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+
+    let before = team
+        .footprint("stk_none", &team.request(Shape::CustomDomain))
+        .await;
+    assert_eq!(before.records.len(), 1, "{before:#?}");
+    refused_before_anything_is_created(&team, "dns_record_exists", "A record", before).await;
+}
