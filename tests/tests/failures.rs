@@ -255,6 +255,20 @@ async fn a_deleted_ready_stack_leaves_nothing(shape: Shape) {
     assert_error(&team.api.delete(&format!("/stacks/{id}")).await, 409, None);
     let read = team.api.get(&format!("/stacks/{id}")).await.expect(200);
     assert_eq!(status(&read), "DELETED");
+
+    // The table's TTL removes it in 30 days, not before.
+    let item = team.aws.stack_item(&id).await.expect("the stack's item");
+    let expires: u64 = item
+        .get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a DELETED stack's item has an expires_at: {item:?}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let days = (expires.saturating_sub(now) + 3600) / 86_400;
+    assert_eq!(days, 30, "expires_at {expires} is {days} days away");
 }
 
 #[tokio::test]

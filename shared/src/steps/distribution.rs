@@ -1,7 +1,10 @@
 //! Recipe steps 4 and 5: create the distribution, then poll until CloudFront has deployed it.
 
-use aws_sdk_cloudfront::types::DistributionConfigWithTags;
+use aws_sdk_cloudfront::error::SdkError;
+use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsError;
+use aws_sdk_cloudfront::types::{DistributionConfigWithTags, DistributionSummary};
 use aws_sdk_cloudfront::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
@@ -11,6 +14,31 @@ use crate::stack::{Phase, Stack, StepStatus};
 pub const CREATE_STEP: &str = "create_distribution";
 pub const AWAIT_STEP: &str = "await_distribution_deployment";
 
+/// The first of the account's distributions that `wanted` picks, every page read.
+pub async fn find_distribution(
+    client: &Client,
+    wanted: impl Fn(&DistributionSummary) -> bool,
+) -> Result<Option<DistributionSummary>, SdkError<ListDistributionsError, HttpResponse>> {
+    let mut marker: Option<String> = None;
+    loop {
+        let out = client
+            .list_distributions()
+            .set_marker(marker.take())
+            .send()
+            .await?;
+        let Some(list) = out.distribution_list else {
+            return Ok(None);
+        };
+        if let Some(found) = list.items().iter().find(|d| wanted(d)) {
+            return Ok(Some(found.clone()));
+        }
+        match list.next_marker() {
+            Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
+            _ => return Ok(None),
+        }
+    }
+}
+
 /// A distribution of this stack's that already exists, found by the comment that names the
 /// stack: a create that timed out after CloudFront accepted it must not make a second one.
 async fn find_existing(
@@ -18,28 +46,10 @@ async fn find_existing(
     stack: &Stack,
 ) -> Result<Option<(String, String)>, StepError> {
     let comment = distribution::comment(stack);
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .list_distributions()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|e| StepError::Transient(describe(&e)))?;
-        let Some(list) = out.distribution_list else {
-            return Ok(None);
-        };
-        if let Some(found) = list.items().iter().find(|d| d.comment() == comment) {
-            return Ok(Some((
-                found.id().to_owned(),
-                found.domain_name().to_owned(),
-            )));
-        }
-        match list.next_marker() {
-            Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
-            _ => return Ok(None),
-        }
-    }
+    let found = find_distribution(client, |d| d.comment() == comment)
+        .await
+        .map_err(|e| StepError::Transient(describe(&e)))?;
+    Ok(found.map(|d| (d.id().to_owned(), d.domain_name().to_owned())))
 }
 
 async fn create(

@@ -12,6 +12,7 @@ use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
 use aws_sdk_route53::types::RrType;
 
 use super::custom_domain::STACK_ID_TAG;
+use super::distribution::find_distribution;
 
 use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
@@ -228,39 +229,26 @@ async fn check_no_alias_in_use(
         return Ok(());
     };
     let ours = distribution::comment(stack);
-    let mut marker: Option<String> = None;
-    loop {
-        let out = client
-            .list_distributions()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(from_sdk)?;
-        let Some(list) = out.distribution_list else {
-            return Ok(());
-        };
-        let holder = list.items().iter().find(|d| {
-            d.comment() != ours
-                && d.aliases().is_some_and(|a| {
-                    a.items()
-                        .iter()
-                        .any(|alias| alias.eq_ignore_ascii_case(domain.name.as_str()))
-                })
-        });
-        if let Some(holder) = holder {
-            return Err(StepError::Conflict {
-                code: "alias_in_use",
-                message: format!(
-                    "CloudFront distribution {} in this account already serves {} as an alternate domain name. Remove the name from it, or choose another name.",
-                    holder.id(),
-                    domain.name
-                ),
-            });
-        }
-        match list.next_marker() {
-            Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
-            _ => return Ok(()),
-        }
+    let holder = find_distribution(client, |d| {
+        d.comment() != ours
+            && d.aliases().is_some_and(|a| {
+                a.items()
+                    .iter()
+                    .any(|alias| alias.eq_ignore_ascii_case(domain.name.as_str()))
+            })
+    })
+    .await
+    .map_err(from_sdk)?;
+    match holder {
+        Some(holder) => Err(StepError::Conflict {
+            code: "alias_in_use",
+            message: format!(
+                "CloudFront distribution {} in this account already serves {} as an alternate domain name. Remove the name from it, or choose another name.",
+                holder.id(),
+                domain.name
+            ),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -10,10 +10,10 @@ use aws_sdk_dynamodb::Client;
 
 use super::{
     claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore,
-    StoreError, Versioned, IDEMPOTENCY_KEY_TTL_SECONDS,
+    StoreError, Versioned, DELETED_STACK_TTL_SECONDS, IDEMPOTENCY_KEY_TTL_SECONDS,
 };
 use crate::secret::Secret;
-use crate::stack::{Stack, StackId};
+use crate::stack::{Stack, StackId, Status};
 
 /// The list index: an owner's stacks by `created_key`.
 pub const OWNER_INDEX: &str = "by_owner";
@@ -24,7 +24,8 @@ pub const OWNER_INDEX: &str = "by_owner";
 ///
 /// | item        | pk                           | other attributes                                        |
 /// |-------------|------------------------------|---------------------------------------------------------|
-/// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets  |
+/// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets; |
+/// |             |                              | once `DELETED`, expires_at (kept 30 days)               |
 /// | idempotency | `IDEMPOTENCY#{owner}#{key}`  | stack_id, request_digest, expires_at (the table's TTL)  |
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 pub struct DynamoStore {
@@ -85,6 +86,12 @@ impl DynamoStore {
             ("teardown_attempts".to_owned(), n(stack.teardown_attempts)),
             ("document".to_owned(), s(document)),
         ]);
+        if stack.status == Status::Deleted {
+            item.insert(
+                "expires_at".to_owned(),
+                n(epoch_seconds() + DELETED_STACK_TTL_SECONDS),
+            );
+        }
         if !stack.request.origin_headers.is_empty() {
             let secrets = stack
                 .request
@@ -366,5 +373,60 @@ impl StackStore for DynamoStore {
             None
         };
         Ok(Page { items, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::StackRequest;
+
+    fn stack(status: Status) -> Stack {
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "origin_headers": {"X-Origin-Verify": "s3cret"}
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new(
+            "arn:aws:iam::123456789012:role/team".into(),
+            request,
+            "2026-11-25T10:00:00Z".into(),
+        );
+        stack.status = status;
+        stack
+    }
+
+    #[test]
+    fn a_deleted_stack_expires_after_its_retention_and_no_other_does() {
+        let before = epoch_seconds();
+        let item = DynamoStore::stack_item(&stack(Status::Deleted), 3).expect("an item");
+        let expires: i64 = item["expires_at"]
+            .as_n()
+            .expect("a number")
+            .parse()
+            .expect("seconds");
+        assert!(
+            (before + DELETED_STACK_TTL_SECONDS..=epoch_seconds() + DELETED_STACK_TTL_SECONDS)
+                .contains(&expires)
+        );
+        for status in [
+            Status::Pending,
+            Status::Ready,
+            Status::Failed,
+            Status::Deleting,
+        ] {
+            let item = DynamoStore::stack_item(&stack(status), 3).expect("an item");
+            assert!(!item.contains_key("expires_at"), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn the_document_never_holds_the_secret_and_reads_back_whole() {
+        let original = stack(Status::Ready);
+        let item = DynamoStore::stack_item(&original, 7).expect("an item");
+        assert!(!item["document"].as_s().expect("text").contains("s3cret"));
+        let read = DynamoStore::read_stack(&item).expect("a stack");
+        assert_eq!(read.version, 7);
+        assert_eq!(read.value, original);
     }
 }

@@ -15,6 +15,10 @@ use crate::stack::{Stack, StackId, Status};
 
 /// How long an `Idempotency-Key` is remembered, as Stripe does.
 pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
+/// How long a `DELETED` stack stays readable before the table's TTL removes it: long enough for
+/// an owner or an audit to see what it was, far longer than an idempotency key lives (so that a
+/// replayed `POST` always finds the stack its key names).
+pub const DELETED_STACK_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
