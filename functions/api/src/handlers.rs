@@ -40,16 +40,16 @@ fn require_json(req: &Request) -> Result<(), ApiError> {
     }
 }
 
-fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+fn idempotency_key(req: &Request) -> Result<Option<String>, FieldError> {
     let Some(raw) = req.headers().get(IDEMPOTENCY_HEADER) else {
         return Ok(None);
     };
     match raw.to_str() {
         Ok(key) if !key.is_empty() && key.len() <= 255 => Ok(Some(key.to_owned())),
-        _ => Err(ApiError::Validation(vec![FieldError::new(
+        _ => Err(FieldError::new(
             "Idempotency-Key",
             "must be 1 to 255 printable ASCII characters",
-        )])),
+        )),
     }
 }
 
@@ -81,8 +81,15 @@ pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Bo
     require_json(req)?;
     let body: Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let key = idempotency_key(req)?;
-    let request = StackRequest::from_json(&body).map_err(ApiError::Validation)?;
+    // A bad header is named with the bad fields of the body: every problem at once.
+    let (key, request) = match (idempotency_key(req), StackRequest::from_json(&body)) {
+        (Ok(key), Ok(request)) => (key, request),
+        (key, request) => {
+            let mut problems = request.err().unwrap_or_default();
+            problems.extend(key.err());
+            return Err(ApiError::Validation(problems));
+        }
+    };
     let refused = app.permissions.refusals(owner, &request);
     if !refused.is_empty() {
         return Err(ApiError::Forbidden(refused));

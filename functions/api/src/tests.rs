@@ -250,6 +250,30 @@ async fn every_invalid_field_is_named_at_once() {
 }
 
 #[tokio::test]
+async fn a_bad_idempotency_key_is_named_with_the_bad_fields_of_the_body() {
+    let h = harness();
+    let mut req = request(
+        "POST",
+        "/stacks",
+        "arn:a",
+        Some(json!({"api_id": "X", "region": "eu-west-1", "stage": "prod"}).to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "k".repeat(300).parse().unwrap());
+    let (status, body, _) = call(&h, req).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_fields(&body), ["api_id", "Idempotency-Key"]);
+
+    let mut req = request("POST", "/stacks", "arn:a", Some(valid_body().to_string()));
+    req.headers_mut()
+        .insert("idempotency-key", "".parse().unwrap());
+    let (status, body, _) = call(&h, req).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_fields(&body), ["Idempotency-Key"]);
+    assert_eq!(stored_count(&h, "arn:a").await, 0);
+}
+
+#[tokio::test]
 async fn a_principal_outside_the_policy_is_refused_with_what_was_refused() {
     let h = harness();
     let mut body = valid_body();
