@@ -1,0 +1,96 @@
+"""`make demo`, the team's side: what the seed's prerequisites ask for, in the emulated account.
+
+A Regional REST API `edgestack-demo` with GET /greetings (a MOCK integration) deployed to
+`prod`, and a hosted zone `example.com`; both reused by later runs. Makes moto's CloudFront keep
+a distribution InProgress for DEMO_CLOUDFRONT_POLLS polls, as a slow AWS would. Tells what it did
+on standard error and prints `API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh.
+Run with .local/env in the environment.
+"""
+
+import json
+import os
+import sys
+import urllib.request
+import uuid
+
+import boto3
+
+ENV = os.environ
+REGION = "eu-west-1"
+ZONE_REFERENCE = "edgestack-demo-zone"
+
+
+def say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def aws(service, region="us-east-1"):
+    # The emulated account only: endpoint and dummy keys from .local/env, never ~/.aws.
+    return boto3.client(service, endpoint_url=ENV["AWS_ENDPOINT_URL"], region_name=region,
+                        aws_access_key_id=ENV["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=ENV["AWS_SECRET_ACCESS_KEY"])
+
+
+def greetings_api():
+    """The demo's REST API: reused if an earlier run made it, else created and deployed."""
+    apigw = aws("apigateway", REGION)
+    for api in apigw.get_rest_apis(limit=500).get("items", []):
+        if api.get("name") == "edgestack-demo":
+            try:
+                apigw.get_stage(restApiId=api["id"], stageName="prod")
+                say(f"REST API edgestack-demo ({api['id']}) in {REGION}: reused")
+                return api["id"]
+            except apigw.exceptions.NotFoundException:
+                pass
+    api_id = apigw.create_rest_api(name="edgestack-demo",
+                                   endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    resource = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="greetings")["id"]
+    apigw.put_method(restApiId=api_id, resourceId=resource, httpMethod="GET",
+                     authorizationType="NONE")
+    apigw.put_integration(restApiId=api_id, resourceId=resource, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(restApiId=api_id, resourceId=resource, httpMethod="GET",
+                              statusCode="200")
+    apigw.put_integration_response(restApiId=api_id, resourceId=resource, httpMethod="GET",
+                                   statusCode="200",
+                                   responseTemplates={"application/json": '{"message": "hello"}'})
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+    say(f"REST API edgestack-demo ({api_id}) in {REGION}: created, GET /greetings (MOCK) "
+        "deployed to prod")
+    return api_id
+
+
+def example_zone():
+    route53 = aws("route53")
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        if zone["Name"] == "example.com." and zone["CallerReference"].startswith(ZONE_REFERENCE):
+            zone_id = zone["Id"].split("/")[-1]
+            say(f"hosted zone example.com ({zone_id}): reused")
+            return zone_id
+    zone = route53.create_hosted_zone(Name="example.com",
+                                      CallerReference=f"{ZONE_REFERENCE}-{uuid.uuid4()}")
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    say(f"hosted zone example.com ({zone_id}): created")
+    return zone_id
+
+
+def slow_cloudfront(polls):
+    request = urllib.request.Request(
+        f"{ENV['MOTO_URL'].rstrip('/')}/moto-api/state-manager/set-transition", method="POST",
+        data=json.dumps({"model_name": "cloudfront::distribution",
+                         "transition": {"progression": "manual", "times": polls}}).encode(),
+        headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).read()
+    say(f"(emulated CloudFront keeps a distribution InProgress for {polls} polls)")
+
+
+def main():
+    say("\n=== the team's side: a Regional REST API and a hosted zone in the emulated account")
+    api_id, zone_id = greetings_api(), example_zone()
+    slow_cloudfront(int(ENV.get("DEMO_CLOUDFRONT_POLLS", "3")))
+    print(f"API_ID={api_id} ZONE_ID={zone_id}")
+
+
+if __name__ == "__main__":
+    main()
