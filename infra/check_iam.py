@@ -56,7 +56,7 @@ LOG_DELIVERY = {
 
 # Who may do what: the calls of shared/src/steps/*.rs (and store/, workflow.rs for the api).
 EXPECTED: dict[str, set[str]] = {
-    "api": LOGS | STACK_RECORD | {"dynamodb:Query", "states:StartExecution", "states:StopExecution"},
+    "api": LOGS | STACK_RECORD | {"dynamodb:Query", "dynamodb:DeleteItem", "states:StartExecution", "states:StopExecution"},
     "validate-request": LOGS
     | STACK_RECORD
     | {"apigateway:GET", "route53:GetHostedZone", "route53:ListResourceRecordSets", "cloudfront:ListDistributions"},

@@ -198,11 +198,11 @@ class Iam(Case):
         self.copy.edit_template(
             "                - dynamodb:DeleteItem\n", "                - dynamodb:DeleteItem\n                - dynamodb:Scan\n"
         )
-        self.assertFinds(self.iam(), "allows dynamodb:Scan, which finish-teardown does not call")
+        self.assertFinds(self.iam(), "allows dynamodb:Scan, which api does not call")
 
     def test_an_action_the_function_needs_is_gone(self) -> None:
         self.copy.edit_template("                - dynamodb:DeleteItem\n", "")
-        self.assertFinds(self.iam(), "lacks dynamodb:DeleteItem, which finish-teardown calls")
+        self.assertFinds(self.iam(), "lacks dynamodb:DeleteItem, which api calls")
 
     def test_a_state_machine_that_may_invoke_a_function_it_does_not_run(self) -> None:
         self.copy.edit_template(

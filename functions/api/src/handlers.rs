@@ -141,7 +141,7 @@ pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Bo
 }
 
 /// Starts the workflow; if it cannot be started, the stack is marked failed (nothing was
-/// created in AWS yet) so that it does not sit `PENDING` for ever.
+/// created in AWS yet) so that it does not sit `PENDING` for ever, and its name is freed.
 async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
     let Err(err) = app.workflows.start_provisioning(&stack.id).await else {
         return Ok(());
@@ -160,6 +160,11 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
     .await;
     if let Err(mark_err) = marked {
         tracing::error!(stack_id = %stack.id, error = %mark_err, "could not mark the stack failed");
+    }
+    // Nothing will run to release the name: free it now, so that sending the request again
+    // (as the error says) is not refused as taken by this very stack.
+    if let Err(release_err) = app.store.release_claim(stack).await {
+        tracing::error!(stack_id = %stack.id, error = %release_err, "could not release the name");
     }
     Err(err.into())
 }

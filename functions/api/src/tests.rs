@@ -468,6 +468,17 @@ async fn a_workflow_that_cannot_start_leaves_a_failed_stack_not_a_pending_one() 
     let (_, listed, _) = call(&h, request("GET", "/stacks", "arn:a", None)).await;
     assert_eq!(listed["items"][0]["status"], "FAILED");
     assert_eq!(listed["items"][0]["error"]["code"], "workflow_not_started");
+
+    // Its custom domain name is free again: the same request, sent again, is not "taken".
+    let mut named = valid_body();
+    named["custom_domain"] = json!({"name": "api.example.com", "hosted_zone_id": "Z1"});
+    let (first, _, _) = post(&h, "arn:a", &named).await;
+    let (again, body, _) = post(&h, "arn:a", &named).await;
+    assert_eq!(
+        (first, again),
+        (503, 503),
+        "the second try reached the workflow again: {body}"
+    );
 }
 
 #[tokio::test]
