@@ -446,3 +446,79 @@ async fn every_provisioning_step_run_again_on_a_ready_stack_changes_nothing() {
         problems.join("\n")
     );
 }
+
+/// The teardown's functions, each with the step it records.
+const TEARDOWN_FUNCTIONS: [(&str, &str); 6] = [
+    ("delete_dns_records", "delete-dns-records"),
+    ("disable_distribution", "disable-distribution"),
+    ("delete_distribution", "delete-distribution"),
+    ("delete_custom_domain", "delete-custom-domain"),
+    ("delete_certificates", "delete-certificates"),
+    ("finish_teardown", "finish-teardown"),
+];
+
+#[tokio::test]
+async fn every_teardown_step_run_again_on_a_deleted_stack_changes_nothing() {
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    team.api.watch_until_status(&id, "READY").await;
+    delete(&team, &id).await;
+    let deleted = team.api.watch_until_status(&id, "DELETED").await;
+    let outputs_before = comparable_outputs(deleted.last());
+    assert_nothing_left(&team.footprint(&id, &spec).await, &id);
+    let zone_before = team.aws.zone_records_besides_ns_soa(&team.zone.id).await;
+
+    // Step Functions may run any undo step again (a retry after a timeout, a redrive): each
+    // finds its part already gone, says so, and touches nothing else.
+    let payload =
+        json!({ "stack_id": id, "custom_domain": true, "managed_dns": true, "teardown": true });
+    let mut problems = Vec::new();
+    for (step_name, function) in TEARDOWN_FUNCTIONS {
+        let reply = invoke_function(function, &payload).await;
+        let out: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
+        if reply.status != 200 || out.get("errorType").is_some() {
+            problems.push(format!(
+                "{function} ({step_name}) failed when run again: HTTP {} {}",
+                reply.status, reply.text
+            ));
+        } else if step_name == "disable_distribution" && out["ready"] != true {
+            problems.push(format!("{function} would wait again: {out}"));
+        }
+        let footprint = team.footprint(&id, &spec).await;
+        if !footprint.is_empty() {
+            problems.push(format!("{function} left this: {footprint:#?}"));
+        }
+        let zone = team.aws.zone_records_besides_ns_soa(&team.zone.id).await;
+        if zone != zone_before {
+            problems.push(format!(
+                "{function} changed the zone: {zone_before:?} -> {zone:?}"
+            ));
+        }
+    }
+    let stack = team.api.get(&format!("/stacks/{id}")).await.expect(200);
+    if status(&stack) != "DELETED" || !stack["error"].is_null() {
+        problems.push(format!(
+            "the stack is no longer DELETED without error: {stack}"
+        ));
+    }
+    if comparable_outputs(&stack) != outputs_before {
+        problems.push(format!(
+            "the outputs changed: before {outputs_before}, after {}",
+            comparable_outputs(&stack)
+        ));
+    }
+    // The name stays free.
+    let again = team.api.post_json("/stacks", &spec.body).await;
+    if again.status != 202 {
+        problems.push(format!(
+            "the name is not free: {} {}",
+            again.status, again.text
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "running the teardown steps again on DELETED stack {id}:\n{}",
+        problems.join("\n")
+    );
+}
