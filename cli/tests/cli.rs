@@ -32,6 +32,7 @@ const EXIT_BAD_REQUEST: i32 = 5;
 const EXIT_NOT_FOUND: i32 = 6;
 const EXIT_CONFLICT: i32 = 7;
 const EXIT_DENIED: i32 = 8;
+const EXIT_DELETED: i32 = 9;
 
 struct LocalStack {
     env_file: PathBuf,
@@ -133,6 +134,19 @@ fn edgestack(principal: &str, args: &[&str]) -> Run {
 }
 
 fn edgestack_in(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> Run {
+    let output = command(dir, principal, args, env_file)
+        .output()
+        .expect("the edgestack binary runs");
+    Run {
+        code: output.status.code().expect("the binary exits by itself"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
+        what: format!("edgestack {}", args.join(" ")),
+    }
+}
+
+/// The `edgestack args...` command as [`edgestack_in`] runs it, not yet started.
+fn command(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgestack"));
     command
         .args(args)
@@ -145,13 +159,7 @@ fn edgestack_in(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> R
     if env_file {
         command.env("EDGESTACK_ENV_FILE", &LocalStack::get().env_file);
     }
-    let output = command.output().expect("the edgestack binary runs");
-    Run {
-        code: output.status.code().expect("the binary exits by itself"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
-        what: format!("edgestack {}", args.join(" ")),
-    }
+    command
 }
 
 /// A Regional REST API in the emulated account with `GET /greetings` (a MOCK integration)
@@ -753,4 +761,74 @@ fn the_local_stack_is_found_from_the_working_directory() {
     assert!(lost.stderr.contains("no endpoint"), "{lost:#?}");
     std::fs::remove_dir_all(root).unwrap();
     std::fs::remove_dir_all(nowhere).unwrap();
+}
+
+#[test]
+fn a_stack_deleted_while_waited_for_exits_9() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let me = random_principal();
+    // Outside DNS: the stack waits for its certificates (pending for a while on the local
+    // stack the tests run), long enough to be deleted while a wait for READY follows it.
+    let name = format!("api.w{}.example.com", random_suffix());
+    let created = edgestack(
+        &me,
+        &[
+            "create",
+            "--api-id",
+            rest_api(),
+            "--region",
+            API_REGION,
+            "--stage",
+            "prod",
+            "--custom-domain",
+            &name,
+            "-o",
+            "json",
+        ],
+    );
+    created.expect(EXIT_OK);
+    let id = id_of(&created.json());
+
+    let mut wait = command(
+        &std::env::temp_dir(),
+        &me,
+        &["wait", &id, "--timeout", PATIENCE, "-o", "json"],
+        true,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("the edgestack binary runs");
+    // Its first progress line: it has seen the stack, not yet deleted, and waits for READY.
+    let mut progress = BufReader::new(wait.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    progress.read_line(&mut first).expect("a progress line");
+    assert!(!first.contains("DELETING"), "{first}");
+
+    edgestack(&me, &["delete", &id]).expect(EXIT_OK);
+
+    let mut rest = String::new();
+    progress
+        .read_to_string(&mut rest)
+        .expect("the rest of the progress");
+    let mut stdout = String::new();
+    wait.stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("the final stack");
+    let code = wait.wait().expect("the wait ends").code();
+    assert_eq!(
+        code,
+        Some(EXIT_DELETED),
+        "progress:\n{first}{rest}\nstdout:\n{stdout}"
+    );
+    let stack: Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(stack["status"], "DELETED", "{stack}");
+    assert!(
+        rest.contains("DELETED"),
+        "the progress showed the deletion: {rest}"
+    );
 }

@@ -239,7 +239,14 @@ impl Deps {
         let detail = detail.into();
         let now = now_rfc3339();
         modify(self.store.as_ref(), id, |stack| {
+            let before = stack.status;
             change(stack);
+            // A DELETE may come while a provisioning step runs: that step's status change
+            // (AWAITING_DNS, READY...) must not take the stack back from the teardown.
+            let deleting = |s: Status| matches!(s, Status::Deleting | Status::Deleted);
+            if deleting(before) && !deleting(stack.status) {
+                stack.status = before;
+            }
             stack.finish_step(step, status, Some(detail.clone()), &now);
             Ok::<_, StepError>(())
         })
@@ -250,6 +257,71 @@ impl Deps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::StackRequest;
+    use crate::store::MemoryStore;
+
+    #[tokio::test]
+    async fn a_step_finishing_after_a_delete_leaves_the_stack_to_the_teardown() {
+        let deps = Deps {
+            store: Arc::new(MemoryStore::new()),
+            sdk: SdkConfig::builder().build(),
+            settings: Settings::default(),
+        };
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": "api.example.com"}
+        }))
+        .expect("a valid request");
+        let stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        deps.store.create(&stack, None).await.expect("stored");
+        deps.begin(
+            &stack.id,
+            "request_certificates",
+            Phase::RequestingCertificates,
+        )
+        .await
+        .expect("begun");
+        // DELETE arrives while the step runs.
+        modify(deps.store.as_ref(), &stack.id, |s| {
+            s.status = Status::Deleting;
+            Ok::<_, StepError>(())
+        })
+        .await
+        .expect("deleting");
+        let finished = deps
+            .finish(
+                &stack.id,
+                "request_certificates",
+                StepStatus::Succeeded,
+                "requested",
+                |s| {
+                    s.status = Status::AwaitingDns;
+                    s.outputs.certificate_arn =
+                        Some("arn:aws:acm:us-east-1:1:certificate/x".into());
+                },
+            )
+            .await
+            .expect("finished");
+        assert_eq!(finished.status, Status::Deleting);
+        assert!(
+            finished.outputs.certificate_arn.is_some(),
+            "what the step made is recorded, for the teardown to remove"
+        );
+        // The teardown's own end still moves it on.
+        let deleted = deps
+            .finish(
+                &stack.id,
+                "finish_teardown",
+                StepStatus::Succeeded,
+                "deleted",
+                |s| {
+                    s.status = Status::Deleted;
+                },
+            )
+            .await
+            .expect("finished");
+        assert_eq!(deleted.status, Status::Deleted);
+    }
 
     #[test]
     fn poll_intervals_grow_to_a_ceiling() {
