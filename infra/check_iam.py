@@ -440,14 +440,8 @@ def called_operations(sources: tuple[Path, ...], known: set[str]) -> dict[str, s
     return called
 
 
-def check_code(paths: Paths, granted_anywhere: set[str]) -> list[str]:
+def check_code(paths: Paths, granted_anywhere: set[str], known: set[str]) -> list[str]:
     problems = []
-    try:
-        known = sdk_operations()
-    except (subprocess.CalledProcessError, FileNotFoundError) as e:
-        return [f"cargo metadata failed ({e}); cannot list the SDK's operations"]
-    if not known:
-        return ["no aws-sdk-* operations found through cargo metadata"]
     called = called_operations(paths.sources, known)
     needed: set[str] = set()
     for op, files in sorted(called.items()):
@@ -574,13 +568,14 @@ def check(paths: Paths = Paths(), reference: dict | None = None, code: bool = Tr
     transformed = sam_transform(template, paths.template.parent)
     problems, granted, grants = check_policies(template, transformed, reference, paths)
     if code:
-        problems += check_code(paths, granted)
         try:
             known = sdk_operations()
-        except (subprocess.CalledProcessError, FileNotFoundError):
-            known = set()  # check_code reports it
-        if known:
-            problems += check_functions_calls(paths, grants, known)
+        except (subprocess.CalledProcessError, FileNotFoundError) as e:
+            return problems + [f"cargo metadata failed ({e}); cannot list the SDK's operations"]
+        if not known:
+            return problems + ["no aws-sdk-* operations found through cargo metadata"]
+        problems += check_code(paths, granted, known)
+        problems += check_functions_calls(paths, grants, known)
     return problems
 
 

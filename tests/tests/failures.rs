@@ -370,6 +370,46 @@ fn comparable_outputs(stack: &Value) -> Value {
     outputs
 }
 
+/// Runs `function` (recording `step_name`) again with `payload`, as a Step Functions retry
+/// would; its output, or `None` with what went wrong added to `problems`.
+async fn run_again(
+    step_name: &str,
+    function: &str,
+    payload: &Value,
+    problems: &mut Vec<String>,
+) -> Option<Value> {
+    let reply = invoke_function(function, payload).await;
+    let out: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
+    if reply.status != 200 || out.get("errorType").is_some() {
+        problems.push(format!(
+            "{function} ({step_name}) failed when run again: HTTP {} {}",
+            reply.status, reply.text
+        ));
+        return None;
+    }
+    Some(out)
+}
+
+/// After steps ran again: the stack is still `wanted` without error, with the same outputs.
+fn check_stack_unchanged(
+    stack: &Value,
+    wanted: &str,
+    outputs_before: &Value,
+    problems: &mut Vec<String>,
+) {
+    if status(stack) != wanted || !stack["error"].is_null() {
+        problems.push(format!(
+            "the stack is no longer {wanted} without error: {stack}"
+        ));
+    }
+    if comparable_outputs(stack) != *outputs_before {
+        problems.push(format!(
+            "the outputs changed: before {outputs_before}, after {}",
+            comparable_outputs(stack)
+        ));
+    }
+}
+
 #[tokio::test]
 async fn every_provisioning_step_run_again_on_a_ready_stack_changes_nothing() {
     let team = Team::new().await;
@@ -400,21 +440,19 @@ async fn every_provisioning_step_run_again_on_a_ready_stack_changes_nothing() {
     let payload = json!({ "stack_id": id, "custom_domain": true, "managed_dns": true });
     let mut problems = Vec::new();
     for (step_name, function) in STEP_FUNCTIONS {
-        let reply = invoke_function(function, &payload).await;
-        let out: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
-        if reply.status != 200 || out.get("errorType").is_some() {
-            problems.push(format!(
-                "{function} ({step_name}) failed when run again: HTTP {} {}",
-                reply.status, reply.text
-            ));
-        } else if out["stack_id"] != id.as_str() {
-            problems.push(format!("{function} answered for another stack: {out}"));
-        } else if matches!(
-            step_name,
-            "await_certificate_validation" | "await_distribution_deployment" | "create_dns_records"
-        ) && out["ready"] != true
-        {
-            problems.push(format!("{function} would wait again: {out}"));
+        let out = run_again(step_name, function, &payload, &mut problems).await;
+        if let Some(out) = out {
+            if out["stack_id"] != id.as_str() {
+                problems.push(format!("{function} answered for another stack: {out}"));
+            } else if matches!(
+                step_name,
+                "await_certificate_validation"
+                    | "await_distribution_deployment"
+                    | "create_dns_records"
+            ) && out["ready"] != true
+            {
+                problems.push(format!("{function} would wait again: {out}"));
+            }
         }
         let after = team.footprint(&id, &spec).await;
         if after != before {
@@ -426,17 +464,7 @@ async fn every_provisioning_step_run_again_on_a_ready_stack_changes_nothing() {
     }
 
     let stack = team.api.get(&format!("/stacks/{id}")).await.expect(200);
-    if status(&stack) != "READY" || !stack["error"].is_null() {
-        problems.push(format!(
-            "the stack is no longer READY without error: {stack}"
-        ));
-    }
-    if comparable_outputs(&stack) != outputs_before {
-        problems.push(format!(
-            "the outputs changed: before {outputs_before}, after {}",
-            comparable_outputs(&stack)
-        ));
-    }
+    check_stack_unchanged(&stack, "READY", &outputs_before, &mut problems);
     if config_of().await != config_before {
         problems.push("the distribution's config changed".to_owned());
     }
@@ -475,15 +503,11 @@ async fn every_teardown_step_run_again_on_a_deleted_stack_changes_nothing() {
         json!({ "stack_id": id, "custom_domain": true, "managed_dns": true, "teardown": true });
     let mut problems = Vec::new();
     for (step_name, function) in TEARDOWN_FUNCTIONS {
-        let reply = invoke_function(function, &payload).await;
-        let out: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
-        if reply.status != 200 || out.get("errorType").is_some() {
-            problems.push(format!(
-                "{function} ({step_name}) failed when run again: HTTP {} {}",
-                reply.status, reply.text
-            ));
-        } else if step_name == "disable_distribution" && out["ready"] != true {
-            problems.push(format!("{function} would wait again: {out}"));
+        let out = run_again(step_name, function, &payload, &mut problems).await;
+        if let Some(out) = out {
+            if step_name == "disable_distribution" && out["ready"] != true {
+                problems.push(format!("{function} would wait again: {out}"));
+            }
         }
         let footprint = team.footprint(&id, &spec).await;
         if !footprint.is_empty() {
@@ -497,17 +521,7 @@ async fn every_teardown_step_run_again_on_a_deleted_stack_changes_nothing() {
         }
     }
     let stack = team.api.get(&format!("/stacks/{id}")).await.expect(200);
-    if status(&stack) != "DELETED" || !stack["error"].is_null() {
-        problems.push(format!(
-            "the stack is no longer DELETED without error: {stack}"
-        ));
-    }
-    if comparable_outputs(&stack) != outputs_before {
-        problems.push(format!(
-            "the outputs changed: before {outputs_before}, after {}",
-            comparable_outputs(&stack)
-        ));
-    }
+    check_stack_unchanged(&stack, "DELETED", &outputs_before, &mut problems);
     // The name stays free.
     let again = team.api.post_json("/stacks", &spec.body).await;
     if again.status != 202 {
