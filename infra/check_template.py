@@ -28,7 +28,7 @@ from checks_common import ROOT, Paths, binary_of, load_template, report, resourc
 
 LOCAL_ONLY = ("EDGESTACK_LOCAL_IDENTITY", "EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
 API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN", "EDGESTACK_PERMISSIONS")
-POLLING = {"check-certificates", "check-distribution", "create-dns-records", "disable-distribution"}
+POLLING = {"check-certificates", "check-distribution", "create-dns-records", "disable-distribution", "delete-certificates"}
 SIGV4_HEADERS = {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
 # The gateway responses that must be in the error shape: every answer API Gateway gives the
 # callers of an IAM-authorized Lambda proxy API without the function deciding it.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Create the project's AWS resources in the emulated account (moto): the stacks table and
-the two state machines from statemachine/*.asl.json. Safe to run again: what exists is kept,
-and state machine definitions are updated to the files' current content.
+"""Create the project's AWS resources in the emulated account: the stacks table, the two state
+machines from statemachine/*.asl.json, and the CloudFront cache policy every `auth: iam` stack
+shares (infra/template.yaml's IamAuthCachePolicy). Safe to run again: what exists is kept, and
+state machine definitions are updated to the files' current content.
 
-Usage: bootstrap.py --endpoint http://127.0.0.1:PORT [--root REPO_ROOT]
+Usage: bootstrap.py --endpoint http://127.0.0.1:PORT [--root REPO_ROOT] [--policy-id-file F]
 """
 
 import argparse
@@ -98,9 +99,46 @@ def ensure_state_machine(sfn, root: Path, name: str, rel: str) -> str:
     return arn
 
 
+# infra/template.yaml's IamAuthCachePolicy, field for field: SigV4's headers reach the origin.
+# Authorization can only go into a cache policy, and then not every TTL may be 0.
+IAM_CACHE_POLICY = {
+    "Name": "edgestack-iam-auth",
+    "Comment": "edgestack auth iam - SigV4 headers reach the origin; no caching unless asked",
+    "MinTTL": 0,
+    "DefaultTTL": 0,
+    "MaxTTL": 1,
+    "ParametersInCacheKeyAndForwardedToOrigin": {
+        "EnableAcceptEncodingGzip": True,
+        "EnableAcceptEncodingBrotli": True,
+        "HeadersConfig": {
+            "HeaderBehavior": "whitelist",
+            "Headers": {"Quantity": 4, "Items": ["Authorization", "X-Amz-Date",
+                                                  "X-Amz-Security-Token", "X-Amz-Content-Sha256"]},
+        },
+        "QueryStringsConfig": {"QueryStringBehavior": "all"},
+        "CookiesConfig": {"CookieBehavior": "all"},
+    },
+}
+
+
+def ensure_iam_cache_policy(cloudfront) -> str:
+    listed = cloudfront.list_cache_policies(Type="custom").get("CachePolicyList", {})
+    for item in listed.get("Items", []) or []:
+        policy = item["CachePolicy"]
+        if policy["CachePolicyConfig"]["Name"] == IAM_CACHE_POLICY["Name"]:
+            print(f"cache policy {IAM_CACHE_POLICY['Name']}: already there ({policy['Id']})")
+            return policy["Id"]
+    created = cloudfront.create_cache_policy(CachePolicyConfig=IAM_CACHE_POLICY)
+    policy_id = created["CachePolicy"]["Id"]
+    print(f"cache policy {IAM_CACHE_POLICY['Name']}: created ({policy_id})")
+    return policy_id
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--endpoint", required=True, help="moto's URL")
+    p.add_argument("--endpoint", required=True, help="the emulated account's URL")
+    p.add_argument("--policy-id-file", type=Path,
+                   help="where to write the IAM cache policy's id (the functions' IAM_CACHE_POLICY_ID)")
     p.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path)
     a = p.parse_args()
     # moto's dummy keys, always: this script must never reach a real account by accident.
@@ -108,10 +146,14 @@ def main() -> int:
                             region_name=REGION)
     ddb = session.client("dynamodb", endpoint_url=a.endpoint)
     sfn = session.client("stepfunctions", endpoint_url=a.endpoint)
+    cloudfront = session.client("cloudfront", endpoint_url=a.endpoint)
     try:
         ensure_table(ddb)
         for name, rel in STATE_MACHINES.items():
             ensure_state_machine(sfn, a.root, name, rel)
+        policy_id = ensure_iam_cache_policy(cloudfront)
+        if a.policy_id_file:
+            a.policy_id_file.write_text(policy_id)
     except (BootstrapError, ClientError) as e:
         # moto validates definitions: a Task whose Resource is a bare function name is refused.
         print(f"bootstrap: {e}", file=sys.stderr)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the local stack on loopback: moto (the emulated AWS account), the Lambda adapter and
-# `cargo lambda watch` (the real Rust functions); create the table and state machines; write
+# Start the local stack on loopback: the strict account (moto behind AWS's rules, with the
+# CloudFront and API Gateway data plane: local/account.py) and `cargo lambda watch` (the real
+# Rust functions); create the table, the state machines and the shared cache policy; write
 # .local/env. Stop it with local/down.sh. Running it again while up changes nothing.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ STATE="$ROOT/.local"
 VENV="$STATE/venv"
 LOGS="$STATE/logs"
 PIDS="$STATE/pids"
-SERVICES=(moto adapter edge cargo-lambda)
+SERVICES=(account cargo-lambda)
 REGION=us-east-1
 ACCOUNT=123456789012 # moto's default account
 PROVISION_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-provision"
@@ -73,10 +74,10 @@ for f in $functions; do
   cargo build --bin "$f" || fail "function $f does not build"
 done
 
-# Three distinct free ports: hold all sockets open while choosing so none repeats.
-read -r MOTO ADAPTER LAMBDA EDGE < <("$PY" -c '
+# Distinct free ports: hold all sockets open while choosing so none repeats.
+read -r ACCOUNT LAMBDA EDGE < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))')
 
@@ -87,34 +88,15 @@ start() { # NAME COMMAND...: its own session, so down.sh can end the whole proce
   echo $! >"$PIDS/$name.pid"
 }
 
-# moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT: that must be the adapter.
-# MOTO_ACM_VALIDATION_WAIT: seconds a DNS-validated certificate stays PENDING_VALIDATION (0:
-# issued at once; scripts/test.sh sets 20 so that tests can watch the wait, as in AWS).
-ACM_WAIT="${MOTO_ACM_VALIDATION_WAIT:-0}"
-[[ "$ACM_WAIT" =~ ^[0-9]+$ ]] || fail "MOTO_ACM_VALIDATION_WAIT must be a whole number of seconds, not '$ACM_WAIT'"
-start moto env MOTO_PORT="$ADAPTER" MOTO_ACM_VALIDATION_WAIT="$ACM_WAIT" \
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO"
-start adapter "$PY" local/lambda_adapter.py --port "$ADAPTER" --moto-port "$MOTO" --lambda-port "$LAMBDA"
-start edge "$PY" local/edge.py --port "$EDGE" --aws-endpoint "http://127.0.0.1:$MOTO"
-# A reload restarts every function and drops the invocations in flight, so tests and demos run
-# without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
-RELOAD="--ignore-changes"
-[[ "${EDGESTACK_HOT_RELOAD:-0}" == 1 ]] && RELOAD=""
-# Functions inherit the watch process's environment (tried: JSON values survive intact).
-# Inheriting beats --env-var, which splits values on commas and prints them in its log.
-# Any real AWS session or profile in the caller's shell must not reach the functions.
-start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
-  CARGO_LAMBDA_IGNORE_FILE="$ROOT/local/watch.ignore" \
-  AWS_ENDPOINT_URL="http://127.0.0.1:$ADAPTER" \
-  AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION" \
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-  STACKS_TABLE=edgestack-stacks \
-  PROVISION_STATE_MACHINE_ARN="$PROVISION_ARN" TEARDOWN_STATE_MACHINE_ARN="$TEARDOWN_ARN" \
-  EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
-  EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID=edgestack-local-iam \
-  EDGESTACK_FAULT_INJECTION=true \
-  POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
-  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
+# AWS's durations and rate windows, all multiplied by one scale (local/strict/core.py's
+# DEFAULTS): 0.05 keeps AWS's proportions with a certificate issued in 6 s and a distribution
+# deployed in 15 s. scripts/test.sh shrinks it further.
+SCALE="${STRICT_TIME_SCALE:-0.05}"
+[[ "$SCALE" =~ ^[0-9]*\.?[0-9]+$ ]] || fail "STRICT_TIME_SCALE must be a positive number, not '$SCALE'"
+# moto's Step Functions engine calls Lambda at localhost:$MOTO_PORT: the account relays those
+# calls to cargo-lambda and answers as Lambda does.
+start account env MOTO_PORT="$ACCOUNT" "$PY" local/account.py --port "$ACCOUNT" \
+  --lambda-port "$LAMBDA" --edge-port "$EDGE" --time-scale "$SCALE"
 
 wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails at once
   local deadline=$((SECONDS + $3))
@@ -124,24 +106,44 @@ wait_http() { # NAME URL SECONDS: any HTTP answer counts; a dead process fails a
     sleep 0.3
   done
 }
-wait_http moto "http://127.0.0.1:$MOTO/moto-api/" 60
-wait_http adapter "http://127.0.0.1:$ADAPTER/moto-api/" 30
-wait_http edge "http://127.0.0.1:$EDGE/" 30
-# The functions are already built, so watch only has to open its port.
-wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
+wait_http account "http://127.0.0.1:$ACCOUNT/moto-api/" 60
+wait_http account "http://127.0.0.1:$EDGE/" 30
 
 # Without this, moto records executions but never runs the state machine.
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-  -d '{"stepfunctions": {"execute_state_machine": true}}' "http://127.0.0.1:$MOTO/moto-api/config" ||
-  fail "moto refused the Step Functions config" moto
+  -d '{"stepfunctions": {"execute_state_machine": true}}' "http://127.0.0.1:$ACCOUNT/moto-api/config" ||
+  fail "moto refused the Step Functions config" account
 
-AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$MOTO" --root "$ROOT" ||
-  fail "bootstrap failed"
+AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$ACCOUNT" --root "$ROOT" \
+  --policy-id-file "$STATE/iam-cache-policy-id" || fail "bootstrap failed"
+IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
+
+# A reload restarts every function and drops the invocations in flight, so tests and demos run
+# without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
+RELOAD="--ignore-changes"
+[[ "${EDGESTACK_HOT_RELOAD:-0}" == 1 ]] && RELOAD=""
+# Functions inherit the watch process's environment (tried: JSON values survive intact).
+# Inheriting beats --env-var, which splits values on commas and prints them in its log.
+# Any real AWS session or profile in the caller's shell must not reach the functions.
+start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
+  CARGO_LAMBDA_IGNORE_FILE="$ROOT/local/watch.ignore" \
+  AWS_ENDPOINT_URL="http://127.0.0.1:$ACCOUNT" \
+  AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION" \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  STACKS_TABLE=edgestack-stacks \
+  PROVISION_STATE_MACHINE_ARN="$PROVISION_ARN" TEARDOWN_STATE_MACHINE_ARN="$TEARDOWN_ARN" \
+  EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
+  EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID="$IAM_CACHE_POLICY_ID" \
+  EDGESTACK_FAULT_INJECTION=true \
+  POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
+  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
+# The functions are already built, so watch only has to open its port.
+wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
 
 cat >"$STATE/env" <<EOF
 STACKS_API_URL=http://127.0.0.1:$LAMBDA/lambda-url/api
-AWS_ENDPOINT_URL=http://127.0.0.1:$ADAPTER
-MOTO_URL=http://127.0.0.1:$MOTO
+AWS_ENDPOINT_URL=http://127.0.0.1:$ACCOUNT
+MOTO_URL=http://127.0.0.1:$ACCOUNT
 LAMBDA_INVOKE_URL=http://127.0.0.1:$LAMBDA
 EDGE_URL=http://127.0.0.1:$EDGE
 AWS_REGION=$REGION
@@ -151,13 +153,15 @@ AWS_SECRET_ACCESS_KEY=testing
 STACKS_TABLE=edgestack-stacks
 PROVISION_STATE_MACHINE_ARN=$PROVISION_ARN
 TEARDOWN_STATE_MACHINE_ARN=$TEARDOWN_ARN
-MOTO_ACM_VALIDATION_WAIT=$ACM_WAIT
+IAM_CACHE_POLICY_ID=$IAM_CACHE_POLICY_ID
+STRICT_TIME_SCALE=$SCALE
 EOF
 
 cat <<EOF
 local stack up:
-  moto (AWS account)   http://127.0.0.1:$MOTO
-  adapter (AWS_ENDPOINT_URL, Lambda invoke -> cargo-lambda)  http://127.0.0.1:$ADAPTER
+  account (AWS_ENDPOINT_URL: moto behind the strict account's rules; Lambda invoke -> cargo-lambda)
+                       http://127.0.0.1:$ACCOUNT   time scale $SCALE
+  edge (CloudFront and API Gateway data plane)   http://127.0.0.1:$EDGE
   cargo lambda watch   http://127.0.0.1:$LAMBDA   functions: ${functions//$'\n'/ }
   API                  http://127.0.0.1:$LAMBDA/lambda-url/api
 endpoints: $STATE/env (source it), logs: $LOGS, stop: local/down.sh

@@ -5,8 +5,10 @@
 #   fmt    cargo fmt --all --check
 #   clippy cargo clippy --workspace --all-targets -- -D warnings
 #   unit   cargo test --workspace --exclude edgestack-tests   (no emulator)
-#   up     local/up.sh (moto + Lambda adapter + cargo lambda watch on loopback), with
-#          MOTO_ACM_VALIDATION_WAIT=20: certificates stay pending for 20 s, as a slow AWS would
+#   strict pytest local/tests: the strict account's rules, each also shown to fail on bare moto
+#   up     local/up.sh (the strict account + cargo lambda watch on loopback), with
+#          STRICT_TIME_SCALE=0.02: AWS's waits and rate windows at 1/50 (a distribution deploys
+#          in 6 s, ACM issues 2.4 s after the validation record appears)
 #   contract  scripts/contract.sh: schemathesis against openapi.yaml on the local stack
 #   e2e    cargo test -p edgestack-tests --no-fail-fast (every test file, even after a failure),
 #          with .local/env exported; the tests mostly wait on the workflows, so they run
@@ -75,6 +77,7 @@ run clippy "cargo clippy --workspace --all-targets -- -D warnings" \
 run infra "scripts/check-infra.sh" scripts/check-infra.sh || true
 run unit "cargo test --workspace --exclude edgestack-tests --exclude edgestack-cli" \
   cargo test --workspace --exclude edgestack-tests --exclude edgestack-cli || true
+run strict "pytest local/tests (the strict account)" local/test.sh || true
 # Build the end-to-end tests now, so that no compilation competes with the running stack.
 run e2e-build "cargo test -p edgestack-tests -p edgestack-cli --no-run" \
   cargo test -p edgestack-tests -p edgestack-cli --no-run || true
@@ -84,7 +87,7 @@ if [[ -f .local/env ]] || compgen -G ".local/pids/*.pid" >/dev/null; then
   local/down.sh
 fi
 stack_started=1
-if run up "local/up.sh (MOTO_ACM_VALIDATION_WAIT=20)" env MOTO_ACM_VALIDATION_WAIT=20 local/up.sh; then
+if run up "local/up.sh (STRICT_TIME_SCALE=0.02)" env STRICT_TIME_SCALE=0.02 local/up.sh; then
   run e2e "cargo test -p edgestack-tests -p edgestack-cli (against the local stack)" \
     env E2E_TEST_THREADS="${E2E_TEST_THREADS:-16}" bash -c 'set -a && source .local/env && set +a &&
       exec cargo test -p edgestack-tests -p edgestack-cli --no-fail-fast -- --test-threads="$E2E_TEST_THREADS"' || true

@@ -21,8 +21,8 @@ use common::{assert_matches_schema, document, read_repo_file, schema_errors};
 use edgestack::domain::FieldError;
 use edgestack::request::StackRequest;
 use edgestack::stack::{
-    now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, SmokeTestResult, Stack, StackError, Status,
-    StepStatus,
+    now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack,
+    StackError, Status, StepStatus,
 };
 use edgestack::store::Cursor;
 use serde_json::{json, Value};
@@ -661,6 +661,12 @@ fn everything_set() -> Stack {
             url: "https://api.example.com/greetings".into(),
             status_code: 200,
             at: now.clone(),
+        }),
+        signing: Some(Signing {
+            host: "api.example.com".into(),
+            path_prefix: String::new(),
+            region: "eu-west-1".into(),
+            service: Signing::SERVICE.into(),
         }),
     };
     stack.error = Some(StackError {

@@ -179,6 +179,51 @@ pub struct SmokeTestResult {
     pub at: String,
 }
 
+/// What a client of an `auth: iam` stack signs with SigV4. A signature covers the host and the
+/// path exactly as API Gateway receives them: without a custom domain CloudFront sends the
+/// execute-api host and prepends the origin path, so a client calling
+/// `https://{distribution}/greetings` through origin path `/prod` signs `/prod/greetings` for
+/// `{api_id}.execute-api.{region}.amazonaws.com`; with a custom domain it signs that name and the
+/// path it calls (recipe.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signing {
+    pub host: String,
+    /// Put before the path the client calls, to make the path it signs.
+    pub path_prefix: String,
+    pub region: String,
+    pub service: String,
+}
+
+impl Signing {
+    pub const SERVICE: &'static str = "execute-api";
+
+    /// What clients of a stack with this request sign; `None` when its API needs no signature.
+    pub fn for_request(request: &crate::request::StackRequest) -> Option<Self> {
+        if request.auth != crate::domain::Auth::Iam {
+            return None;
+        }
+        let region = request.region.to_string();
+        let (host, path_prefix) = match &request.custom_domain {
+            Some(domain) => (domain.name.to_string(), String::new()),
+            None => (
+                format!("{}.execute-api.{region}.amazonaws.com", request.api_id),
+                request.distribution_origin_path(),
+            ),
+        };
+        Some(Self {
+            host,
+            path_prefix,
+            region,
+            service: Self::SERVICE.to_owned(),
+        })
+    }
+
+    /// The path a client signs to call `path` through the distribution.
+    pub fn signed_path(&self, path: &str) -> String {
+        format!("{}{path}", self.path_prefix)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,6 +242,9 @@ pub struct Outputs {
     pub dns_records: Vec<DnsRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoke_test: Option<SmokeTestResult>,
+    /// For `auth: iam` stacks: what a client signs (and what the smoke test signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<Signing>,
 }
 
 /// Why a stack failed, written for the person who has to act on it.

@@ -16,8 +16,9 @@
 //!   it is waited for, [`assert_ready_as_recipe_says`] reads back from the emulated account,
 //!   field by field, what `recipe.md` prescribes, and [`Aws::footprint`] finds everything in
 //!   the account that belongs to a stack (to show that a rollback or a teardown left nothing).
-//!   [`invoke_function`] runs one step's Lambda directly, as a Task state would;
-//!   [`Aws::slow_cloudfront`] makes moto's CloudFront take several polls to deploy.
+//!   [`invoke_function`] runs one step's Lambda directly, as a Task state would. The account
+//!   is the strict one (`local/strict/`): it keeps AWS's waits (certificates, deployments,
+//!   Route 53 propagation) at the time scale `local/up.sh` started it with.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -55,15 +56,15 @@ pub struct LocalEnv {
     pub table: String,
     pub provision_state_machine_arn: String,
     pub teardown_state_machine_arn: String,
-    /// moto itself (its `/moto-api/` knobs), not the adapter in front of it.
+    /// moto's own `/moto-api/` knobs, through the strict account.
     pub moto_url: String,
     /// cargo-lambda's Lambda Invoke API: `POST {url}/2015-03-31/functions/{name}/invocations`.
     pub lambda_invoke_url: String,
-    /// The local stand-in for CloudFront's data plane (`local/edge.py`).
+    /// CloudFront's and API Gateway's data plane (`local/strict/dataplane.py`).
     pub edge_url: String,
-    /// How long moto keeps a DNS-validated certificate `PENDING_VALIDATION`, as `local/up.sh`
-    /// started it (`MOTO_ACM_VALIDATION_WAIT`); `None` when the file does not say.
-    pub acm_validation_wait: Option<u64>,
+    /// The cache policy every `auth: iam` stack shares, which `local/up.sh` created as a
+    /// deployment creates its own (`IAM_CACHE_POLICY_ID`).
+    pub iam_cache_policy_id: String,
 }
 
 /// The repository's root: the parent of this crate.
@@ -141,9 +142,7 @@ impl LocalEnv {
                 .trim_end_matches('/')
                 .to_owned(),
             edge_url: required("EDGE_URL").trim_end_matches('/').to_owned(),
-            acm_validation_wait: vars
-                .get("MOTO_ACM_VALIDATION_WAIT")
-                .and_then(|v| v.parse().ok()),
+            iam_cache_policy_id: required("IAM_CACHE_POLICY_ID"),
             aws_endpoint_url: required("AWS_ENDPOINT_URL"),
             access_key_id: required("AWS_ACCESS_KEY_ID"),
             secret_access_key: required("AWS_SECRET_ACCESS_KEY"),
@@ -847,9 +846,6 @@ pub const CACHING_DISABLED_POLICY: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 pub const ALL_VIEWER_EXCEPT_HOST_POLICY: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
 /// CloudFront's managed `AllViewer` origin request policy.
 pub const ALL_VIEWER_POLICY: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
-/// The cache policy every `auth: iam` stack shares; `local/up.sh` names it
-/// (`IAM_CACHE_POLICY_ID`), as a deployment names the one it created.
-pub const LOCAL_IAM_CACHE_POLICY: &str = "edgestack-local-iam";
 /// The hosted zone id of every CloudFront distribution, for alias records.
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 /// The tag edgestack puts on every resource it creates.
@@ -858,11 +854,10 @@ pub const STACK_ID_TAG: &str = "edgestack:stack-id";
 const EMULATOR_500: &str = "\"type\":\"https://httpstatuses.com/500\"";
 /// CloudFront (and its certificates) live here.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
-/// How many polls moto's CloudFront keeps a distribution `InProgress` (see
-/// [`Aws::slow_cloudfront`]).
-pub const CLOUDFRONT_POLLS_TO_DEPLOY: u32 = 4;
-/// The least `MOTO_ACM_VALIDATION_WAIT` under which a certificate's wait can be watched.
-pub const SLOW_ACM_SECONDS: u64 = 10;
+/// The comment of a hosted zone that stands for an owner's DNS outside edgestack (another
+/// provider): the strict account's ACM sees a validation record there as resolving, and the
+/// footprint checks do not count what the owner wrote in it.
+pub const OUTSIDE_DNS_COMMENT: &str = "the owner's own DNS, outside edgestack";
 
 /// The shapes of stack in `recipe.md`, as the tests ask for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -944,8 +939,6 @@ pub struct Team {
 impl Team {
     pub async fn new() -> Self {
         let aws = Aws::new().await;
-        // moto's CloudFront setting is global; every workflow test runs with the same one.
-        aws.slow_cloudfront().await;
         let suffix = random_suffix();
         let api_id = aws
             .create_regional_rest_api(&format!("greetings-{suffix}"))
@@ -1018,16 +1011,27 @@ impl Team {
     }
 }
 
-/// Panics, saying how to start it, unless the local stack keeps certificates pending long
-/// enough for a test to see the wait (`scripts/test.sh` starts it so).
-pub fn require_slow_acm() {
-    let wait = LocalEnv::get().acm_validation_wait.unwrap_or(0);
-    assert!(
-        wait >= SLOW_ACM_SECONDS,
-        "this test watches certificates wait for validation, and the local stack issues them \
-         after {wait} s: restart it with `make down && MOTO_ACM_VALIDATION_WAIT=20 make up` \
-         (scripts/test.sh does that)"
-    );
+/// Calls `call` until the account stops throttling it (the strict account keeps Route 53's
+/// five requests a second, which parallel tests share), and panics on any other error.
+pub async fn retry_throttled<T, E, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    for attempt in 0..30u64 {
+        match call().await {
+            Ok(out) => return out,
+            Err(e)
+                if format!("{e:?}").contains("Throttl")
+                    || format!("{e:?}").contains("PriorRequestNotComplete") =>
+            {
+                tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
+            }
+            Err(e) => panic!("{what}: {e:?}"),
+        }
+    }
+    panic!("{what}: still throttled after 30 attempts")
 }
 
 /// Whether one of the stack's steps is still under way (running, or waiting between polls).
@@ -1289,31 +1293,6 @@ fn render_record(set: &aws_sdk_route53::types::ResourceRecordSet) -> String {
 }
 
 impl Aws {
-    /// Sets moto's CloudFront to keep every distribution `InProgress` for
-    /// [`CLOUDFRONT_POLLS_TO_DEPLOY`] reads, as a slow AWS would. The setting is global to the
-    /// moto server and the same every time, so any test may set it and every test tolerates it.
-    pub async fn slow_cloudfront(&self) {
-        let url = format!(
-            "{}/moto-api/state-manager/set-transition",
-            self.env.moto_url
-        );
-        let body = serde_json::json!({
-            "model_name": "cloudfront::distribution",
-            "transition": { "progression": "manual", "times": CLOUDFRONT_POLLS_TO_DEPLOY },
-        });
-        let response = reqwest::Client::new()
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        assert!(
-            response.status().is_success(),
-            "moto refused the CloudFront transition: {}",
-            response.status()
-        );
-    }
-
     /// A public hosted zone named `name`; moto allows several zones of one name, so the tests
     /// make the name unique themselves.
     pub async fn create_zone(&self, name: &str) -> Zone {
@@ -1335,6 +1314,65 @@ impl Aws {
             id,
             name: name.to_owned(),
         }
+    }
+
+    /// A hosted zone that stands for the owner's DNS outside edgestack ([`OUTSIDE_DNS_COMMENT`]).
+    pub async fn create_outside_zone(&self, name: &str) -> Zone {
+        let out = self
+            .route53
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(format!("edgestack-tests-outside-{}", random_suffix()))
+            .hosted_zone_config(
+                aws_sdk_route53::types::HostedZoneConfig::builder()
+                    .comment(OUTSIDE_DNS_COMMENT)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateHostedZone");
+        let id = out
+            .hosted_zone()
+            .expect("a new zone")
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        Zone {
+            id,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The owner of outside DNS creates a CNAME in its own DNS.
+    pub async fn create_cname(&self, zone: &Zone, name: &str, value: &str) {
+        use aws_sdk_route53::types::{
+            Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+        };
+        let set = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::Cname)
+            .ttl(300)
+            .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+            .build()
+            .unwrap();
+        let change = Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(set)
+            .build()
+            .unwrap();
+        retry_throttled("ChangeResourceRecordSets", || {
+            self.route53
+                .change_resource_record_sets()
+                .hosted_zone_id(&zone.id)
+                .change_batch(
+                    ChangeBatch::builder()
+                        .changes(change.clone())
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+        })
+        .await;
     }
 
     /// Every record set of a zone, NS and SOA included.
@@ -1389,6 +1427,9 @@ impl Aws {
                 .await
                 .expect("ListHostedZones");
             for zone in out.hosted_zones() {
+                if zone.config().and_then(|c| c.comment()) == Some(OUTSIDE_DNS_COMMENT) {
+                    continue;
+                }
                 let id = zone.id().trim_start_matches("/hostedzone/");
                 for set in self.zone_records(id).await {
                     if within(set.name(), name) {
@@ -1742,8 +1783,9 @@ pub async fn assert_ready_as_recipe_says(team: &Team, spec: &StackSpec, watch: &
         methods,
         string_set(["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"])
     );
+    let iam_cache_policy = LocalEnv::get().iam_cache_policy_id.clone();
     let expected_cache_policy = if auth == "iam" {
-        LOCAL_IAM_CACHE_POLICY
+        iam_cache_policy.as_str()
     } else {
         CACHING_DISABLED_POLICY
     };

@@ -4,9 +4,7 @@
 //! own (principal, REST API, hosted zone, custom domain name), so the tests run in parallel.
 //! Needs the local stack as `scripts/test.sh` starts it (`MOTO_ACM_VALIDATION_WAIT=20`).
 
-use edgestack_tests::{
-    assert_ready_as_recipe_says, require_slow_acm, status, step, Shape, Team, PROVISION_PHASES,
-};
+use edgestack_tests::{assert_ready_as_recipe_says, status, step, Shape, Team, PROVISION_PHASES};
 use serde_json::Value;
 
 async fn provisions_as_the_recipe_says(shape: Shape) {
@@ -60,12 +58,12 @@ fn waiting_in(stack: &Value, phase: &str, step_name: &str) -> bool {
 }
 
 /// With DNS elsewhere, the stack waits in AWAITING_DNS showing the validation record the owner
-/// must create while ACM has not issued the certificates, goes on by itself once they are
-/// issued, and ends READY handing over the record for the name; edgestack writes no record
-/// anywhere (not even in a zone of the account that would hold the name).
+/// must create: ACM issues nothing until that record resolves (the strict account keeps that
+/// rule). Once the owner creates it in its own DNS, the stack goes on by itself and ends READY
+/// handing over the record for the name; edgestack writes no record anywhere (not even in a
+/// zone of the account that would hold the name).
 #[tokio::test]
 async fn outside_dns_waits_for_the_owner_and_hands_over_the_records() {
-    require_slow_acm();
     let team = Team::new().await;
     let spec = team.request(Shape::OutsideDns);
     let name = team.domain();
@@ -127,7 +125,16 @@ async fn outside_dns_waits_for_the_owner_and_hands_over_the_records() {
     );
     assert!(stack["error"].is_null(), "{stack}");
 
-    // Nobody creates the record (ACM issues by itself here): the stack goes on alone.
+    // Without the record, ACM never issues: the stack keeps waiting for its owner.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let still = team.api.get(&format!("/stacks/{id}")).await.expect(200);
+    assert_eq!(status(&still), "AWAITING_DNS", "{still}");
+
+    // The owner creates the record in its own DNS; the stack goes on by itself.
+    let owner_dns = team.aws.create_outside_zone(&name).await;
+    team.aws
+        .create_cname(&owner_dns, acm_record.name(), acm_record.value())
+        .await;
     let watch = team.api.watch_until_status(&id, "READY").await;
     assert!(
         !watch.saw(|s| status(s) == "FAILED"),
@@ -149,7 +156,6 @@ async fn outside_dns_waits_for_the_owner_and_hands_over_the_records() {
 /// waiting step's detail, before READY.
 #[tokio::test]
 async fn a_slow_aws_shows_each_wait_before_ready() {
-    require_slow_acm();
     let team = Team::new().await;
     let spec = team.request(Shape::CustomDomain);
     let id = team.create(&spec).await;

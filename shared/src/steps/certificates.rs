@@ -151,6 +151,18 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         (None, CLOUDFRONT_REGION) => edge_arn.clone(),
         (None, _) => request_one(deps, &stack, &region).await?,
     };
+    // Before the validation record is read (ACM publishes it seconds after the request, and
+    // this step fails until it does): a failure from here on must still find both to undo.
+    deps.finish(
+        &flow.stack_id,
+        REQUEST_STEP,
+        StepStatus::Running,
+        "certificates requested",
+        |s| {
+            s.outputs.regional_certificate_arn = Some(regional_arn.clone());
+        },
+    )
+    .await?;
     let mut record = validation_record(deps, CLOUDFRONT_REGION, &edge_arn).await?;
     let zone = stack
         .request

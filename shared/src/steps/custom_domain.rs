@@ -7,7 +7,7 @@ use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 use aws_sdk_apigateway::Client;
 
-use super::error::from_sdk;
+use super::error::{self, from_sdk};
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::distribution::resource_tags;
@@ -70,7 +70,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             create
                 .send()
                 .await
-                .map_err(from_sdk)?
+                .map_err(error::domain_name_call)?
                 .regional_domain_name()
                 .map(str::to_owned)
         }

@@ -17,6 +17,11 @@ pub struct Settings {
     pub certificate_deadline_seconds: u64,
     /// How long to wait for a distribution to reach `Deployed`.
     pub distribution_deadline_seconds: u64,
+    /// How long to wait for Route 53 to apply a change (`INSYNC` typically within 60 s).
+    pub dns_deadline_seconds: u64,
+    /// How long to wait for ACM to let go of a certificate whose user was deleted (reports
+    /// say 10 to 20 minutes after an API Gateway domain).
+    pub certificate_release_deadline_seconds: u64,
     /// The cache policy every `auth: iam` stack shares, created once by the deployment.
     pub iam_cache_policy_id: Option<String>,
     /// Local stack only: where requests for a distribution's host really go (there is no
@@ -37,6 +42,8 @@ impl Default for Settings {
             poll_max_seconds: 300,
             certificate_deadline_seconds: 72 * 3600,
             distribution_deadline_seconds: 3600,
+            dns_deadline_seconds: 1800,
+            certificate_release_deadline_seconds: 3600,
             iam_cache_policy_id: None,
             edge_override: None,
             fault_injection: false,
@@ -66,6 +73,11 @@ impl Settings {
             distribution_deadline_seconds: read(
                 "DISTRIBUTION_DEADLINE_SECONDS",
                 defaults.distribution_deadline_seconds,
+            )?,
+            dns_deadline_seconds: read("DNS_DEADLINE_SECONDS", defaults.dns_deadline_seconds)?,
+            certificate_release_deadline_seconds: read(
+                "CERTIFICATE_RELEASE_DEADLINE_SECONDS",
+                defaults.certificate_release_deadline_seconds,
             )?,
             iam_cache_policy_id: std::env::var("IAM_CACHE_POLICY_ID")
                 .ok()

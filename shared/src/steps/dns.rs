@@ -68,6 +68,60 @@ fn endpoint_records(name: &str, distribution: &str, managed: bool) -> Vec<DnsRec
     }
 }
 
+/// Where the alias records stand in Route 53.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Propagation {
+    /// The change reached every Route 53 server.
+    InSync,
+    /// Route 53 is still applying the change with this id.
+    Pending(String),
+}
+
+/// Route 53 answers every `ChangeResourceRecordSets` `PENDING` ("the initial status of all
+/// change batch requests") and says `INSYNC` only through `GetChange` (Route 53 API reference,
+/// GetChange). So the records are changed once, and later polls ask about that change: a
+/// fresh `UPSERT` on every poll would be a new change, `PENDING` again, forever.
+pub async fn change_or_check(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    changes: Vec<Change>,
+    comment: &str,
+    change_id: Option<&str>,
+) -> Result<Propagation, StepError> {
+    let info = match change_id {
+        Some(id) => {
+            client
+                .get_change()
+                .id(id)
+                .send()
+                .await
+                .map_err(error::from_sdk)?
+                .change_info
+        }
+        None => {
+            client
+                .change_resource_record_sets()
+                .hosted_zone_id(zone)
+                .change_batch(
+                    ChangeBatch::builder()
+                        .set_changes(Some(changes))
+                        .comment(comment)
+                        .build()
+                        .map_err(|e| StepError::Internal(e.to_string()))?,
+                )
+                .send()
+                .await
+                .map_err(error::change_records)?
+                .change_info
+        }
+    };
+    let info = info.ok_or_else(|| StepError::Transient("Route 53 returned no change".into()))?;
+    Ok(match info.status() {
+        ChangeStatus::Insync => Propagation::InSync,
+        _ => Propagation::Pending(info.id().to_owned()),
+    })
+}
+
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin_poll(&flow.stack_id, STEP, Phase::CreatingDnsRecords, flow.polls)
@@ -99,65 +153,147 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         });
     };
 
-    // UPSERT on every poll: the same records again change nothing, and the answer's change id
-    // is the one to wait for.
+    // UPSERT: a retry after a lost answer writes the same records again, changing nothing.
     let changes = alias_changes(ChangeAction::Upsert, &name, &distribution)?;
-    let out = aws_sdk_route53::Client::new(&deps.sdk)
-        .change_resource_record_sets()
-        .hosted_zone_id(zone.as_str())
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .comment(format!("edgestack {}", stack.id))
-                .build()
-                .map_err(|e| StepError::Internal(e.to_string()))?,
-        )
-        .send()
-        .await
-        .map_err(error::change_records)?;
+    let progress = change_or_check(
+        &aws_sdk_route53::Client::new(&deps.sdk),
+        zone.as_str(),
+        changes,
+        &format!("edgestack {}", stack.id),
+        flow.change_id.as_deref(),
+    )
+    .await?;
     let records = endpoint_records(&name, &distribution, true);
-    let in_sync = out
-        .change_info()
-        .is_some_and(|c| *c.status() == ChangeStatus::Insync);
-    if in_sync {
-        deps.finish(
-            &flow.stack_id,
-            STEP,
-            StepStatus::Succeeded,
-            format!("{name} → {distribution} (A, AAAA) INSYNC"),
-            |s| {
-                s.outputs
-                    .dns_records
-                    .retain(|r| r.purpose != DnsPurpose::Endpoint);
-                s.outputs.dns_records.extend(records.clone());
-            },
-        )
-        .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
-    }
+    let record = |s: &mut crate::stack::Stack| {
+        s.outputs
+            .dns_records
+            .retain(|r| r.purpose != DnsPurpose::Endpoint);
+        s.outputs.dns_records.extend(records.clone());
+    };
+    let change_id = match progress {
+        Propagation::InSync => {
+            deps.finish(
+                &flow.stack_id,
+                STEP,
+                StepStatus::Succeeded,
+                format!("{name} → {distribution} (A, AAAA) INSYNC"),
+                record,
+            )
+            .await?;
+            return Ok(Flow {
+                ready: true,
+                polls: 0,
+                wait_seconds: 0,
+                change_id: None,
+                ..flow
+            });
+        }
+        Propagation::Pending(id) => id,
+    };
+    deps.check_deadline(
+        &stack,
+        STEP,
+        deps.settings.dns_deadline_seconds,
+        "Route 53 to apply the alias records",
+    )?;
     let wait = deps.settings.poll_interval(flow.polls);
     deps.finish(
         &flow.stack_id,
         STEP,
         StepStatus::Waiting,
-        format!("Route 53 change PENDING; checking again in {wait} s"),
-        |s| {
-            s.outputs
-                .dns_records
-                .retain(|r| r.purpose != DnsPurpose::Endpoint);
-            s.outputs.dns_records.extend(records.clone());
-        },
+        format!("Route 53 change {change_id} PENDING; checking again in {wait} s"),
+        record,
     )
     .await?;
     Ok(Flow {
         ready: false,
         polls: flow.polls + 1,
         wait_seconds: wait,
+        change_id: Some(change_id),
         ..flow
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+    use aws_sdk_route53::operation::get_change::GetChangeOutput;
+    use aws_sdk_route53::types::ChangeInfo;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn info(id: &str, status: ChangeStatus) -> ChangeInfo {
+        ChangeInfo::builder()
+            .id(id)
+            .status(status)
+            .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+            .build()
+            .expect("a change")
+    }
+
+    #[tokio::test]
+    async fn the_records_are_changed_once_and_then_the_change_is_asked_about() {
+        let change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .match_requests(|r| r.hosted_zone_id() == Some("Z1") && r.change_batch().is_some())
+            .then_output(|| {
+                ChangeResourceRecordSetsOutput::builder()
+                    .change_info(info("/change/C1", ChangeStatus::Pending))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&change]);
+        let changes = alias_changes(ChangeAction::Upsert, "api.example.com", "d1.cloudfront.net")
+            .expect("changes");
+        let got = change_or_check(&client, "Z1", changes, "c", None)
+            .await
+            .expect("changed");
+        assert_eq!(got, Propagation::Pending("/change/C1".into()));
+        assert_eq!(change.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_pending_change_is_polled_with_get_change_until_insync() {
+        let pending = mock!(aws_sdk_route53::Client::get_change)
+            .match_requests(|r| r.id() == Some("C1")) // the SDK trims "/change/"
+            .sequence()
+            .output(|| {
+                GetChangeOutput::builder()
+                    .change_info(info("/change/C1", ChangeStatus::Pending))
+                    .build()
+            })
+            .output(|| {
+                GetChangeOutput::builder()
+                    .change_info(info("/change/C1", ChangeStatus::Insync))
+                    .build()
+            })
+            .build();
+        let no_change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .then_output(|| ChangeResourceRecordSetsOutput::builder().build());
+        let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&pending, &no_change]);
+        let first = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
+            .await
+            .expect("asked");
+        assert_eq!(first, Propagation::Pending("/change/C1".into()));
+        let second = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
+            .await
+            .expect("asked");
+        assert_eq!(second, Propagation::InSync);
+        assert_eq!(no_change.num_calls(), 0, "no second change while waiting");
+    }
+
+    #[tokio::test]
+    async fn a_throttled_get_change_is_transient() {
+        let throttled = mock!(aws_sdk_route53::Client::get_change).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#,
+                ),
+            )
+        });
+        let client = mock_client!(aws_sdk_route53, [&throttled]);
+        let err = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err}");
+    }
 }

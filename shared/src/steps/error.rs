@@ -13,6 +13,15 @@ pub enum StepError {
     /// Throttling, a 5xx, a timeout, a concurrent writer: retry with backoff.
     #[error("transient: {0}")]
     Transient(String),
+    /// An account-wide rate limit that AWS will not raise (API Gateway allows one
+    /// `CreateDomainName` and one `DeleteDomainName` every 30 seconds per account): retried with
+    /// jittered waits that outlast the window, so concurrent stacks take turns.
+    #[error("rate_limited: {0}")]
+    RateLimited(String),
+    /// AWS has not caught up with a change yet (CloudFront refuses a certificate for a short
+    /// while after ACM issued it): retried for a few minutes; what the code says if it persists.
+    #[error("{code}: {message}")]
+    Settling { code: &'static str, message: String },
     /// A wait ran past its deadline.
     #[error("deadline_exceeded: {0}")]
     DeadlineExceeded(String),
@@ -33,6 +42,8 @@ impl StepError {
             Self::InvalidStack { .. } => "InvalidStack",
             Self::Conflict { .. } => "Conflict",
             Self::Transient(_) => "Transient",
+            Self::RateLimited(_) => "RateLimited",
+            Self::Settling { .. } => "Settling",
             Self::DeadlineExceeded(_) => "DeadlineExceeded",
             Self::StackGone(_) => "StackGone",
             Self::SmokeTestFailed(_) => "SmokeTestFailed",
@@ -138,10 +149,19 @@ pub fn create_distribution(
             code: "name_in_use",
             message: format!("CloudFront says another distribution already serves {name}. Remove that alias first, or choose another name."),
         },
-        Some(E::InvalidViewerCertificate(_)) => StepError::invalid(
-            "certificate_not_usable",
-            "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).",
-        ),
+        // CloudFront also refuses a certificate for a short while after ACM issued it
+        // (terraform-provider-aws #4698 retries it for a minute): `Settling` is retried for
+        // minutes, and the code stands if it persists.
+        Some(E::InvalidViewerCertificate(_)) => StepError::Settling {
+            code: "certificate_not_usable",
+            message: "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).".into(),
+        },
+        // The caller reference is the stack's: a create whose answer was lost made it. The
+        // retry finds it by that reference.
+        Some(E::DistributionAlreadyExists(_)) => StepError::Transient(format!(
+            "a distribution with this stack's caller reference exists already; looking it up again: {}",
+            describe(&e)
+        )),
         Some(E::TooManyDistributions(_)) => StepError::invalid(
             "distribution_quota_reached",
             "The account has reached its CloudFront distribution quota. Ask AWS for a higher quota or delete unused distributions.",
@@ -184,20 +204,52 @@ pub fn delete_distribution(
     }
 }
 
-/// Deleting a certificate: `Ok` when it is gone already; CloudFront and API Gateway let go of
-/// a certificate some minutes after their resource, so "in use" is worth another try.
+/// What became of a `DeleteCertificate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateDeletion {
+    /// Deleted now, or gone already.
+    Gone,
+    /// ACM still counts a user: CloudFront and API Gateway let go of a certificate minutes after
+    /// their resource is deleted (10 to 20 after an API Gateway domain: aws-cdk #36265,
+    /// serverless-domain-manager #32, terraform-provider-aws #3868). The state machine waits.
+    InUse,
+}
+
+/// Deleting a certificate: gone already counts as deleted; "in use" is for the caller to wait on.
 pub fn delete_certificate(
     e: Sdk<aws_sdk_acm::operation::delete_certificate::DeleteCertificateError>,
-    arn: &str,
-) -> Result<(), StepError> {
+) -> Result<CertificateDeletion, StepError> {
     use aws_sdk_acm::operation::delete_certificate::DeleteCertificateError as E;
     match e.as_service_error() {
-        Some(E::ResourceNotFoundException(_)) => Ok(()),
-        Some(E::ResourceInUseException(_)) => Err(StepError::Transient(format!(
-            "certificate {arn} is still in use: {}",
-            describe(&e)
-        ))),
+        Some(E::ResourceNotFoundException(_)) => Ok(CertificateDeletion::Gone),
+        Some(E::ResourceInUseException(_)) => Ok(CertificateDeletion::InUse),
         _ => Err(from_sdk(e)),
+    }
+}
+
+/// API Gateway's `CreateDomainName` and `DeleteDomainName`: a 429 there is the account's quota
+/// of one call every 30 seconds (API Gateway quotas, not raisable), which concurrent stacks
+/// share, so it is waited out (`RateLimited`), not retried like a passing throttle.
+pub fn domain_name_call<E>(e: Sdk<E>) -> StepError
+where
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let rate_limited = match &e {
+        SdkError::ServiceError(service) => {
+            service.raw().status().as_u16() == 429
+                || service.err().code() == Some("TooManyRequestsException")
+        }
+        _ => false,
+    };
+    if rate_limited {
+        StepError::RateLimited(describe(&e))
+    } else {
+        from_sdk(e)
     }
 }
 
@@ -325,6 +377,54 @@ mod aws_error_tests {
             err.to_string().starts_with("certificate_not_usable: "),
             "{err}"
         );
+        assert_eq!(
+            err.error_type(),
+            "Settling",
+            "refused right after issuance too: retried for minutes before it stands"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_distribution_made_by_a_lost_create_is_looked_up_again() {
+        let err = create_distribution_failing(|| {
+            CreateDistributionWithTagsError::DistributionAlreadyExists(
+                aws_sdk_cloudfront::types::error::DistributionAlreadyExists::builder().build(),
+            )
+        })
+        .await;
+        assert_eq!(err.error_type(), "Transient", "{err}");
+    }
+
+    #[tokio::test]
+    async fn api_gateway_domain_quota_is_waited_out_and_other_errors_are_not() {
+        use aws_sdk_apigateway::operation::create_domain_name::CreateDomainNameError;
+        let throttled =
+            mock!(aws_sdk_apigateway::Client::create_domain_name).then_http_response(|| {
+                aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(429).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(r#"{"message":"Too Many Requests"}"#),
+                )
+            });
+        let bad = mock!(aws_sdk_apigateway::Client::create_domain_name).then_error(|| {
+            CreateDomainNameError::BadRequestException(
+                aws_sdk_apigateway::types::error::BadRequestException::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_apigateway, [&throttled, &bad]);
+        let e = client
+            .create_domain_name()
+            .domain_name("api.example.com")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(domain_name_call(e).error_type(), "RateLimited");
+        let e = client
+            .create_domain_name()
+            .domain_name("api.example.com")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(domain_name_call(e).error_type(), "Internal");
     }
 
     #[tokio::test]
@@ -453,8 +553,8 @@ mod aws_error_tests {
             .await
             .unwrap_err();
         assert_eq!(
-            delete_certificate(e, "arn").unwrap_err().error_type(),
-            "Transient"
+            delete_certificate(e).expect("in use is no failure"),
+            CertificateDeletion::InUse
         );
         let e = client
             .delete_certificate()
@@ -462,7 +562,10 @@ mod aws_error_tests {
             .send()
             .await
             .unwrap_err();
-        assert!(delete_certificate(e, "arn").is_ok());
+        assert_eq!(
+            delete_certificate(e).expect("gone is deleted"),
+            CertificateDeletion::Gone
+        );
     }
 
     #[tokio::test]

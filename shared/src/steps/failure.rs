@@ -26,6 +26,7 @@ pub fn explain(caught: &CaughtError) -> (String, String) {
         "Conflict",
         "DeadlineExceeded",
         "SmokeTestFailed",
+        "Settling",
     ];
     if spoken.contains(&caught.error.as_str()) {
         if let Some((code, rest)) = message.split_once(": ") {
@@ -36,6 +37,10 @@ pub fn explain(caught: &CaughtError) -> (String, String) {
         "States.Timeout" => (
             "step_timed_out".into(),
             "A step took longer than its time limit, even after retries. Create the stack again; if it happens again, contact the platform team with the stack id.".into(),
+        ),
+        "RateLimited" => (
+            "aws_rate_limited".into(),
+            "An account-wide AWS rate limit (API Gateway allows one custom domain change every 30 seconds per account) kept this step waiting too long: many stacks are being created or deleted at once. Create the stack again later.".into(),
         ),
         "Transient" => (
             "aws_unavailable".into(),

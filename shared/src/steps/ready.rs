@@ -1,7 +1,7 @@
 //! Recipe step 8: the stack is `READY`, with the URL clients call.
 
 use super::{Deps, Flow, StepError};
-use crate::stack::{Phase, Status, StepStatus};
+use crate::stack::{Phase, Signing, Status, StepStatus};
 
 pub const STEP: &str = "mark_ready";
 
@@ -23,6 +23,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         format!("clients call {endpoint}"),
         |s| {
             s.outputs.endpoint_url = Some(endpoint.clone());
+            s.outputs.signing = Signing::for_request(&s.request);
             s.status = Status::Ready;
             s.error = None;
         },

@@ -8,17 +8,16 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 
 use super::{Deps, Flow, StepError};
-use crate::domain::Auth;
-use crate::stack::{now_rfc3339, Phase, SmokeTestResult, Stack, StepStatus};
+use crate::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
 
 pub const STEP: &str = "smoke_test";
 
-/// Where the request goes, and the host it is signed for. Without a custom domain CloudFront
-/// sends the origin's own host to API Gateway, so that is the host a signature must name.
+/// Where the request goes, and (for `auth: iam`) what it signs: exactly what the stack's
+/// outputs tell a client to sign (`Signing`), so the smoke test proves those instructions.
 pub struct Target {
     pub host: String,
     pub path: String,
-    pub signing_host: String,
+    pub signing: Option<Signing>,
 }
 
 pub fn target(stack: &Stack) -> Result<Target, StepError> {
@@ -27,25 +26,19 @@ pub fn target(stack: &Stack) -> Result<Target, StepError> {
         .smoke_test_path
         .clone()
         .unwrap_or_else(|| "/".into());
-    match &request.custom_domain {
-        Some(domain) => Ok(Target {
-            host: domain.name.to_string(),
-            path,
-            signing_host: domain.name.to_string(),
-        }),
-        None => Ok(Target {
-            host: stack
-                .outputs
-                .distribution_domain_name
-                .clone()
-                .ok_or_else(|| StepError::Internal("no distribution to test".into()))?,
-            path,
-            signing_host: format!(
-                "{}.execute-api.{}.amazonaws.com",
-                request.api_id, request.region
-            ),
-        }),
-    }
+    let host = match &request.custom_domain {
+        Some(domain) => domain.name.to_string(),
+        None => stack
+            .outputs
+            .distribution_domain_name
+            .clone()
+            .ok_or_else(|| StepError::Internal("no distribution to test".into()))?,
+    };
+    Ok(Target {
+        host,
+        path,
+        signing: Signing::for_request(request),
+    })
 }
 
 fn target_distribution(stack: &Stack) -> String {
@@ -69,8 +62,8 @@ pub fn passes(explicit_path: bool, status: u16, from_api_gateway: bool) -> bool 
 
 async fn sigv4_headers(
     deps: &Deps,
-    region: &str,
-    target: &Target,
+    signing: &Signing,
+    path: &str,
 ) -> Result<Vec<(String, String)>, StepError> {
     let provider = deps.sdk.credentials_provider().ok_or_else(|| {
         StepError::Internal("no AWS credentials to sign the smoke test with".into())
@@ -82,18 +75,18 @@ async fn sigv4_headers(
     let identity = credentials.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(region)
-        .name("execute-api")
+        .region(&signing.region)
+        .name(&signing.service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| StepError::Internal(e.to_string()))?
         .into();
-    let url = format!("https://{}{}", target.signing_host, target.path);
+    let url = format!("https://{}{}", signing.host, signing.signed_path(path));
     let signable = SignableRequest::new(
         "GET",
         &url,
-        [("host", target.signing_host.as_str())].into_iter(),
+        [("host", signing.host.as_str())].into_iter(),
         SignableBody::Bytes(&[]),
     )
     .map_err(|e| StepError::Internal(e.to_string()))?;
@@ -139,8 +132,8 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .get(&url)
         .header("host", &target.host)
         .header("user-agent", "edgestack-smoke-test");
-    if stack.request.auth == Auth::Iam {
-        for (name, value) in sigv4_headers(deps, stack.request.region.as_str(), &target).await? {
+    if let Some(signing) = &target.signing {
+        for (name, value) in sigv4_headers(deps, signing, &target.path).await? {
             if name != "host" {
                 request = request.header(name, value);
             }
@@ -194,6 +187,69 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stack(request: serde_json::Value) -> Stack {
+        let request = crate::request::StackRequest::from_json(&request).expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
+        stack
+    }
+
+    #[test]
+    fn without_a_custom_domain_the_signature_covers_the_origin_path_and_the_execute_api_host() {
+        let t = target(&stack(serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam",
+            "smoke_test_path": "/greetings"
+        })))
+        .expect("a target");
+        assert_eq!(t.host, "d111.cloudfront.net");
+        assert_eq!(t.path, "/greetings");
+        let signing = t.signing.expect("iam signs");
+        assert_eq!(
+            signing.host,
+            "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(signing.signed_path(&t.path), "/prod/greetings");
+        assert_eq!(
+            (signing.region.as_str(), signing.service.as_str()),
+            ("eu-west-1", "execute-api")
+        );
+    }
+
+    #[test]
+    fn without_an_origin_path_the_client_puts_the_stage_in_the_path_it_calls_and_signs() {
+        let t = target(&stack(serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam",
+            "origin_path": false, "smoke_test_path": "/prod/greetings"
+        })))
+        .expect("a target");
+        assert_eq!(
+            t.signing.expect("iam signs").signed_path(&t.path),
+            "/prod/greetings"
+        );
+    }
+
+    #[test]
+    fn with_a_custom_domain_the_signature_covers_that_name_and_the_path_called() {
+        let t = target(&stack(serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam",
+            "custom_domain": {"name": "api.example.com"}, "smoke_test_path": "/greetings"
+        })))
+        .expect("a target");
+        assert_eq!(t.host, "api.example.com");
+        let signing = t.signing.expect("iam signs");
+        assert_eq!(signing.host, "api.example.com");
+        assert_eq!(signing.signed_path(&t.path), "/greetings");
+    }
+
+    #[test]
+    fn an_open_api_signs_nothing() {
+        let t = target(&stack(serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        })))
+        .expect("a target");
+        assert!(t.signing.is_none());
+    }
 
     #[test]
     fn an_owner_named_path_must_answer_2xx() {

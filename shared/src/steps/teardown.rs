@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 use super::certificates::CLOUDFRONT_REGION;
 use super::custom_domain::STACK_ID_TAG;
 use super::dns::CLOUDFRONT_ZONE_ID;
-use super::error::{self, from_sdk};
+use super::error::{self, from_sdk, CertificateDeletion};
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::stack::{DnsPurpose, Phase, Status, StepStatus};
@@ -122,6 +122,7 @@ pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepErr
         ready: false,
         polls: 0,
         wait_seconds: 0,
+        change_id: None,
         ..flow
     })
 }
@@ -218,6 +219,12 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             ..flow
         });
     }
+    deps.check_deadline(
+        &stack,
+        DISABLE_STEP,
+        deps.settings.distribution_deadline_seconds,
+        "CloudFront to deploy the disabled distribution",
+    )?;
     let wait = deps.settings.poll_interval(flow.polls);
     deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Waiting, format!("waiting for CloudFront to deploy the disabled distribution ({status}); next check in {wait} s"), |s| {
         s.phase = Phase::AwaitingDistributionDisabled;
@@ -349,7 +356,7 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                                 e.as_service_error(),
                                 Some(DeleteDomainNameError::NotFoundException(_))
                             ) => {}
-                        Err(e) => return Err(from_sdk(e)),
+                        Err(e) => return Err(error::domain_name_call(e)),
                     }
                     detail = format!("custom domain {name} and its mapping deleted");
                 }
@@ -369,7 +376,11 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
     Ok(flow)
 }
 
-async fn delete_certificate(deps: &Deps, region: &str, arn: &str) -> Result<(), StepError> {
+async fn delete_certificate(
+    deps: &Deps,
+    region: &str,
+    arn: &str,
+) -> Result<CertificateDeletion, StepError> {
     let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
     match client
         .delete_certificate()
@@ -377,13 +388,11 @@ async fn delete_certificate(deps: &Deps, region: &str, arn: &str) -> Result<(), 
         .send()
         .await
     {
-        Ok(_) => Ok(()),
-        Err(e) => error::delete_certificate(e, arn),
+        Ok(_) => Ok(CertificateDeletion::Gone),
+        Err(e) => error::delete_certificate(e),
     }
 }
 
-/// Whether a certificate other than this stack's, in either region, is for `name`: then the
-/// validation CNAME (the same for every certificate of that name) is still needed.
 async fn name_still_certified(
     deps: &Deps,
     regions: &[String],
@@ -416,19 +425,56 @@ async fn name_still_certified(
 }
 
 pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps
-        .begin_undo(
+    let stack = if flow.polls == 0 {
+        deps.begin_undo(
             &flow.stack_id,
             CERTIFICATES_STEP,
             Phase::DeletingCertificates,
         )
-        .await?;
+        .await?
+    } else {
+        deps.begin_poll_undo(&flow.stack_id).await?
+    };
     let region = stack.request.region.to_string();
-    if let Some(arn) = &stack.outputs.regional_certificate_arn {
-        delete_certificate(deps, &region, arn).await?;
-    }
-    if let Some(arn) = &stack.outputs.certificate_arn {
-        delete_certificate(deps, CLOUDFRONT_REGION, arn).await?;
+    // Both on every pass: ACM may let go of either first.
+    let regional = match &stack.outputs.regional_certificate_arn {
+        Some(arn) => delete_certificate(deps, &region, arn).await?,
+        None => CertificateDeletion::Gone,
+    };
+    let edge = match &stack.outputs.certificate_arn {
+        Some(arn) => delete_certificate(deps, CLOUDFRONT_REGION, arn).await?,
+        None => CertificateDeletion::Gone,
+    };
+    let gone = |d: CertificateDeletion| d == CertificateDeletion::Gone;
+    if !gone(regional) || !gone(edge) {
+        deps.check_deadline(
+            &stack,
+            CERTIFICATES_STEP,
+            deps.settings.certificate_release_deadline_seconds,
+            "ACM to release the certificates",
+        )?;
+        let wait = deps.settings.poll_interval(flow.polls);
+        deps.finish(
+            &flow.stack_id,
+            CERTIFICATES_STEP,
+            StepStatus::Waiting,
+            format!("ACM still counts a user of the certificates (it lets go minutes after a distribution or custom domain is deleted); trying again in {wait} s"),
+            |s| {
+                if gone(regional) {
+                    s.outputs.regional_certificate_arn = None;
+                }
+                if gone(edge) {
+                    s.outputs.certificate_arn = None;
+                }
+            },
+        )
+        .await?;
+        return Ok(Flow {
+            ready: false,
+            polls: flow.polls + 1,
+            wait_seconds: wait,
+            ..flow
+        });
     }
     deps.finish(
         &flow.stack_id,
@@ -485,7 +531,12 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         },
     )
     .await?;
-    Ok(flow)
+    Ok(Flow {
+        ready: true,
+        polls: 0,
+        wait_seconds: 0,
+        ..flow
+    })
 }
 
 /// The end of an undo: a deleted stack is `DELETED`; a failed one is marked rolled back.
