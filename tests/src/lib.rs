@@ -20,6 +20,8 @@
 //!   is the strict one (`local/strict/`): it keeps AWS's waits (certificates, deployments,
 //!   Route 53 propagation) at the time scale `local/up.sh` started it with.
 
+pub mod edge;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -581,23 +583,25 @@ impl Aws {
     }
 
     /// What a stack's prerequisites ask for: a REGIONAL REST API in [`API_REGION`] with a
-    /// `GET /greetings` answered by a MOCK integration, deployed to the stage `prod`.
+    /// `GET /greetings` (open) and `GET /private` (`AWS_IAM`), answered by MOCK integrations,
+    /// deployed to the stage `prod`.
     /// Returns the API's id.
     pub async fn create_regional_rest_api(&self, name: &str) -> String {
-        use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType};
+        use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 
         let apigw = self.apigateway_in(API_REGION);
-        let api = apigw
-            .create_rest_api()
-            .name(name)
-            .endpoint_configuration(
-                EndpointConfiguration::builder()
-                    .types(EndpointType::Regional)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateRestApi");
+        let api = retry_throttled("CreateRestApi", || {
+            apigw
+                .create_rest_api()
+                .name(name)
+                .endpoint_configuration(
+                    EndpointConfiguration::builder()
+                        .types(EndpointType::Regional)
+                        .build(),
+                )
+                .send()
+        })
+        .await;
         let api_id = api.id().expect("a new REST API has an id").to_owned();
         let resources = apigw
             .get_resources()
@@ -612,60 +616,20 @@ impl Aws {
             .and_then(|r| r.id())
             .expect("a new REST API has a root resource")
             .to_owned();
-        let greetings = apigw
-            .create_resource()
-            .rest_api_id(&api_id)
-            .parent_id(root)
-            .path_part("greetings")
-            .send()
-            .await
-            .expect("CreateResource /greetings");
-        let resource_id = greetings.id().expect("a new resource has an id").to_owned();
-        apigw
-            .put_method()
-            .rest_api_id(&api_id)
-            .resource_id(&resource_id)
-            .http_method("GET")
-            .authorization_type("NONE")
-            .send()
-            .await
-            .expect("PutMethod GET /greetings");
-        apigw
-            .put_integration()
-            .rest_api_id(&api_id)
-            .resource_id(&resource_id)
-            .http_method("GET")
-            .r#type(IntegrationType::Mock)
-            .request_templates("application/json", r#"{"statusCode": 200}"#)
-            .send()
-            .await
-            .expect("PutIntegration MOCK");
-        apigw
-            .put_method_response()
-            .rest_api_id(&api_id)
-            .resource_id(&resource_id)
-            .http_method("GET")
-            .status_code("200")
-            .send()
-            .await
-            .expect("PutMethodResponse 200");
-        apigw
-            .put_integration_response()
-            .rest_api_id(&api_id)
-            .resource_id(&resource_id)
-            .http_method("GET")
-            .status_code("200")
-            .response_templates("application/json", r#"{"message": "hello"}"#)
-            .send()
-            .await
-            .expect("PutIntegrationResponse 200");
-        apigw
-            .create_deployment()
-            .rest_api_id(&api_id)
-            .stage_name("prod")
-            .send()
-            .await
-            .expect("CreateDeployment to stage prod");
+        for (path, authorization, body) in [
+            ("greetings", "NONE", GREETINGS_BODY),
+            ("private", "AWS_IAM", PRIVATE_BODY),
+        ] {
+            mock_get(&apigw, &api_id, &root, path, authorization, body).await;
+        }
+        retry_throttled("CreateDeployment to stage prod", || {
+            apigw
+                .create_deployment()
+                .rest_api_id(&api_id)
+                .stage_name("prod")
+                .send()
+        })
+        .await;
         api_id
     }
 
@@ -854,6 +818,71 @@ pub const STACK_ID_TAG: &str = "edgestack:stack-id";
 const EMULATOR_500: &str = "\"type\":\"https://httpstatuses.com/500\"";
 /// CloudFront (and its certificates) live here.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
+/// What the team API's `GET /greetings` (open to anyone) answers.
+pub const GREETINGS_BODY: &str = r#"{"message": "hello"}"#;
+/// What the team API's `GET /private` (`AWS_IAM`: SigV4-signed callers only) answers.
+pub const PRIVATE_BODY: &str = r#"{"message": "hello, signed caller"}"#;
+
+/// `GET /{path}` under `root`, with `authorization` (`NONE`, `AWS_IAM`), answered by a MOCK
+/// integration with `body`.
+async fn mock_get(
+    apigw: &aws_sdk_apigateway::Client,
+    api_id: &str,
+    root: &str,
+    path: &str,
+    authorization: &str,
+    body: &str,
+) {
+    use aws_sdk_apigateway::types::IntegrationType;
+    let resource = apigw
+        .create_resource()
+        .rest_api_id(api_id)
+        .parent_id(root)
+        .path_part(path)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateResource /{path}: {e:?}"));
+    let resource_id = resource.id().expect("a new resource has an id").to_owned();
+    apigw
+        .put_method()
+        .rest_api_id(api_id)
+        .resource_id(&resource_id)
+        .http_method("GET")
+        .authorization_type(authorization)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutMethod GET /{path}: {e:?}"));
+    apigw
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(&resource_id)
+        .http_method("GET")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", r#"{"statusCode": 200}"#)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutIntegration MOCK /{path}: {e:?}"));
+    apigw
+        .put_method_response()
+        .rest_api_id(api_id)
+        .resource_id(&resource_id)
+        .http_method("GET")
+        .status_code("200")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutMethodResponse /{path}: {e:?}"));
+    apigw
+        .put_integration_response()
+        .rest_api_id(api_id)
+        .resource_id(&resource_id)
+        .http_method("GET")
+        .status_code("200")
+        .response_templates("application/json", body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PutIntegrationResponse /{path}: {e:?}"));
+}
+
 /// The comment of a hosted zone that stands for an owner's DNS outside edgestack (another
 /// provider): the strict account's ACM sees a validation record there as resolving, and the
 /// footprint checks do not count what the owner wrote in it.
@@ -978,8 +1007,9 @@ impl Team {
             Shape::Iam => {
                 body["auth"] = "iam".into();
                 body["origin_path"] = false.into();
-                // Without an origin path, clients put the stage in the URL.
-                body["smoke_test_path"] = "/prod/greetings".into();
+                // Without an origin path, clients put the stage in the URL. The smoke test
+                // calls the IAM-protected resource: its signature must be right.
+                body["smoke_test_path"] = "/prod/private".into();
                 body["min_origin_tls"] = "TLSv1".into();
                 body["price_class"] = "PriceClass_200".into();
             }
@@ -989,6 +1019,7 @@ impl Team {
             }
             Shape::OutsideDns => {
                 body["auth"] = "iam".into();
+                body["smoke_test_path"] = "/private".into();
                 body["custom_domain"] = serde_json::json!({ "name": self.domain() });
                 body["min_origin_tls"] = "TLSv1.2".into();
                 body["price_class"] = "PriceClass_All".into();
@@ -1011,27 +1042,45 @@ impl Team {
     }
 }
 
-/// Calls `call` until the account stops throttling it (the strict account keeps Route 53's
-/// five requests a second, which parallel tests share), and panics on any other error.
-pub async fn retry_throttled<T, E, F, Fut>(what: &str, mut call: F) -> T
+/// The answers of the strict account that mean "not now": Route 53's five requests a second
+/// and busy zones, API Gateway's per-account quotas, which parallel tests share.
+pub const THROTTLES: &[&str] = &["Throttl", "TooManyRequests", "PriorRequestNotComplete"];
+
+/// Calls `call` until its error no longer names one of `retryable` (see [`THROTTLES`]), and
+/// panics on any other error, or after a minute of retries.
+pub async fn retry_aws<T, E, F, Fut>(what: &str, retryable: &[&str], mut call: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
     E: std::fmt::Debug,
 {
-    for attempt in 0..30u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
         match call().await {
             Ok(out) => return out,
-            Err(e)
-                if format!("{e:?}").contains("Throttl")
-                    || format!("{e:?}").contains("PriorRequestNotComplete") =>
-            {
-                tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
+            Err(e) => {
+                let text = format!("{e:?}");
+                if !retryable.iter().any(|r| text.contains(r)) {
+                    panic!("{what}: {text}");
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{what}: still refused after a minute: {text}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            Err(e) => panic!("{what}: {e:?}"),
         }
     }
-    panic!("{what}: still throttled after 30 attempts")
+}
+
+/// [`retry_aws`] through the account's rate limits.
+pub async fn retry_throttled<T, E, F, Fut>(what: &str, call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    retry_aws(what, THROTTLES, call).await
 }
 
 /// Whether one of the stack's steps is still under way (running, or waiting between polls).
@@ -1316,6 +1365,52 @@ impl Aws {
         }
     }
 
+    /// A certificate for `name` in `region` that ACM issued, validated through a record in
+    /// `zone` (someone else's: the tests stage what is in a stack's way with it).
+    pub async fn issued_certificate(&self, name: &str, zone: &Zone, region: &str) -> String {
+        use aws_sdk_acm::types::{CertificateStatus, ValidationMethod};
+        let acm = self.acm_in(region);
+        let arn = acm
+            .request_certificate()
+            .domain_name(name)
+            .validation_method(ValidationMethod::Dns)
+            .send()
+            .await
+            .expect("RequestCertificate")
+            .certificate_arn
+            .expect("a certificate ARN");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut record_written = false;
+        loop {
+            let certificate = acm
+                .describe_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+                .expect("DescribeCertificate")
+                .certificate
+                .expect("a certificate");
+            if certificate.status() == Some(&CertificateStatus::Issued) {
+                return arn;
+            }
+            if !record_written {
+                if let Some(record) = certificate
+                    .domain_validation_options()
+                    .first()
+                    .and_then(|o| o.resource_record())
+                {
+                    self.upsert_cname(zone, record.name(), record.value()).await;
+                    record_written = true;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ACM did not issue {arn} within a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// A hosted zone that stands for the owner's DNS outside edgestack ([`OUTSIDE_DNS_COMMENT`]).
     pub async fn create_outside_zone(&self, name: &str) -> Zone {
         let out = self
@@ -1345,8 +1440,35 @@ impl Aws {
 
     /// The owner of outside DNS creates a CNAME in its own DNS.
     pub async fn create_cname(&self, zone: &Zone, name: &str, value: &str) {
+        self.change_cname(
+            zone,
+            name,
+            value,
+            aws_sdk_route53::types::ChangeAction::Create,
+        )
+        .await
+    }
+
+    /// Writes a CNAME in `zone`, whether or not it is there.
+    pub async fn upsert_cname(&self, zone: &Zone, name: &str, value: &str) {
+        self.change_cname(
+            zone,
+            name,
+            value,
+            aws_sdk_route53::types::ChangeAction::Upsert,
+        )
+        .await
+    }
+
+    async fn change_cname(
+        &self,
+        zone: &Zone,
+        name: &str,
+        value: &str,
+        action: aws_sdk_route53::types::ChangeAction,
+    ) {
         use aws_sdk_route53::types::{
-            Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+            Change, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
         };
         let set = ResourceRecordSet::builder()
             .name(name)
@@ -1356,7 +1478,7 @@ impl Aws {
             .build()
             .unwrap();
         let change = Change::builder()
-            .action(ChangeAction::Create)
+            .action(action)
             .resource_record_set(set)
             .build()
             .unwrap();

@@ -5,13 +5,16 @@
 //! nothing of the stack (only what was there before). Needs the local stack (`make up`).
 
 use aws_sdk_cloudfront::types::{
-    Aliases, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
-    OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
+    Aliases, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, MinimumProtocolVersion,
+    Origin, OriginProtocolPolicy, Origins, SslSupportMethod, ViewerCertificate,
+    ViewerProtocolPolicy,
 };
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
-use edgestack_tests::{random_suffix, Footprint, Shape, Team, API_REGION};
+use edgestack_tests::{
+    random_suffix, retry_aws, retry_throttled, Footprint, Shape, Team, API_REGION,
+};
 
 /// Requests a custom-domain stack of the team's name, which something else already uses, and
 /// checks that it fails at `validate` with `code`, naming `in_the_way` in its message, and
@@ -46,6 +49,10 @@ async fn refused_before_anything_is_created(
 async fn a_distribution_with_the_name_as_alias_is_in_the_way() {
     let team = Team::new().await;
     let name = team.domain();
+    let certificate = team
+        .aws
+        .issued_certificate(&name, &team.zone, "us-east-1")
+        .await;
     let config = DistributionConfig::builder()
         .caller_reference(format!("someone-else-{}", random_suffix()))
         .comment("not edgestack's")
@@ -86,20 +93,33 @@ async fn a_distribution_with_the_name_as_alias_is_in_the_way() {
                 .build()
                 .expect("a cache behavior"),
         )
+        .viewer_certificate(
+            ViewerCertificate::builder()
+                .acm_certificate_arn(&certificate)
+                .ssl_support_method(SslSupportMethod::SniOnly)
+                .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+                .build(),
+        )
         .build()
         .expect("a distribution config");
-    let theirs = team
-        .aws
-        .cloudfront
-        .create_distribution()
-        .distribution_config(config)
-        .send()
-        .await
-        .expect("CreateDistribution")
-        .distribution
-        .expect("a distribution")
-        .id()
-        .to_owned();
+    // CloudFront takes an alias only with an issued certificate that covers it, and refuses
+    // that certificate for a short while after ACM issued it.
+    let theirs = retry_aws(
+        "CreateDistribution",
+        &["InvalidViewerCertificate", "Throttl"],
+        || {
+            team.aws
+                .cloudfront
+                .create_distribution()
+                .distribution_config(config.clone())
+                .send()
+        },
+    )
+    .await
+    .distribution
+    .expect("a distribution")
+    .id()
+    .to_owned();
 
     let before = team
         .footprint("stk_none", &team.request(Shape::CustomDomain))
@@ -111,21 +131,25 @@ async fn a_distribution_with_the_name_as_alias_is_in_the_way() {
 #[tokio::test]
 async fn an_api_gateway_custom_domain_of_the_name_is_in_the_way() {
     let team = Team::new().await;
-    team.aws
-        .apigateway_in(API_REGION)
-        .create_domain_name()
-        .domain_name(team.domain())
-        .regional_certificate_arn(format!(
-            "arn:aws:acm:{API_REGION}:123456789012:certificate/someone-elses"
-        ))
-        .endpoint_configuration(
-            aws_sdk_apigateway::types::EndpointConfiguration::builder()
-                .types(aws_sdk_apigateway::types::EndpointType::Regional)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateDomainName");
+    // API Gateway takes only an issued certificate of the domain's region.
+    let certificate = team
+        .aws
+        .issued_certificate(&team.domain(), &team.zone, API_REGION)
+        .await;
+    retry_throttled("CreateDomainName", || {
+        team.aws
+            .apigateway_in(API_REGION)
+            .create_domain_name()
+            .domain_name(team.domain())
+            .regional_certificate_arn(&certificate)
+            .endpoint_configuration(
+                aws_sdk_apigateway::types::EndpointConfiguration::builder()
+                    .types(aws_sdk_apigateway::types::EndpointType::Regional)
+                    .build(),
+            )
+            .send()
+    })
+    .await;
 
     let before = team
         .footprint("stk_none", &team.request(Shape::CustomDomain))
@@ -149,25 +173,26 @@ async fn a_dns_record_edgestack_did_not_write_is_in_the_way() {
         )
         .build()
         .expect("a record set");
-    team.aws
-        .route53
-        .change_resource_record_sets()
-        .hosted_zone_id(&team.zone.id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(record)
-                        .build()
-                        .expect("a change"),
-                )
-                .build()
-                .expect("a batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    retry_throttled("ChangeResourceRecordSets", || {
+        team.aws
+            .route53
+            .change_resource_record_sets()
+            .hosted_zone_id(&team.zone.id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .changes(
+                        Change::builder()
+                            .action(ChangeAction::Create)
+                            .resource_record_set(record.clone())
+                            .build()
+                            .expect("a change"),
+                    )
+                    .build()
+                    .expect("a batch"),
+            )
+            .send()
+    })
+    .await;
 
     let before = team
         .footprint("stk_none", &team.request(Shape::CustomDomain))

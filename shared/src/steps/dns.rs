@@ -77,6 +77,16 @@ pub enum Propagation {
     Pending(String),
 }
 
+async fn already_in_sync(deps: &Deps, flow: &Flow) -> Result<bool, StepError> {
+    Ok(deps.store.get(&flow.stack_id).await?.is_some_and(|stack| {
+        stack
+            .value
+            .steps
+            .iter()
+            .any(|s| s.name == STEP && s.status == StepStatus::Succeeded)
+    }))
+}
+
 /// Route 53 answers every `ChangeResourceRecordSets` `PENDING` ("the initial status of all
 /// change batch requests") and says `INSYNC` only through `GetChange` (Route 53 API reference,
 /// GetChange). So the records are changed once, and later polls ask about that change: a
@@ -123,6 +133,16 @@ pub async fn change_or_check(
 }
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    // Run again after it finished (a redrive, a retried Task whose answer was lost): the
+    // records were INSYNC then, and a fresh change would only be PENDING again.
+    if flow.change_id.is_none() && already_in_sync(deps, &flow).await? {
+        return Ok(Flow {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..flow
+        });
+    }
     let stack = deps
         .begin_poll(&flow.stack_id, STEP, Phase::CreatingDnsRecords, flow.polls)
         .await?;
