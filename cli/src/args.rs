@@ -86,6 +86,28 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Wait until a stack is READY, FAILED or DELETED, showing its progress
     Wait(WaitArgs),
+    /// Call the stack's API through its distribution, as a team's client would: to its
+    /// endpoint, SigV4-signed (standard credentials chain) as `outputs.signing` says for
+    /// `auth: iam`; locally through the data plane at EDGE_URL. Prints the status and the body;
+    /// exits 0 on a 2xx answer, 1 otherwise
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The stack's id (stk_...)
+    pub id: String,
+
+    /// The path to call through the distribution, e.g. /greetings
+    pub path: String,
+
+    /// The HTTP method
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+
+    /// A request body
+    #[arg(long, short = 'd')]
+    pub data: Option<String>,
 }
 
 #[derive(Debug, Args)]

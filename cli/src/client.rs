@@ -207,6 +207,11 @@ impl Client {
         })
     }
 
+    /// Whether the API is the local stack's.
+    pub fn is_local(&self) -> bool {
+        self.endpoint.local
+    }
+
     /// `POST /stacks`. Retried on no answer, 429 and 5xx-unavailable with the same idempotency
     /// key, so a retry never makes a second stack.
     pub async fn create(&self, body: &Value, idempotency_key: &str) -> Result<Created, Failure> {
@@ -345,8 +350,9 @@ fn expect(answer: Answer, status: u16) -> Result<(Value, bool), Failure> {
     Ok((value, answer.replayed))
 }
 
-/// The SigV4 headers (service `execute-api`) for one request.
-async fn signature(
+/// The SigV4 headers (service `execute-api`) for one request to `url`: the host and path a
+/// signature covers are those API Gateway receives.
+pub async fn signature(
     credentials: &SharedCredentialsProvider,
     region: &str,
     method: &Method,

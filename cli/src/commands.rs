@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use crate::args::{
-    Cli, Command, CreateArgs, DeleteArgs, Files, GlobalArgs, IdArg, ListArgs, OutputFormat,
-    WaitArgs,
+    CallArgs, Cli, Command, CreateArgs, DeleteArgs, Files, GlobalArgs, IdArg, ListArgs,
+    OutputFormat, WaitArgs,
 };
 use crate::client::{Client, Identity};
 use crate::endpoint::{self, Sources};
@@ -41,6 +41,73 @@ pub async fn run(cli: Cli) -> Exit {
         Command::List(args) => list(&client, args, global).await,
         Command::Delete(args) => delete(&client, args, global).await,
         Command::Wait(args) => wait_for(&client, args, global).await,
+        Command::Call(args) => call(&client, args, global).await,
+    }
+}
+
+async fn call(client: &Client, args: &CallArgs, global: &GlobalArgs) -> Exit {
+    let method = match reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()) {
+        Ok(method) => method,
+        Err(_) => {
+            eprintln!("error: {:?} is not an HTTP method", args.method);
+            return Exit::Usage;
+        }
+    };
+    let stack = match client.get(&args.id).await {
+        Ok(stack) => stack,
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            return failure.exit();
+        }
+    };
+    // A local stack's distributions answer at the data plane, not at their public names.
+    let edge = client.is_local().then(|| {
+        let sources = Sources {
+            endpoint: global.endpoint.clone(),
+            env_file: global.env_file.clone(),
+        };
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        endpoint::edge_url(&sources, &|key| std::env::var(key).ok(), &cwd)
+    });
+    let edge = match edge {
+        Some(None) => {
+            eprintln!(
+                "error: the local stack's data plane is unknown: set EDGE_URL or pass --env-file"
+            );
+            return Exit::Usage;
+        }
+        Some(Some(url)) => Some(url),
+        None => None,
+    };
+    let target = match crate::call::target(&stack, &args.path, edge.as_deref()) {
+        Ok(target) => target,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Usage;
+        }
+    };
+    let body = args.data.clone().unwrap_or_default().into_bytes();
+    match crate::call::send(&target, &method, &body).await {
+        Ok((status, text)) => {
+            match global.output {
+                OutputFormat::Json => {
+                    println!("{}", output::json(&json!({"status": status, "body": text})))
+                }
+                OutputFormat::Text => {
+                    println!("{status}");
+                    println!("{text}");
+                }
+            }
+            if (200..300).contains(&status) {
+                Exit::Ok
+            } else {
+                Exit::Error
+            }
+        }
+        Err(failure) => {
+            print_failure(global.output, &failure);
+            failure.exit()
+        }
     }
 }
 

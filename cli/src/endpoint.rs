@@ -42,17 +42,38 @@ pub fn resolve(
     if let Some(url) = lookup("STACKS_API_URL").filter(|u| !u.is_empty()) {
         return parse(&url, "STACKS_API_URL");
     }
-    for dir in cwd.ancestors() {
-        let path = dir.join(".local/env");
-        if path.is_file() {
-            return from_env_file(&path);
-        }
+    if let Some(path) = local_env_file(cwd) {
+        return from_env_file(&path);
     }
     Err(
         "no endpoint: pass --endpoint URL (or set EDGESTACK_ENDPOINT) for a deployed API; for the \
          local stack, run this inside the repository after `make up`, or pass --env-file"
             .into(),
     )
+}
+
+/// `.local/env` in `cwd` or the nearest of its parents that has one.
+fn local_env_file(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .map(|dir| dir.join(".local/env"))
+        .find(|path| path.is_file())
+}
+
+/// The local data plane (`EDGE_URL`), where a local stack's distributions answer: from the
+/// environment, else from the env file the endpoint would be read from.
+pub fn edge_url(
+    sources: &Sources,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Option<String> {
+    if let Some(url) = lookup("EDGE_URL").filter(|u| !u.is_empty()) {
+        return Some(url);
+    }
+    let path = sources.env_file.clone().or_else(|| local_env_file(cwd))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    parse_env_file(&text)
+        .remove("EDGE_URL")
+        .filter(|u| !u.is_empty())
 }
 
 fn from_env_file(path: &Path) -> Result<Endpoint, String> {

@@ -3,6 +3,7 @@
 //! "The CLI" for the flags and the exit statuses (all in `exit.rs`).
 
 mod args;
+mod call;
 mod client;
 mod commands;
 mod endpoint;

@@ -9,14 +9,12 @@
 #[allow(dead_code)]
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use aws_sdk_apigateway::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType};
 use common::{assert_matches_schema, repo_root};
+use edgestack_tests::random_suffix;
 use serde_json::Value;
 
 /// Where the tests' REST APIs live, and so the region their stacks name.
@@ -36,7 +34,6 @@ const EXIT_DELETED: i32 = 9;
 
 struct LocalStack {
     env_file: PathBuf,
-    vars: BTreeMap<String, String>,
 }
 
 impl LocalStack {
@@ -46,52 +43,16 @@ impl LocalStack {
             let env_file = std::env::var_os("EDGESTACK_ENV_FILE")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| repo_root().join(".local/env"));
-            let text = std::fs::read_to_string(&env_file).unwrap_or_else(|e| {
-                panic!(
-                    "\n\nThe CLI's tests need the local stack, and {} cannot be read ({e}).\n\
-                     Start it with `make up` (stop it with `make down`), or name another stack's \
-                     env file in EDGESTACK_ENV_FILE.\n",
-                    env_file.display()
-                )
-            });
-            LocalStack {
-                vars: parse_env_file(&text),
-                env_file,
-            }
+            assert!(
+                env_file.is_file(),
+                "\n\nThe CLI's tests need the local stack, and {} does not exist.\n\
+                 Start it with `make up` (stop it with `make down`), or name another stack's \
+                 env file in EDGESTACK_ENV_FILE.\n",
+                env_file.display()
+            );
+            LocalStack { env_file }
         })
     }
-
-    fn var(&self, key: &str) -> &str {
-        self.vars
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| {
-                panic!(
-                    "{} has no {key}; restart the local stack",
-                    self.env_file.display()
-                )
-            })
-    }
-}
-
-/// `KEY=VALUE` lines as a shell would source them.
-fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            Some((
-                key.trim().to_owned(),
-                value.trim().trim_matches(['"', '\'']).to_owned(),
-            ))
-        })
-        .collect()
-}
-
-fn random_suffix() -> String {
-    format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
 }
 
 fn random_principal() -> String {
@@ -162,107 +123,18 @@ fn command(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> Comman
     command
 }
 
-/// A Regional REST API in the emulated account with `GET /greetings` (a MOCK integration)
-/// deployed to `prod`: what a team's stack fronts. One per test binary.
+/// A Regional REST API in the emulated account with `GET /greetings` (open) and
+/// `GET /private` (`AWS_IAM`), MOCK integrations deployed to `prod`: what a team's stack
+/// fronts, made by the end-to-end harness. One per test binary.
 fn rest_api() -> &'static str {
     static API: OnceLock<String> = OnceLock::new();
     API.get_or_init(|| {
-        let stack = LocalStack::get();
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
-            // Everything explicit: nothing from the caller's shell or ~/.aws reaches the emulator.
-            let config = aws_sdk_apigateway::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(stack.var("AWS_ENDPOINT_URL"))
-                .region(Region::new(API_REGION))
-                .credentials_provider(Credentials::new(
-                    stack.var("AWS_ACCESS_KEY_ID"),
-                    stack.var("AWS_SECRET_ACCESS_KEY"),
-                    None,
-                    None,
-                    "edgestack-cli-tests",
-                ))
-                .build();
-            let apigw = aws_sdk_apigateway::Client::from_conf(config);
-            let api = apigw
-                .create_rest_api()
-                .name(format!("cli-greetings-{}", random_suffix()))
-                .endpoint_configuration(
-                    EndpointConfiguration::builder()
-                        .types(EndpointType::Regional)
-                        .build(),
-                )
-                .send()
+            edgestack_tests::Aws::new()
                 .await
-                .expect("CreateRestApi");
-            let api_id = api.id().expect("an id").to_owned();
-            let root = apigw
-                .get_resources()
-                .rest_api_id(&api_id)
-                .send()
+                .create_regional_rest_api(&format!("cli-greetings-{}", random_suffix()))
                 .await
-                .expect("GetResources")
-                .items()
-                .iter()
-                .find(|r| r.path() == Some("/"))
-                .and_then(|r| r.id())
-                .expect("a root resource")
-                .to_owned();
-            let resource = apigw
-                .create_resource()
-                .rest_api_id(&api_id)
-                .parent_id(root)
-                .path_part("greetings")
-                .send()
-                .await
-                .expect("CreateResource");
-            let resource_id = resource.id().expect("an id");
-            apigw
-                .put_method()
-                .rest_api_id(&api_id)
-                .resource_id(resource_id)
-                .http_method("GET")
-                .authorization_type("NONE")
-                .send()
-                .await
-                .expect("PutMethod");
-            apigw
-                .put_integration()
-                .rest_api_id(&api_id)
-                .resource_id(resource_id)
-                .http_method("GET")
-                .r#type(IntegrationType::Mock)
-                .request_templates("application/json", r#"{"statusCode": 200}"#)
-                .send()
-                .await
-                .expect("PutIntegration");
-            apigw
-                .put_method_response()
-                .rest_api_id(&api_id)
-                .resource_id(resource_id)
-                .http_method("GET")
-                .status_code("200")
-                .send()
-                .await
-                .expect("PutMethodResponse");
-            apigw
-                .put_integration_response()
-                .rest_api_id(&api_id)
-                .resource_id(resource_id)
-                .http_method("GET")
-                .status_code("200")
-                .response_templates("application/json", r#"{"message": "hello"}"#)
-                .send()
-                .await
-                .expect("PutIntegrationResponse");
-            apigw
-                .create_deployment()
-                .rest_api_id(&api_id)
-                .stage_name("prod")
-                .send()
-                .await
-                .expect("CreateDeployment");
-            api_id
         })
     })
 }
@@ -830,5 +702,76 @@ fn a_stack_deleted_while_waited_for_exits_9() {
     assert!(
         rest.contains("DELETED"),
         "the progress showed the deletion: {rest}"
+    );
+}
+
+/// `edgestack call`: the request a team's client makes through a READY stack. For `auth: iam`
+/// it signs what `outputs.signing` says (the execute-api host and `/prod` before the path,
+/// behind an origin path), from the standard credentials chain; the data plane checks that
+/// signature as API Gateway would and answers with the API's own MOCK body.
+#[test]
+fn call_reaches_the_api_through_the_distribution_signed_as_the_outputs_say() {
+    let me = random_principal();
+    let created = edgestack(
+        &me,
+        &[
+            "create",
+            "--api-id",
+            rest_api(),
+            "--region",
+            API_REGION,
+            "--stage",
+            "prod",
+            "--auth",
+            "iam",
+            "--origin-path",
+            "true",
+            "--smoke-test-path",
+            "/private",
+            "--wait",
+            "--timeout",
+            PATIENCE,
+            "--output",
+            "json",
+        ],
+    );
+    created.expect(EXIT_OK);
+    let id = id_of(&created.json());
+    let env = edgestack_tests::LocalEnv::get();
+    let call = |path: &str| {
+        let output = command(&std::env::temp_dir(), &me, &["call", &id, path], true)
+            .env("AWS_ACCESS_KEY_ID", &env.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &env.secret_access_key)
+            .env("AWS_REGION", &env.region)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("EDGE_URL")
+            .output()
+            .expect("the edgestack binary runs");
+        Run {
+            code: output.status.code().expect("the binary exits by itself"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
+            what: format!("edgestack call {id} {path}"),
+        }
+    };
+    let private = call("/private");
+    private.expect(EXIT_OK);
+    let (status, body) = private
+        .stdout
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("a status line and a body: {private:#?}"));
+    assert_eq!(status, "200", "{private:#?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(body.trim()).expect("the API's JSON"),
+        serde_json::from_str::<Value>(edgestack_tests::PRIVATE_BODY).unwrap()
+    );
+    // A path the API does not have: API Gateway's own 403, and a failing exit status.
+    let missing = call("/nowhere");
+    missing.expect(EXIT_ERROR);
+    assert!(missing.stdout.starts_with("403\n"), "{missing:#?}");
+    assert!(
+        missing.stdout.contains("Missing Authentication Token"),
+        "{missing:#?}"
     );
 }
