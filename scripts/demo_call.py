@@ -1,15 +1,11 @@
-"""`make demo`, the end: a READY stack's outputs and a call of the API through its distribution.
+"""`make demo`: a READY stack's outputs, and how a client calls the API through its distribution.
 
-Reads the stack, as `edgestack create --output json` printed it, from standard input. Locally
-there is no CloudFront data plane: the call goes to the edge stand-in (local/edge.py, EDGE_URL
-of .local/env), which answers for the distribution's names as CloudFront would.
+Reads the stack, as `edgestack create --output json` printed it, from standard input.
 """
 
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 
 def main():
@@ -17,22 +13,18 @@ def main():
     outputs = stack["outputs"]
     name = stack["request"]["custom_domain"]["name"]
     edge = os.environ["EDGE_URL"].rstrip("/")
+    principal = os.environ["DEMO_PRINCIPAL"]
     print(f"\n=== stack {stack['id']} is READY; its outputs:")
     print(json.dumps(outputs, indent=2))
     print(f"""
 Call the API through the distribution (in AWS, once DNS has it):
   curl {outputs['endpoint_url']}/greetings
-Locally there is no CloudFront data plane; the edge stand-in (local/edge.py) answers for the
-distribution's names:
-  curl -H 'Host: {name}' {edge}/greetings""")
-    request = urllib.request.Request(f"{edge}/greetings", headers={"Host": name})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            print(f"  → {response.status} {response.read().decode()}")
-    except urllib.error.HTTPError as e:
-        print(f"  → {e.code} {e.read().decode()}")
-    principal = os.environ["DEMO_PRINCIPAL"]
-    print(f"""
+Locally, CloudFront's and API Gateway's data plane answers at EDGE_URL for the distribution's
+names:
+  curl -H 'Host: {name}' {edge}/greetings
+or as a client of the stack, whatever its shape (signed when its API uses IAM):
+  target/debug/edgestack call {stack['id']} /greetings --principal {principal}
+
 See the stack:  target/debug/edgestack get {stack['id']} --principal {principal}
 Tear it down:   target/debug/edgestack delete {stack['id']} --principal {principal} --wait""")
 

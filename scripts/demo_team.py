@@ -1,16 +1,13 @@
 """`make demo`, the team's side: what the seed's prerequisites ask for, in the emulated account.
 
 A Regional REST API `edgestack-demo` with GET /greetings (a MOCK integration) deployed to
-`prod`, and a hosted zone `example.com`; both reused by later runs. Makes moto's CloudFront keep
-a distribution InProgress for DEMO_CLOUDFRONT_POLLS polls, as a slow AWS would. Tells what it did
-on standard error and prints `API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh.
+`prod`, and a hosted zone `example.com`; both reused by later runs. Tells what it did on standard
+error and prints `API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh.
 Run with .local/env in the environment.
 """
 
-import json
 import os
 import sys
-import urllib.request
 import uuid
 
 import boto3
@@ -75,20 +72,9 @@ def example_zone():
     return zone_id
 
 
-def slow_cloudfront(polls):
-    request = urllib.request.Request(
-        f"{ENV['MOTO_URL'].rstrip('/')}/moto-api/state-manager/set-transition", method="POST",
-        data=json.dumps({"model_name": "cloudfront::distribution",
-                         "transition": {"progression": "manual", "times": polls}}).encode(),
-        headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
-    say(f"(emulated CloudFront keeps a distribution InProgress for {polls} polls)")
-
-
 def main():
     say("\n=== the team's side: a Regional REST API and a hosted zone in the emulated account")
     api_id, zone_id = greetings_api(), example_zone()
-    slow_cloudfront(int(ENV.get("DEMO_CLOUDFRONT_POLLS", "3")))
     print(f"API_ID={api_id} ZONE_ID={zone_id}")
 
 
