@@ -27,7 +27,9 @@ set -a
 # shellcheck source=/dev/null
 source .local/env
 set +a
-export DEMO_PRINCIPAL="arn:aws:iam::123456789012:role/edgestack-demo"
+# A session of the team's role, as API Gateway names a caller that signed with assumed-role
+# credentials.
+export DEMO_PRINCIPAL="arn:aws:sts::123456789012:assumed-role/edgestack-demo/demo-session"
 REGION=eu-west-1
 
 echo

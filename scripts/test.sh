@@ -92,6 +92,10 @@ if run up "local/up.sh (STRICT_TIME_SCALE=0.02)" env STRICT_TIME_SCALE=0.02 loca
     env E2E_TEST_THREADS="${E2E_TEST_THREADS:-16}" bash -c 'set -a && source .local/env && set +a &&
       exec cargo test -p edgestack-tests -p edgestack-cli --no-fail-fast -- --test-threads="$E2E_TEST_THREADS"' || true
   run contract "scripts/contract.sh (schemathesis against the local stack)" scripts/contract.sh || true
+  # Alone, last: it throttles a fifth of the whole account's calls while it runs.
+  run burst "cargo test --test burst -- --ignored (10 custom-domain stacks, 20 % throttled)" \
+    bash -c 'set -a && source .local/env && set +a &&
+      exec cargo test -p edgestack-tests --test burst -- --ignored' || true
 else
   results+=("skipped e2e (the local stack did not start; see .local/logs/)")
   failed+=("e2e")

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use common::{assert_matches_schema, repo_root};
-use edgestack_tests::random_suffix;
+use edgestack_tests::{random_principal, random_suffix};
 use serde_json::Value;
 
 /// Where the tests' REST APIs live, and so the region their stacks name.
@@ -53,13 +53,6 @@ impl LocalStack {
             LocalStack { env_file }
         })
     }
-}
-
-fn random_principal() -> String {
-    format!(
-        "arn:aws:iam::123456789012:role/cli-test-{}",
-        random_suffix()
-    )
 }
 
 /// One run of the binary, read in full.

@@ -20,7 +20,10 @@
 //!   is the strict one (`local/strict/`): it keeps AWS's waits (certificates, deployments,
 //!   Route 53 propagation) at the time scale `local/up.sh` started it with.
 
+pub mod account;
 pub mod edge;
+
+pub use account::StrictAccount;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -174,9 +177,18 @@ impl LocalEnv {
     }
 }
 
-/// A principal no other test uses: `arn:aws:iam::123456789012:role/test-<random>`.
+/// A principal no other test uses: a session of `arn:aws:iam::123456789012:role/test-<random>`.
 pub fn random_principal() -> String {
-    format!("arn:aws:iam::{ACCOUNT}:role/test-{}", random_suffix())
+    assumed_role(&format!("test-{}", random_suffix()))
+}
+
+/// A session of `role`, as API Gateway names the caller in the request context when it signed
+/// with the role's temporary credentials: the session name changes per login, per CI run.
+pub fn assumed_role(role: &str) -> String {
+    format!(
+        "arn:aws:sts::{ACCOUNT}:assumed-role/{role}/session-{}",
+        random_suffix()
+    )
 }
 
 /// Twelve random lower-case letters and digits, for names that must not collide.

@@ -43,3 +43,53 @@ fn from_context(req: &Request) -> Option<String> {
     };
     arn.filter(|a| !a.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+    use lambda_http::Body;
+
+    use super::*;
+
+    const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/team-payments/ci-run-42";
+
+    #[test]
+    fn api_gateway_names_an_assumed_role_caller_by_its_session() {
+        let mut context = ApiGatewayProxyRequestContext::default();
+        context.identity.user_arn = Some(SESSION.into());
+        let req = lambda_http::http::Request::builder()
+            .uri("/stacks")
+            .body(Body::Empty)
+            .expect("a request")
+            .with_request_context(RequestContext::ApiGatewayV1(context));
+        assert_eq!(
+            principal(IdentitySource::RequestContext, &req).as_deref(),
+            Some(SESSION)
+        );
+    }
+
+    #[test]
+    fn the_local_identity_takes_an_assumed_role_session_as_the_request_context_carries_it() {
+        let req = lambda_http::http::Request::builder()
+            .uri("/stacks")
+            .header(PRINCIPAL_HEADER, SESSION)
+            .body(Body::Empty)
+            .expect("a request");
+        assert_eq!(
+            principal(IdentitySource::LocalHeader, &req).as_deref(),
+            Some(SESSION)
+        );
+    }
+
+    #[test]
+    fn a_request_without_a_caller_in_its_context_has_no_principal() {
+        let req = lambda_http::http::Request::builder()
+            .uri("/stacks")
+            .body(Body::Empty)
+            .expect("a request")
+            .with_request_context(RequestContext::ApiGatewayV1(
+                ApiGatewayProxyRequestContext::default(),
+            ));
+        assert_eq!(principal(IdentitySource::RequestContext, &req), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! The strict account's own control API (`/strict-api/` on `AWS_ENDPOINT_URL`, never AWS's):
+//! faults injected at run time, for the tests that stage an unreliable AWS.
+
+use serde_json::json;
+
+use crate::LocalEnv;
+
+pub struct StrictAccount {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl StrictAccount {
+    pub fn get() -> Self {
+        Self {
+            base: LocalEnv::get()
+                .aws_endpoint_url
+                .trim_end_matches('/')
+                .to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Throttles `share` (0 to 1) of the calls to each of `operations` (`service:Operation`,
+    /// `service:*`), with the service's own throttling error.
+    pub async fn throttle(&self, operations: &[&str], share: f64) {
+        let faults: Vec<_> = operations
+            .iter()
+            .map(|op| json!({"operation": op, "throttle": share}))
+            .collect();
+        self.post_faults(json!({ "faults": faults })).await;
+    }
+
+    /// No injected faults any more.
+    pub async fn clear_faults(&self) {
+        let url = format!("{}/strict-api/faults", self.base);
+        let reply = self
+            .http
+            .delete(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {url}: {e}"));
+        assert!(
+            reply.status().is_success(),
+            "DELETE {url}: {}",
+            reply.status()
+        );
+    }
+
+    async fn post_faults(&self, body: serde_json::Value) {
+        let url = format!("{}/strict-api/faults", self.base);
+        let reply = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        assert!(
+            reply.status().is_success(),
+            "POST {url}: {}",
+            reply.status()
+        );
+    }
+}

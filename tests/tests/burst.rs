@@ -1,0 +1,69 @@
+//! A burst under a throttling account: ten custom-domain stacks asked for at once while a fifth
+//! of the account's calls to the services edgestack provisions (Route 53, ACM, CloudFront,
+//! API Gateway) are throttled, on top of the account's own rate limits (API Gateway's one
+//! `CreateDomainName` and `DeleteDomainName` every 30 seconds, Route 53's five requests a
+//! second, scaled like every wait of the local account). Every stack reaches READY, every
+//! DELETE ends DELETED, and nothing of any stack is left.
+//!
+//! The throttling is injected in the whole account, so this test runs alone, after the others:
+//! `scripts/test.sh`'s `burst` phase runs it with `--ignored`.
+
+use edgestack_tests::{status, Shape, StrictAccount, Team};
+use futures::future::join_all;
+
+const STACKS: usize = 10;
+const THROTTLED_SHARE: f64 = 0.2;
+
+#[tokio::test]
+#[ignore = "throttles the whole local account: run alone (scripts/test.sh's burst phase)"]
+async fn ten_custom_domain_stacks_at_once_with_a_fifth_of_the_calls_throttled_all_become_ready_and_delete_cleanly(
+) {
+    let account = StrictAccount::get();
+    let teams = join_all((0..STACKS).map(|_| Team::new())).await;
+    account
+        .throttle(
+            &["route53:*", "acm:*", "cloudfront:*", "apigateway:*"],
+            THROTTLED_SHARE,
+        )
+        .await;
+    let result = async {
+        let specs: Vec<_> = teams
+            .iter()
+            .map(|t| t.request(Shape::CustomDomain))
+            .collect();
+        let ids = join_all(
+            teams
+                .iter()
+                .zip(&specs)
+                .map(|(team, spec)| team.create(spec)),
+        )
+        .await;
+        let ready = join_all(
+            teams
+                .iter()
+                .zip(&ids)
+                .map(|(team, id)| team.api.watch_until_status(id, "READY")),
+        )
+        .await;
+        for watch in &ready {
+            assert_eq!(status(watch.last()), "READY", "{}", watch.last());
+        }
+        let deleted = join_all(teams.iter().zip(&ids).map(|(team, id)| async move {
+            team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+            team.api.watch_until_status(id, "DELETED").await
+        }))
+        .await;
+        for watch in &deleted {
+            assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
+        }
+        (specs, ids)
+    }
+    .await;
+    // The footprint is read with an unthrottled account: it checks, it is not under test.
+    account.clear_faults().await;
+    let (specs, ids) = result;
+    for ((team, spec), id) in teams.iter().zip(&specs).zip(&ids) {
+        let footprint = team.footprint(id, spec).await;
+        assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
+    }
+}
