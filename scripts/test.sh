@@ -9,10 +9,12 @@
 #   up     local/up.sh (the strict account + cargo lambda watch on loopback), with
 #          STRICT_TIME_SCALE=0.02: AWS's waits and rate windows at 1/50 (a distribution deploys
 #          in 6 s, ACM issues 2.4 s after the validation record appears)
-#   contract  scripts/contract.sh: schemathesis against openapi.yaml on the local stack
 #   e2e    cargo test -p edgestack-tests --no-fail-fast (every test file, even after a failure),
 #          with .local/env exported; the tests mostly wait on the workflows, so they run
 #          E2E_TEST_THREADS (default 16) at a time, not one per core
+#   contract  scripts/contract.sh: schemathesis against openapi.yaml on the local stack
+#   burst  tests/tests/burst.rs alone (it throttles the whole account): ten custom-domain stacks
+#          at once with 20 % of the calls throttled, READY, then DELETED with nothing left
 #
 # Every phase runs even when an earlier one failed (except e2e, which needs `up`), so that one
 # run reports everything; the summary names the phases that failed and the exit status is
