@@ -56,7 +56,6 @@ import datetime as dt
 import email.utils
 import hashlib
 import hmac
-import importlib
 import json
 import os
 import re
@@ -66,53 +65,6 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
 from . import core
-
-# ---- CloudFront's managed policies (used when cloudfront.py does not answer for one) ---------
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
-ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
-ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-
-
-def _items(values: list[str]) -> dict:
-    return {"Quantity": len(values), "Items": list(values)}
-
-
-MANAGED_CACHE_POLICIES: dict[str, dict] = {
-    CACHING_DISABLED: {
-        "Name": "Managed-CachingDisabled", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 0,
-        "ParametersInCacheKeyAndForwardedToOrigin": {
-            "EnableAcceptEncodingGzip": False, "EnableAcceptEncodingBrotli": False,
-            "HeadersConfig": {"HeaderBehavior": "none"},
-            "CookiesConfig": {"CookieBehavior": "none"},
-            "QueryStringsConfig": {"QueryStringBehavior": "none"},
-        },
-    },
-    CACHING_OPTIMIZED: {
-        "Name": "Managed-CachingOptimized", "MinTTL": 1, "DefaultTTL": 86400, "MaxTTL": 31536000,
-        "ParametersInCacheKeyAndForwardedToOrigin": {
-            "EnableAcceptEncodingGzip": True, "EnableAcceptEncodingBrotli": True,
-            "HeadersConfig": {"HeaderBehavior": "none"},
-            "CookiesConfig": {"CookieBehavior": "none"},
-            "QueryStringsConfig": {"QueryStringBehavior": "none"},
-        },
-    },
-}
-
-MANAGED_ORIGIN_REQUEST_POLICIES: dict[str, dict] = {
-    ALL_VIEWER: {
-        "Name": "Managed-AllViewer",
-        "HeadersConfig": {"HeaderBehavior": "allViewer"},
-        "CookiesConfig": {"CookieBehavior": "all"},
-        "QueryStringsConfig": {"QueryStringBehavior": "all"},
-    },
-    ALL_VIEWER_EXCEPT_HOST: {
-        "Name": "Managed-AllViewerExceptHostHeader",
-        "HeadersConfig": {"HeaderBehavior": "allExcept", "Headers": _items(["host"])},
-        "CookiesConfig": {"CookieBehavior": "all"},
-        "QueryStringsConfig": {"QueryStringBehavior": "all"},
-    },
-}
 
 EXECUTE_API = re.compile(r"([a-z0-9-]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com")
 
@@ -161,19 +113,11 @@ def _hostname(host: str) -> str:
     return host.split(":", 1)[0]
 
 
-def _sibling(name: str):
-    """A module of this package that another person writes (None while it is not there)."""
-    package = __package__ or "strict"
-    try:
-        return importlib.import_module(f"{package}.{name}")
-    except ModuleNotFoundError as e:
-        if e.name == f"{package}.{name}":
-            return None
-        raise
-
-
 def _cloudfront():
-    return _sibling("cloudfront")
+    """CloudFront's control plane: the status and policies a distribution's edge serves by (a
+    function, so that a test can stand in for it)."""
+    from . import cloudfront
+    return cloudfront
 
 
 def _account_id(account) -> str:
@@ -302,23 +246,13 @@ class DataPlane:
         return "refused"
 
     def distribution_status(self, dist) -> str:
-        cf = _cloudfront()
-        fn = getattr(cf, "distribution_status", None) if cf else None
-        if fn is not None:
-            return fn(self.account, dist.id)
-        return dist.status
+        return _cloudfront().distribution_status(self.account, dist.id)
 
     def cache_policy(self, policy_id: str) -> dict | None:
-        cf = _cloudfront()
-        fn = getattr(cf, "cache_policy_config", None) if cf else None
-        found = fn(self.account, policy_id) if fn is not None else None
-        return found if found is not None else MANAGED_CACHE_POLICIES.get(policy_id)
+        return _cloudfront().cache_policy_config(self.account, policy_id)
 
     def origin_request_policy(self, policy_id: str) -> dict | None:
-        cf = _cloudfront()
-        fn = getattr(cf, "origin_request_policy_config", None) if cf else None
-        found = fn(self.account, policy_id) if fn is not None else None
-        return found if found is not None else MANAGED_ORIGIN_REQUEST_POLICIES.get(policy_id)
+        return _cloudfront().origin_request_policy_config(self.account, policy_id)
 
     def edge(self, req: HttpRequest, dist, config, trace: Trace) -> core.Response:
         behavior = config.DefaultCacheBehavior

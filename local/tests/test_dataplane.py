@@ -32,12 +32,13 @@ from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
-from strict import core, dataplane  # noqa: E402
+from strict import cloudfront, core, dataplane  # noqa: E402
 
 REGION = "eu-west-1"
-CACHING_DISABLED = dataplane.CACHING_DISABLED
-ALL_VIEWER = dataplane.ALL_VIEWER
-ALL_VIEWER_EXCEPT_HOST = dataplane.ALL_VIEWER_EXCEPT_HOST
+# CloudFront's managed policies (their real ids).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 IAM_CACHE_POLICY = "edgestack-iam-policy"
 SECRET_HEADER = ("X-Origin-Verify", "s3cr3t-origin-value")
 MOCK_BODY = '{"greeting": "hello"}'
@@ -108,8 +109,8 @@ class Plane:
         stub = types.SimpleNamespace(
             distribution_status=lambda account, dist_id: self.status.get(dist_id, "Deployed"),
             cache_policy_config=lambda account, pid: self.cache_policies.get(pid)
-            or dataplane.MANAGED_CACHE_POLICIES.get(pid),
-            origin_request_policy_config=lambda account, pid: dataplane.MANAGED_ORIGIN_REQUEST_POLICIES.get(pid),
+            or cloudfront.MANAGED_CACHE_POLICIES.get(pid),
+            origin_request_policy_config=lambda account, pid: cloudfront.MANAGED_ORIGIN_REQUEST_POLICIES.get(pid),
         )
         monkeypatch.setattr(dataplane, "_cloudfront", lambda: stub)
 

@@ -31,6 +31,16 @@ impl StrictAccount {
         self.post_faults(json!({ "faults": faults })).await;
     }
 
+    /// Lets `share` of the calls to each of `operations` take effect and then answers 503, as
+    /// an answer lost on the way back looks to the caller.
+    pub async fn lose_answers(&self, operations: &[&str], share: f64) {
+        let faults: Vec<_> = operations
+            .iter()
+            .map(|op| json!({"operation": op, "lose_answer": share}))
+            .collect();
+        self.post_faults(json!({ "faults": faults })).await;
+    }
+
     /// No injected faults any more.
     pub async fn clear_faults(&self) {
         let url = format!("{}/strict-api/faults", self.base);
