@@ -15,8 +15,8 @@ descendants() {
   done
 }
 
-# Functions first, so no invocation is cut off by its emulator vanishing underneath it.
-for name in cargo-lambda edge adapter moto; do
+# Functions first, so no invocation is cut off by the account vanishing underneath it.
+for name in cargo-lambda account; do
   file="$PIDS/$name.pid"
   [[ -f "$file" ]] || continue
   pid="$(cat "$file")"

@@ -45,13 +45,8 @@ fail() {
 }
 
 # Tools: pip only when the pinned set changed, so a warm `up` is quick and offline.
-[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-want="$(sha256sum local/requirements.txt | cut -d' ' -f1)"
-if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]]; then
-  echo "installing local/requirements.txt into $VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q -r local/requirements.txt
-  echo "$want" >"$VENV/.requirements.sha256"
-fi
+# shellcheck source=local/venv.sh
+source "$ROOT/local/venv.sh"
 PY="$VENV/bin/python"
 
 PERMISSIONS="${EDGESTACK_PERMISSIONS:-$(cat local/permissions.json)}"

@@ -8,13 +8,15 @@
 //! ```
 //!
 //! A principal listed under `principals` gets exactly its own grant; everyone else gets
-//! `default`; with neither, nothing is allowed. `"*"` allows any value of that kind.
+//! `default`; with neither, nothing is allowed. `"*"` allows any value of that kind. A role's
+//! grant is keyed by the role's ARN (with or without its path) and applies to every session of
+//! it (`Principal`).
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Principal};
 use crate::request::StackRequest;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,8 +50,14 @@ impl Permissions {
     }
 
     /// Everything in `request` that `principal` may not use, each named by its field.
-    pub fn refusals(&self, principal: &str, request: &StackRequest) -> Vec<FieldError> {
-        let Some(grant) = self.principals.get(principal).or(self.default.as_ref()) else {
+    pub fn refusals(&self, principal: &Principal, request: &StackRequest) -> Vec<FieldError> {
+        let own = self.principals.get(principal.as_str()).or_else(|| {
+            self.principals
+                .iter()
+                .find(|(key, _)| principal.is_named_by(key))
+                .map(|(_, grant)| grant)
+        });
+        let Some(grant) = own.or(self.default.as_ref()) else {
             return vec![FieldError::new(
                 "api_id",
                 "the permissions policy grants this principal nothing",
@@ -107,14 +115,16 @@ mod tests {
             json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
             "custom_domain": {"name": "api.a.example.com", "hosted_zone_id": "ZA"}}),
         );
-        assert!(policy.refusals("arn:team-a", &ok).is_empty());
+        assert!(policy
+            .refusals(&Principal::from_caller("arn:team-a"), &ok)
+            .is_empty());
 
         let outside = request(
             json!({"api_id": "bbbbbbbbbb", "region": "eu-west-1", "stage": "p",
             "custom_domain": {"name": "api.b.example.com", "hosted_zone_id": "ZB"}}),
         );
         let fields: Vec<_> = policy
-            .refusals("arn:team-a", &outside)
+            .refusals(&Principal::from_caller("arn:team-a"), &outside)
             .into_iter()
             .map(|e| e.field)
             .collect();
@@ -127,8 +137,31 @@ mod tests {
             ]
         );
         assert!(
-            policy.refusals("arn:someone-else", &outside).is_empty(),
+            policy
+                .refusals(&Principal::from_caller("arn:someone-else"), &outside)
+                .is_empty(),
             "default applies"
+        );
+    }
+
+    #[test]
+    fn a_role_grant_applies_to_every_session_of_the_role_whatever_its_path() {
+        let policy = Permissions::from_json(
+            r#"{"principals": {"arn:aws:iam::123456789012:role/teams/payments": {"api_ids": ["aaaaaaaaaa"]}}}"#,
+        )
+        .unwrap();
+        let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p"}));
+        for session in ["ci-run-41", "ci-run-42"] {
+            let caller = Principal::from_caller(&format!(
+                "arn:aws:sts::123456789012:assumed-role/payments/{session}"
+            ));
+            assert!(policy.refusals(&caller, &req).is_empty(), "{session}");
+        }
+        let other = Principal::from_caller("arn:aws:sts::123456789012:assumed-role/billing/s");
+        assert_eq!(
+            policy.refusals(&other, &req).len(),
+            1,
+            "no grant, no default"
         );
     }
 
@@ -136,7 +169,12 @@ mod tests {
     fn no_grant_means_nothing_is_allowed() {
         let policy = Permissions::from_json("{}").unwrap();
         let req = request(json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p"}));
-        assert_eq!(policy.refusals("arn:x", &req).len(), 1);
+        assert_eq!(
+            policy
+                .refusals(&Principal::from_caller("arn:x"), &req)
+                .len(),
+            1
+        );
         assert!(
             Permissions::from_json(r#"{"defaults": {}}"#).is_err(),
             "typos are caught"
@@ -153,6 +191,11 @@ mod tests {
             json!({"api_id": "aaaaaaaaaa", "region": "eu-west-1", "stage": "p",
             "custom_domain": {"name": "api.badexample.com"}}),
         );
-        assert_eq!(policy.refusals("arn:x", &req).len(), 1);
+        assert_eq!(
+            policy
+                .refusals(&Principal::from_caller("arn:x"), &req)
+                .len(),
+            1
+        );
     }
 }

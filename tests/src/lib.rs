@@ -182,6 +182,22 @@ pub fn random_principal() -> String {
     assumed_role(&format!("test-{}", random_suffix()))
 }
 
+/// The owner a caller acts for, as api.md says: an assumed role's session acts for the role
+/// (`arn:aws:sts::A:assumed-role/ROLE/SESSION` -> `arn:aws:iam::A:role/ROLE`); any other caller
+/// for itself. Written here again, apart from the code under test, as the contract states it.
+pub fn owner_of(principal: &str) -> String {
+    let parts: Vec<&str> = principal.splitn(6, ':').collect();
+    if let ["arn", partition, "sts", "", account, resource] = parts.as_slice() {
+        if let Some((role, _session)) = resource
+            .strip_prefix("assumed-role/")
+            .and_then(|r| r.split_once('/'))
+        {
+            return format!("arn:{partition}:iam::{account}:role/{role}");
+        }
+    }
+    principal.to_owned()
+}
+
 /// A session of `role`, as API Gateway names the caller in the request context when it signed
 /// with the role's temporary credentials: the session name changes per login, per CI run.
 pub fn assumed_role(role: &str) -> String {
@@ -237,7 +253,10 @@ impl Reply {
 pub struct Api {
     http: reqwest::Client,
     base: String,
+    /// Who calls, as the request context names it (a session of a role).
     pub principal: String,
+    /// Who owns what it creates: [`owner_of`] the principal.
+    pub owner: String,
 }
 
 impl Api {
@@ -257,6 +276,7 @@ impl Api {
             http,
             base: LocalEnv::get().stacks_api_url.clone(),
             principal: principal.to_owned(),
+            owner: owner_of(principal),
         }
     }
 
@@ -2239,9 +2259,16 @@ mod tests {
     }
 
     #[test]
-    fn principals_are_iam_role_arns_and_differ() {
+    fn principals_are_sessions_of_roles_of_their_own() {
         let (a, b) = (random_principal(), random_principal());
-        assert!(a.starts_with("arn:aws:iam::123456789012:role/test-"), "{a}");
-        assert_ne!(a, b);
+        assert!(
+            a.starts_with("arn:aws:sts::123456789012:assumed-role/test-"),
+            "{a}"
+        );
+        assert_ne!(owner_of(&a), owner_of(&b));
+        assert!(
+            owner_of(&a).starts_with("arn:aws:iam::123456789012:role/test-"),
+            "{a}"
+        );
     }
 }

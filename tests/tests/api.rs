@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use edgestack_tests::{assert_error, eventually, random_suffix, stack_id, Api, Aws, API_REGION};
+use edgestack_tests::{
+    assert_error, assumed_role, eventually, random_suffix, stack_id, Api, Aws, API_REGION,
+};
 use serde_json::{json, Value};
 
 /// A request whose API does not exist: the API accepts it (whether the API exists is the
@@ -90,7 +92,7 @@ async fn a_valid_request_is_stored_and_starts_its_workflow() {
         LIVE_STATUSES.contains(&status_of(&stack).as_str()),
         "{stack}"
     );
-    assert_eq!(stack["owner"], api.principal.as_str());
+    assert_eq!(stack["owner"], api.owner.as_str());
     assert_eq!(stack["request"]["api_id"], api_id.as_str());
     assert_eq!(stack["request"]["region"], API_REGION);
     assert_eq!(stack["request"]["stage"], "prod");
@@ -113,7 +115,7 @@ async fn a_valid_request_is_stored_and_starts_its_workflow() {
         .unwrap_or_else(|| panic!("no item STACK#{id} in the stacks table"));
     assert_eq!(
         item.get("owner").and_then(|v| v.as_s().ok()),
-        Some(&api.principal)
+        Some(&api.owner)
     );
     // ...and its workflow started, as an execution named after the stack.
     let execution = aws
@@ -133,7 +135,7 @@ async fn a_valid_request_is_stored_and_starts_its_workflow() {
     let reply = api.get(&format!("/stacks/{id}")).await;
     let read = reply.expect(200);
     assert_eq!(stack_id(&read), id);
-    assert_eq!(read["owner"], api.principal.as_str());
+    assert_eq!(read["owner"], api.owner.as_str());
     assert_eq!(read["created_at"], stack["created_at"]);
     assert!(LIVE_STATUSES.contains(&status_of(&read).as_str()), "{read}");
     assert_eq!(read["request"]["origin_headers"]["X-Origin-Verify"], "***");
@@ -175,7 +177,7 @@ async fn a_refused_request_never_shows_the_secret_it_carried() {
         "the secret was echoed: {}",
         reply.text
     );
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 /// One bad value for every field of the request in api.md, each on its own.
@@ -240,7 +242,7 @@ async fn every_invalid_field_is_refused_with_its_name() {
         reply.text
     );
 
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -283,7 +285,7 @@ async fn several_invalid_fields_are_all_named_at_once() {
         "{}",
         reply.text
     );
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -315,7 +317,7 @@ async fn an_unknown_field_is_refused_with_its_name() {
         "{}",
         reply.text
     );
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -332,7 +334,7 @@ async fn sslv3_is_refused() {
         "{}",
         reply.text
     );
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 
     // Every version the contract allows is accepted.
     for version in ["TLSv1.2", "TLSv1.1", "TLSv1"] {
@@ -361,7 +363,7 @@ async fn malformed_json_is_refused_as_malformed_json() {
     // JSON, but not an object.
     let reply = api.post_json("/stacks", &json!(["a1b2c3d4e5"])).await;
     assert_eq!(assert_error(&reply, 400, None).len(), 1, "{}", reply.text);
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -378,7 +380,7 @@ async fn a_body_that_is_not_declared_json_is_415() {
         let reply = api.post_raw("/stacks", content_type, valid.clone()).await;
         assert_error(&reply, 415, None);
     }
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -391,7 +393,7 @@ async fn a_body_over_64_kib_is_413() {
     body["name"] = json!("x".repeat(64 * 1024 + 1));
     let reply = api.post_json("/stacks", &body).await;
     assert_error(&reply, 413, None);
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 }
 
 #[tokio::test]
@@ -424,7 +426,7 @@ async fn an_idempotent_retry_returns_the_same_stack_and_one_workflow() {
 
     // One stack, one execution.
     assert_eq!(
-        aws.stack_ids_of(&api.principal).await,
+        aws.stack_ids_of(&api.owner).await,
         HashSet::from([id.clone()])
     );
     assert_eq!(api.list_ids(&[]).await, vec![id.clone()]);
@@ -441,7 +443,7 @@ async fn an_idempotent_retry_returns_the_same_stack_and_one_workflow() {
     let reply = stranger.post_json_with_key("/stacks", &body, &key).await;
     let theirs = reply.expect(202);
     assert_ne!(stack_id(&theirs), id);
-    assert_eq!(theirs["owner"], stranger.principal.as_str());
+    assert_eq!(theirs["owner"], stranger.owner.as_str());
     assert_ne!(reply.header("idempotent-replayed"), Some("true"));
 
     // A new key is a new request.
@@ -450,7 +452,7 @@ async fn an_idempotent_retry_returns_the_same_stack_and_one_workflow() {
         .await
         .expect(202);
     assert_ne!(stack_id(&again), id);
-    assert_eq!(aws.stack_ids_of(&api.principal).await.len(), 2);
+    assert_eq!(aws.stack_ids_of(&api.owner).await.len(), 2);
 }
 
 #[tokio::test]
@@ -464,7 +466,7 @@ async fn another_principal_can_neither_see_nor_delete_a_stack() {
     let reply = stranger.get(&path).await;
     assert_error(&reply, 404, None);
     let not_found_code = reply.json()["error"]["code"].clone();
-    assert!(!reply.text.contains(&owner.principal), "{}", reply.text);
+    assert!(!reply.text.contains(&owner.owner), "{}", reply.text);
     let reply = stranger.delete(&path).await;
     assert_error(&reply, 404, None);
     assert!(stranger.list_ids(&[]).await.is_empty());
@@ -524,7 +526,7 @@ async fn listing_returns_every_stack_once_newest_first() {
         "not ordered by (created_at, id) descending: {keys:?}"
     );
     for stack in &listed {
-        assert_eq!(stack["owner"], api.principal.as_str());
+        assert_eq!(stack["owner"], api.owner.as_str());
     }
 
     // One page with everything; the default page size holds all seven.
@@ -637,7 +639,7 @@ async fn a_domain_outside_the_callers_permissions_is_403() {
         "{}",
         reply.text
     );
-    aws.assert_nothing_created(&api.principal, &before).await;
+    aws.assert_nothing_created(&api.owner, &before).await;
 
     // The policy allows example.com and example.org, and names under them.
     for name in ["api.example.com", "api.team.example.org"] {
@@ -670,5 +672,40 @@ async fn unknown_routes_methods_and_stacks_answer_with_the_error_shape() {
     assert!(
         allow.contains("GET") && allow.contains("POST"),
         "Allow: {allow:?}"
+    );
+}
+
+/// API Gateway names a caller that signed with an assumed role's credentials by its session,
+/// which changes per login and per CI run. The role owns what its sessions create: the next
+/// session reads, lists and deletes it; a session of another role sees none of it.
+#[tokio::test]
+async fn two_sessions_of_one_role_share_its_stacks_and_another_role_sees_none() {
+    let role = format!("ci-{}", random_suffix());
+    let yesterday = Api::as_principal(&assumed_role(&role));
+    let today = Api::as_principal(&assumed_role(&role));
+    let elsewhere = Api::new();
+    assert_ne!(yesterday.principal, today.principal);
+
+    let stack = yesterday.create_stack(&minimal_body()).await;
+    let id = stack_id(&stack);
+    assert_eq!(
+        stack["owner"],
+        format!("arn:aws:iam::123456789012:role/{role}"),
+        "the role owns it, not the session: {stack}"
+    );
+    let path = format!("/stacks/{id}");
+
+    assert_eq!(stack_id(&today.get(&path).await.expect(200)), id);
+    assert_eq!(today.list_ids(&[]).await, [id.clone()]);
+    assert_error(&elsewhere.get(&path).await, 404, None);
+    assert_error(&elsewhere.delete(&path).await, 404, None);
+    assert!(elsewhere.list_ids(&[]).await.is_empty());
+
+    let deleting = today.delete(&path).await.expect(202);
+    assert_eq!(status_of(&deleting), "DELETING", "{deleting}");
+    let seen = yesterday.get(&path).await.expect(200);
+    assert!(
+        ["DELETING", "DELETED"].contains(&status_of(&seen).as_str()),
+        "{seen}"
     );
 }

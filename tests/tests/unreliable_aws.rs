@@ -98,7 +98,13 @@ async fn answers_lost_after_the_call_took_effect_make_nothing_twice() {
         .iter()
         .map(|t| t.request(Shape::CustomDomain))
         .collect();
-    let ids = join_all(teams.iter().zip(&specs).map(|(team, spec)| team.create(spec))).await;
+    let ids = join_all(
+        teams
+            .iter()
+            .zip(&specs)
+            .map(|(team, spec)| team.create(spec)),
+    )
+    .await;
     let ready = join_all(
         teams
             .iter()

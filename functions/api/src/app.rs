@@ -57,9 +57,9 @@ impl App {
         let owner = identity::principal(self.identity, &req).ok_or(ApiError::Unauthenticated)?;
         match (route, method.as_str()) {
             (Route::Stacks, "POST") => handlers::create(self, &owner, &req).await,
-            (Route::Stacks, "GET") => handlers::list(self, &owner, &req).await,
-            (Route::Stack(id), "GET") => handlers::get(self, &owner, id).await,
-            (Route::Stack(id), "DELETE") => handlers::delete(self, &owner, id).await,
+            (Route::Stacks, "GET") => handlers::list(self, owner.as_str(), &req).await,
+            (Route::Stack(id), "GET") => handlers::get(self, owner.as_str(), id).await,
+            (Route::Stack(id), "DELETE") => handlers::delete(self, owner.as_str(), id).await,
             (Route::Stacks, _) => Err(ApiError::MethodNotAllowed {
                 method,
                 allow: "GET, POST",

@@ -1,6 +1,6 @@
 //! One function per operation of the contract in `api.md`.
 
-use edgestack::domain::FieldError;
+use edgestack::domain::{FieldError, Principal};
 use edgestack::request::StackRequest;
 use edgestack::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
 use edgestack::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
@@ -71,7 +71,12 @@ fn accepted(stack: &Stack) -> Response<Body> {
     response
 }
 
-pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn create(
+    app: &App,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let owner = principal.as_str();
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge {
@@ -90,7 +95,7 @@ pub async fn create(app: &App, owner: &str, req: &Request) -> Result<Response<Bo
             return Err(ApiError::Validation(problems));
         }
     };
-    let refused = app.permissions.refusals(owner, &request);
+    let refused = app.permissions.refusals(principal, &request);
     if !refused.is_empty() {
         return Err(ApiError::Forbidden(refused));
     }

@@ -1,6 +1,8 @@
 //! Who is calling: the IAM principal that API Gateway's IAM authorizer put in the request
-//! context. On the local stack only, a caller may name itself in `X-Edgestack-Principal`.
+//! context, as the owner it acts for (a role for its sessions: `Principal`). On the local stack
+//! only, a caller may name itself in `X-Edgestack-Principal`, as the request context would.
 
+use edgestack::domain::Principal;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
@@ -16,7 +18,12 @@ pub enum IdentitySource {
     LocalHeader,
 }
 
-pub fn principal(source: IdentitySource, req: &Request) -> Option<String> {
+pub fn principal(source: IdentitySource, req: &Request) -> Option<Principal> {
+    caller(source, req).map(|arn| Principal::from_caller(&arn))
+}
+
+/// The caller's ARN as the request carries it.
+fn caller(source: IdentitySource, req: &Request) -> Option<String> {
     match source {
         IdentitySource::RequestContext => from_context(req),
         IdentitySource::LocalHeader => Some(
@@ -53,8 +60,10 @@ mod tests {
 
     const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/team-payments/ci-run-42";
 
+    const ROLE: &str = "arn:aws:iam::123456789012:role/team-payments";
+
     #[test]
-    fn api_gateway_names_an_assumed_role_caller_by_its_session() {
+    fn api_gateway_names_an_assumed_role_caller_by_its_session_and_the_role_owns() {
         let mut context = ApiGatewayProxyRequestContext::default();
         context.identity.user_arn = Some(SESSION.into());
         let req = lambda_http::http::Request::builder()
@@ -63,8 +72,12 @@ mod tests {
             .expect("a request")
             .with_request_context(RequestContext::ApiGatewayV1(context));
         assert_eq!(
-            principal(IdentitySource::RequestContext, &req).as_deref(),
+            caller(IdentitySource::RequestContext, &req).as_deref(),
             Some(SESSION)
+        );
+        assert_eq!(
+            principal(IdentitySource::RequestContext, &req).map(|p| p.to_string()),
+            Some(ROLE.to_owned())
         );
     }
 
@@ -76,8 +89,8 @@ mod tests {
             .body(Body::Empty)
             .expect("a request");
         assert_eq!(
-            principal(IdentitySource::LocalHeader, &req).as_deref(),
-            Some(SESSION)
+            principal(IdentitySource::LocalHeader, &req).map(|p| p.to_string()),
+            Some(ROLE.to_owned())
         );
     }
 

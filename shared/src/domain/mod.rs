@@ -3,9 +3,11 @@
 
 mod names;
 mod options;
+mod principal;
 
 pub use names::{ApiId, DomainName, HeaderName, HostedZoneId, Region, StageName};
 pub use options::{Auth, PriceClass, TlsVersion};
+pub use principal::Principal;
 
 /// One problem with one field of a request, as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -70,7 +70,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             create
                 .send()
                 .await
-                .map_err(error::domain_name_call)?
+                .map_err(error::create_domain_name)?
                 .regional_domain_name()
                 .map(str::to_owned)
         }

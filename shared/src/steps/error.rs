@@ -227,6 +227,22 @@ pub fn delete_certificate(
     }
 }
 
+/// `CreateDomainName` after the step found no domain of the name: a `ConflictException` means
+/// one appeared meanwhile, most often made by this very call (the SDK retried it after its answer
+/// was lost), so the step runs again and reads it, carrying on only if it is this stack's.
+pub fn create_domain_name(
+    e: Sdk<aws_sdk_apigateway::operation::create_domain_name::CreateDomainNameError>,
+) -> StepError {
+    use aws_sdk_apigateway::operation::create_domain_name::CreateDomainNameError as E;
+    match e.as_service_error() {
+        Some(E::ConflictException(_)) => StepError::Transient(format!(
+            "the custom domain exists now; reading it again: {}",
+            describe(&e)
+        )),
+        _ => domain_name_call(e),
+    }
+}
+
 /// API Gateway's `CreateDomainName` and `DeleteDomainName`: a 429 there is the account's quota
 /// of one call every 30 seconds (API Gateway quotas, not raisable), which concurrent stacks
 /// share, so it is waited out (`RateLimited`), not retried like a passing throttle.
@@ -265,6 +281,22 @@ pub fn change_records(
             describe(&e)
         )),
         _ => from_sdk(e),
+    }
+}
+
+/// A Route 53 `DELETE` of records just listed: `InvalidChangeBatch` says they are no longer as
+/// listed (a retry of a delete whose answer was lost finds them gone: "Tried to delete resource
+/// record set ... but it was not found"), so the step lists them again.
+pub fn delete_records(
+    e: Sdk<aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError>,
+) -> StepError {
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError as E;
+    match e.as_service_error() {
+        Some(E::InvalidChangeBatch(_)) => StepError::Transient(format!(
+            "the records changed since they were listed; listing them again: {}",
+            describe(&e)
+        )),
+        _ => change_records(e),
     }
 }
 
@@ -410,7 +442,12 @@ mod aws_error_tests {
                 aws_sdk_apigateway::types::error::BadRequestException::builder().build(),
             )
         });
-        let client = mock_client!(aws_sdk_apigateway, [&throttled, &bad]);
+        let conflict = mock!(aws_sdk_apigateway::Client::create_domain_name).then_error(|| {
+            CreateDomainNameError::ConflictException(
+                aws_sdk_apigateway::types::error::ConflictException::builder().build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_apigateway, [&throttled, &bad, &conflict]);
         let e = client
             .create_domain_name()
             .domain_name("api.example.com")
@@ -425,6 +462,17 @@ mod aws_error_tests {
             .await
             .unwrap_err();
         assert_eq!(domain_name_call(e).error_type(), "Internal");
+        let e = client
+            .create_domain_name()
+            .domain_name("api.example.com")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            create_domain_name(e).error_type(),
+            "Transient",
+            "a domain made by a create whose answer was lost is read again"
+        );
     }
 
     #[tokio::test]
@@ -566,6 +614,25 @@ mod aws_error_tests {
             delete_certificate(e).expect("gone is deleted"),
             CertificateDeletion::Gone
         );
+    }
+
+    #[tokio::test]
+    async fn a_delete_of_records_already_gone_lists_them_again() {
+        let gone = mock!(aws_sdk_route53::Client::change_resource_record_sets).then_error(|| {
+            ChangeResourceRecordSetsError::InvalidChangeBatch(
+                aws_sdk_route53::types::error::InvalidChangeBatch::builder()
+                    .message("Tried to delete resource record set [name='a.example.com.', type='A'] but it was not found")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_route53, [&gone]);
+        let e = client
+            .change_resource_record_sets()
+            .hosted_zone_id("Z1")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(delete_records(e).error_type(), "Transient");
     }
 
     #[tokio::test]

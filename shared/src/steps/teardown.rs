@@ -75,7 +75,7 @@ async fn delete_records(
             )
             .send()
             .await
-            .map_err(error::change_records)?;
+            .map_err(error::delete_records)?;
     }
     Ok(count)
 }
