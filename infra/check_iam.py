@@ -56,7 +56,7 @@ LOG_DELIVERY = {
 
 # Who may do what: the calls of shared/src/steps/*.rs (and store/, workflow.rs for the api).
 EXPECTED: dict[str, set[str]] = {
-    "api": LOGS | STACK_RECORD | {"dynamodb:Query", "dynamodb:DeleteItem", "states:StartExecution", "states:StopExecution"},
+    "api": LOGS | STACK_RECORD | {"dynamodb:Query", "dynamodb:DeleteItem", "states:StartExecution", "states:StopExecution", "states:DescribeExecution"},
     "validate-request": LOGS
     | STACK_RECORD
     | {"apigateway:GET", "route53:GetHostedZone", "route53:ListResourceRecordSets", "cloudfront:ListDistributions"},
@@ -122,6 +122,7 @@ SDK_OPERATIONS: dict[str, set[str]] = {
     "transact_write_items": {"dynamodb:PutItem"},
     "start_execution": {"states:StartExecution"},
     "stop_execution": {"states:StopExecution"},
+    "describe_execution": {"states:DescribeExecution"},
 }
 SDK_CRATES = ("aws-sdk-apigateway", "aws-sdk-route53", "aws-sdk-acm", "aws-sdk-cloudfront", "aws-sdk-dynamodb", "aws-sdk-sfn")
 # Granted although no SDK operation names them: logs (the runtime's stdout), the smoke test's own

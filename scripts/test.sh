@@ -96,9 +96,10 @@ if run up "local/up.sh (STRICT_TIME_SCALE=0.02)" env STRICT_TIME_SCALE=0.02 loca
       exec cargo test -p edgestack-tests -p edgestack-cli --no-fail-fast -- --test-threads="$E2E_TEST_THREADS"' || true
   run contract "scripts/contract.sh (schemathesis against the local stack)" scripts/contract.sh || true
   # Alone, last, one at a time: their faults apply to the whole account while they run.
-  run unreliable "cargo test --test unreliable_aws -- --ignored (throttled, lost answers)" \
+  # The same packages as e2e, so the same build: the ignored tests are tests/unreliable_aws.rs'.
+  run unreliable "cargo test ... -- --ignored (tests/unreliable_aws.rs: throttled, lost answers)" \
     bash -c 'set -a && source .local/env && set +a &&
-      exec cargo test -p edgestack-tests --test unreliable_aws -- --ignored --test-threads=1' || true
+      exec cargo test -p edgestack-tests -p edgestack-cli -- --ignored --test-threads=1' || true
 else
   results+=("skipped e2e (the local stack did not start; see .local/logs/)")
   failed+=("e2e")

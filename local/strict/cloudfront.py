@@ -361,25 +361,11 @@ def _rewrite(resp: Response, dist, account: Account) -> Response:
 # ---- rule 3: certificates -----------------------------------------------------------------------
 
 def _certificate_status(account: Account, arn: str) -> tuple[str | None, float | None]:
-    """(status, clock time it was issued or None), from the strict ACM (acm.py) when it is
-    there, else from moto's ACM backend. None as the status: no such certificate."""
-    try:
-        from . import acm  # written by another helper; its rules own the status
-        fn = getattr(acm, "certificate_status")
-    except (ImportError, AttributeError):
-        fn = None
-    if fn is not None:
-        try:
-            status, issued_at = fn(account, arn)
-            return status, issued_at
-        except Exception as e:  # an unknown certificate, however acm.py says it
-            print(f"cloudfront: certificate_status({arn}) -> {e!r}", file=account.log, flush=True)
-            return None, None
-    cert = _moto_certificate(arn)
-    if cert is None:
-        return None, None
-    cert.check()
-    return cert.status, None
+    """(status, clock time it was issued or None) as the strict ACM (acm.py) has it; None as
+    the status: no such certificate."""
+    from . import acm
+    status, issued_at = acm.certificate_status(account, arn)
+    return (None, None) if status == "NOT_FOUND" else (status, issued_at)
 
 
 def _moto_certificate(arn: str):

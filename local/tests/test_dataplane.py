@@ -592,11 +592,9 @@ def test_one_log_line_per_request(plane):
     assert dist_id in new[0] and api in new[0] and "MOCK" in new[0]
 
 
-# ---- with the real cloudfront.py (when it is there) --------------------------------------------
+# ---- with the real cloudfront.py -----------------------------------------------------------------
 def test_managed_policies_from_cloudfront_py(served, monkeypatch):
     cf = dataplane._cloudfront()
-    if cf is None or not all(hasattr(cf, n) for n in ("cache_policy_config", "origin_request_policy_config")):
-        pytest.skip("local/strict/cloudfront.py (cache_policy_config, origin_request_policy_config) not there yet")
     for policy in (CACHING_DISABLED,):
         got = cf.cache_policy_config(served.account, policy)
         assert got is not None, policy

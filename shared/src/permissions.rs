@@ -46,7 +46,21 @@ fn allows(list: &[String], value: &str) -> bool {
 
 impl Permissions {
     pub fn from_json(json: &str) -> Result<Self, String> {
-        serde_json::from_str(json).map_err(|e| format!("the permissions policy is not valid: {e}"))
+        let policy: Self = serde_json::from_str(json)
+            .map_err(|e| format!("the permissions policy is not valid: {e}"))?;
+        // Two keys of one role (with and without a path) would make its sessions' grant a
+        // matter of map order.
+        let mut roles: HashMap<String, &str> = HashMap::new();
+        for key in policy.principals.keys() {
+            if let Some(role) = Principal::role_of(key) {
+                if let Some(other) = roles.insert(role, key) {
+                    return Err(format!(
+                        "the permissions policy is not valid: {other} and {key} name the same role"
+                    ));
+                }
+            }
+        }
+        Ok(policy)
     }
 
     /// Everything in `request` that `principal` may not use, each named by its field.
@@ -163,6 +177,16 @@ mod tests {
             1,
             "no grant, no default"
         );
+    }
+
+    #[test]
+    fn two_keys_of_one_role_are_refused() {
+        let err = Permissions::from_json(
+            r#"{"principals": {"arn:aws:iam::123456789012:role/deployer": {},
+                               "arn:aws:iam::123456789012:role/teams/deployer": {}}}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("name the same role"), "{err}");
     }
 
     #[test]

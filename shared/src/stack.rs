@@ -292,10 +292,15 @@ impl Stack {
         }
     }
 
-    /// Starts (or counts another attempt of) the step `name`, as Step Functions retries it.
+    /// Starts (or counts another attempt of) the step `name`, as Step Functions retries it. A
+    /// step that had ended starts a new run (a second teardown after a failed one): its waits'
+    /// deadlines count from now, not from its first run.
     pub fn begin_step(&mut self, name: &str, now: &str) {
         match self.steps.iter_mut().find(|s| s.name == name) {
             Some(step) => {
+                if !matches!(step.status, StepStatus::Running | StepStatus::Waiting) {
+                    step.started_at = now.to_owned();
+                }
                 step.attempts += 1;
                 step.status = StepStatus::Running;
                 step.finished_at = None;
@@ -378,6 +383,28 @@ mod tests {
         assert_eq!(stack.steps[0].attempts, 2);
         assert_eq!(stack.steps[0].started_at, "t1");
         assert_eq!(stack.steps[0].finished_at.as_deref(), Some("t3"));
+    }
+
+    #[test]
+    fn a_step_that_ended_starts_a_new_run_and_a_waiting_one_keeps_its_start() {
+        let req = crate::request::StackRequest::from_json(
+            &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
+        )
+        .unwrap();
+        let mut stack = Stack::new("me".into(), req, now_rfc3339());
+        stack.begin_step("delete_certificates", "t1");
+        stack.finish_step("delete_certificates", StepStatus::Waiting, None, "t2");
+        stack.begin_step("delete_certificates", "t3");
+        assert_eq!(
+            stack.steps[0].started_at, "t1",
+            "a retry within one wait keeps its deadline"
+        );
+        stack.finish_step("delete_certificates", StepStatus::Failed, None, "t4");
+        stack.begin_step("delete_certificates", "t5");
+        assert_eq!(
+            stack.steps[0].started_at, "t5",
+            "a second teardown's wait has a deadline of its own"
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! makes a repeated start harmless: Step Functions refuses a second execution of that name.
 
 use async_trait::async_trait;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::operation::stop_execution::StopExecutionError;
+use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
 
 use crate::stack::StackId;
@@ -21,6 +23,9 @@ pub trait Workflows: Send + Sync {
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
     /// Starts teardown number `attempt` (from 1) of the stack.
     async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError>;
+    /// Whether teardown execution `attempt` has ended (succeeded, failed, timed out, aborted);
+    /// `false` while it runs, and when it never started.
+    async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError>;
 }
 
 /// The input every execution gets: the stack id, and nothing else (the record is the state).
@@ -82,8 +87,12 @@ impl StepFunctions {
 
 /// `arn:aws:states:r:a:stateMachine:m` + `id` → `arn:aws:states:r:a:execution:m:id`.
 pub fn execution_arn(state_machine_arn: &str, id: &StackId) -> String {
+    named_execution_arn(state_machine_arn, id.as_str())
+}
+
+fn named_execution_arn(state_machine_arn: &str, name: &str) -> String {
     format!(
-        "{}:{id}",
+        "{}:{name}",
         state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
     )
 }
@@ -126,6 +135,31 @@ impl Workflows for StepFunctions {
         let name = teardown_execution_name(id, attempt);
         self.start(&self.teardown_arn, &name, execution_input(id, true))
             .await
+    }
+
+    async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError> {
+        let arn = named_execution_arn(&self.teardown_arn, &teardown_execution_name(id, attempt));
+        match self
+            .client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.status() != &ExecutionStatus::Running),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DescribeExecutionError::ExecutionDoesNotExist(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(WorkflowError {
+                action: "looked up",
+                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
+            }),
+        }
     }
 }
 

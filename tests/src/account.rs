@@ -41,6 +41,15 @@ impl StrictAccount {
         self.post_faults(json!({ "faults": faults })).await;
     }
 
+    /// Runs `body` under the faults injected before it, and clears them afterwards, also when
+    /// `body` panics: a failed test must not leave the account faulty for the next.
+    pub async fn clearing_faults_after<T>(&self, body: impl std::future::Future<Output = T>) -> T {
+        use futures::FutureExt;
+        let outcome = std::panic::AssertUnwindSafe(body).catch_unwind().await;
+        self.clear_faults().await;
+        outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
     /// No injected faults any more.
     pub async fn clear_faults(&self) {
         let url = format!("{}/strict-api/faults", self.base);

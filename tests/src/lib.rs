@@ -1600,8 +1600,7 @@ impl Aws {
         }
     }
 
-    /// Every distribution in the account. (Listing counts as a read of each distribution for
-    /// moto's state transitions, as `ListDistributions` in edgestack and the local edge do.)
+    /// Every distribution in the account.
     pub async fn distributions(&self) -> Vec<aws_sdk_cloudfront::types::DistributionSummary> {
         let mut all = Vec::new();
         let mut marker: Option<String> = None;
@@ -1670,12 +1669,23 @@ impl Aws {
 
     /// Every certificate of a region: `(arn, domain name)`.
     pub async fn certificates_in(&self, region: &str) -> Vec<(String, String)> {
+        use aws_sdk_acm::types::{Filters, KeyAlgorithm};
         let acm = self.acm_in(region);
+        // ListCertificates shows RSA_1024 and RSA_2048 keys only, unless asked for the others.
+        let every_key_type = Filters::builder()
+            .set_key_types(Some(
+                KeyAlgorithm::values()
+                    .iter()
+                    .map(|k| KeyAlgorithm::from(*k))
+                    .collect(),
+            ))
+            .build();
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let out = acm
                 .list_certificates()
+                .includes(every_key_type.clone())
                 .set_next_token(token.take())
                 .send()
                 .await

@@ -696,7 +696,7 @@ async fn two_sessions_of_one_role_share_its_stacks_and_another_role_sees_none() 
     let path = format!("/stacks/{id}");
 
     assert_eq!(stack_id(&today.get(&path).await.expect(200)), id);
-    assert_eq!(today.list_ids(&[]).await, [id.clone()]);
+    assert_eq!(today.list_ids(&[]).await, std::slice::from_ref(&id));
     assert_error(&elsewhere.get(&path).await, 404, None);
     assert_error(&elsewhere.delete(&path).await, 404, None);
     assert!(elsewhere.list_ids(&[]).await.is_empty());

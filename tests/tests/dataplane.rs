@@ -99,6 +99,13 @@ async fn an_iam_api_behind_an_origin_path_answers_a_client_signing_as_the_output
         "signing the path as called, without the origin path, is refused: {}",
         reply.text
     );
+    assert!(
+        reply
+            .text
+            .contains("signature we calculated does not match"),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]

@@ -23,48 +23,47 @@ async fn ten_custom_domain_stacks_at_once_with_a_fifth_of_the_calls_throttled_al
 ) {
     let account = StrictAccount::get();
     let teams = join_all((0..STACKS).map(|_| Team::new())).await;
+    let specs: Vec<_> = teams
+        .iter()
+        .map(|t| t.request(Shape::CustomDomain))
+        .collect();
     account
         .throttle(
             &["route53:*", "acm:*", "cloudfront:*", "apigateway:*"],
             THROTTLED_SHARE,
         )
         .await;
-    let result = async {
-        let specs: Vec<_> = teams
-            .iter()
-            .map(|t| t.request(Shape::CustomDomain))
-            .collect();
-        let ids = join_all(
-            teams
-                .iter()
-                .zip(&specs)
-                .map(|(team, spec)| team.create(spec)),
-        )
+    let ids = account
+        .clearing_faults_after(async {
+            let ids = join_all(
+                teams
+                    .iter()
+                    .zip(&specs)
+                    .map(|(team, spec)| team.create(spec)),
+            )
+            .await;
+            let ready = join_all(
+                teams
+                    .iter()
+                    .zip(&ids)
+                    .map(|(team, id)| team.api.watch_until_status(id, "READY")),
+            )
+            .await;
+            for watch in &ready {
+                assert_eq!(status(watch.last()), "READY", "{}", watch.last());
+            }
+            let deleted = join_all(teams.iter().zip(&ids).map(|(team, id)| async move {
+                team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+                team.api.watch_until_status(id, "DELETED").await
+            }))
+            .await;
+            for watch in &deleted {
+                assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
+            }
+            ids
+        })
         .await;
-        let ready = join_all(
-            teams
-                .iter()
-                .zip(&ids)
-                .map(|(team, id)| team.api.watch_until_status(id, "READY")),
-        )
-        .await;
-        for watch in &ready {
-            assert_eq!(status(watch.last()), "READY", "{}", watch.last());
-        }
-        let deleted = join_all(teams.iter().zip(&ids).map(|(team, id)| async move {
-            team.api.delete(&format!("/stacks/{id}")).await.expect(202);
-            team.api.watch_until_status(id, "DELETED").await
-        }))
-        .await;
-        for watch in &deleted {
-            assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
-        }
-        (specs, ids)
-    }
-    .await;
     // The footprint is read with an unthrottled account: it checks, it is not under test.
-    account.clear_faults().await;
-    let (specs, ids) = result;
     for ((team, spec), id) in teams.iter().zip(&specs).zip(&ids) {
         let footprint = team.footprint(id, spec).await;
         assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
@@ -81,6 +80,10 @@ async fn ten_custom_domain_stacks_at_once_with_a_fifth_of_the_calls_throttled_al
 async fn answers_lost_after_the_call_took_effect_make_nothing_twice() {
     let account = StrictAccount::get();
     let teams = join_all((0..3).map(|_| Team::new())).await;
+    let specs: Vec<_> = teams
+        .iter()
+        .map(|t| t.request(Shape::CustomDomain))
+        .collect();
     account
         .lose_answers(
             &[
@@ -94,25 +97,25 @@ async fn answers_lost_after_the_call_took_effect_make_nothing_twice() {
             1.0 / 3.0,
         )
         .await;
-    let specs: Vec<_> = teams
-        .iter()
-        .map(|t| t.request(Shape::CustomDomain))
-        .collect();
-    let ids = join_all(
-        teams
-            .iter()
-            .zip(&specs)
-            .map(|(team, spec)| team.create(spec)),
-    )
-    .await;
-    let ready = join_all(
-        teams
-            .iter()
-            .zip(&ids)
-            .map(|(team, id)| team.api.watch_until_status(id, "READY")),
-    )
-    .await;
-    account.clear_faults().await;
+    let (ids, ready) = account
+        .clearing_faults_after(async {
+            let ids = join_all(
+                teams
+                    .iter()
+                    .zip(&specs)
+                    .map(|(team, spec)| team.create(spec)),
+            )
+            .await;
+            let ready = join_all(
+                teams
+                    .iter()
+                    .zip(&ids)
+                    .map(|(team, id)| team.api.watch_until_status(id, "READY")),
+            )
+            .await;
+            (ids, ready)
+        })
+        .await;
     for ((team, spec), (id, watch)) in teams.iter().zip(&specs).zip(ids.iter().zip(&ready)) {
         assert_eq!(status(watch.last()), "READY", "{}", watch.last());
         let footprint = team.footprint(id, spec).await;
@@ -132,12 +135,14 @@ async fn answers_lost_after_the_call_took_effect_make_nothing_twice() {
             1.0 / 3.0,
         )
         .await;
-    let deleted = join_all(teams.iter().zip(&ids).map(|(team, id)| async move {
-        team.api.delete(&format!("/stacks/{id}")).await.expect(202);
-        team.api.watch_until_status(id, "DELETED").await
-    }))
-    .await;
-    account.clear_faults().await;
+    let deleted = account
+        .clearing_faults_after(join_all(teams.iter().zip(&ids).map(
+            |(team, id)| async move {
+                team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+                team.api.watch_until_status(id, "DELETED").await
+            },
+        )))
+        .await;
     for ((team, spec), (id, watch)) in teams.iter().zip(&specs).zip(ids.iter().zip(&deleted)) {
         assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
         let footprint = team.footprint(id, spec).await;

@@ -1,8 +1,8 @@
 //! The provisioning workflow end to end: the real API, moto's Step Functions engine running
 //! `statemachine/provision.asl.json`, the real step binaries under cargo-lambda, and the
-//! emulated account read back field by field against `recipe.md`. Each test is a team of its
+//! strict account read back field by field against `recipe.md`. Each test is a team of its
 //! own (principal, REST API, hosted zone, custom domain name), so the tests run in parallel.
-//! Needs the local stack as `scripts/test.sh` starts it (`MOTO_ACM_VALIDATION_WAIT=20`).
+//! Needs the local stack as `scripts/test.sh` starts it (`STRICT_TIME_SCALE=0.02`).
 
 use edgestack_tests::{assert_ready_as_recipe_says, status, step, Shape, Team, PROVISION_PHASES};
 use serde_json::Value;

@@ -256,6 +256,29 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
     match stack.status {
         Status::Deleted => return Err(ApiError::AlreadyDeleted),
         Status::Deleting => {
+            if app
+                .workflows
+                .teardown_ended(&stack.id, stack.teardown_attempts)
+                .await?
+            {
+                // The teardown ended without finishing the stack (its failure recorder gave up
+                // too): this DELETE starts another attempt instead of waiting for nothing.
+                let seen = stack.teardown_attempts;
+                let stack = modify(app.store.as_ref(), &stack.id, |s| {
+                    if s.status != Status::Deleting || s.teardown_attempts != seen {
+                        return Err(ApiError::DeleteInProgress);
+                    }
+                    s.teardown_attempts += 1;
+                    s.phase = Phase::DeletingDnsRecords;
+                    Ok(())
+                })
+                .await?;
+                app.workflows
+                    .start_teardown(&stack.id, stack.teardown_attempts)
+                    .await?;
+                tracing::info!(stack_id = %stack.id, attempt = stack.teardown_attempts, "stuck deletion started again");
+                return Ok(accepted(&stack));
+            }
             // A delete whose teardown never started (the first call died) heals on a retry.
             app.workflows
                 .start_teardown(&stack.id, stack.teardown_attempts)

@@ -18,6 +18,8 @@ use crate::identity::IdentitySource;
 struct RecordingWorkflows {
     calls: Mutex<Vec<String>>,
     fail_starts: bool,
+    /// Teardown executions that have ended: `(stack id, attempt)`.
+    ended_teardowns: Mutex<Vec<(String, u32)>>,
 }
 
 impl RecordingWorkflows {
@@ -46,7 +48,14 @@ impl Workflows for RecordingWorkflows {
     }
     async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError> {
         assert!(attempt >= 1, "teardown attempts count from 1");
-        self.record("teardown", id)
+        self.record(&format!("teardown#{attempt}"), id)
+    }
+    async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError> {
+        Ok(self
+            .ended_teardowns
+            .lock()
+            .unwrap()
+            .contains(&(id.to_string(), attempt)))
     }
 }
 
@@ -437,9 +446,42 @@ async fn delete_stops_provisioning_then_tears_down_once() {
         [
             format!("provision {id}"),
             format!("stop {id}"),
-            format!("teardown {id}")
+            format!("teardown#1 {id}")
         ]
     );
+    let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str().unwrap()),
+        (409, "delete_in_progress")
+    );
+}
+
+#[tokio::test]
+async fn a_delete_stuck_after_its_teardown_ended_starts_another_attempt() {
+    let h = harness();
+    let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let uri = format!("/stacks/{id}");
+    let (status, _, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
+    assert_eq!(status, 202);
+    // Teardown #1 ends without finishing the stack (its failure recorder gave up too): the
+    // stack stays DELETING, and only another DELETE can move it on.
+    h.workflows
+        .ended_teardowns
+        .lock()
+        .unwrap()
+        .push((id.clone(), 1));
+    let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (202, Some("DELETING")),
+        "{body}"
+    );
+    assert_eq!(
+        h.workflows.calls().last().cloned(),
+        Some(format!("teardown#2 {id}"))
+    );
+    // While attempt #2 runs, a DELETE is a conflict again.
     let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;
     assert_eq!(
         (status, body["error"]["code"].as_str().unwrap()),

@@ -24,6 +24,12 @@ impl Principal {
         &self.0
     }
 
+    /// The role a grant key names, as `partition:account:name` (paths dropped), for telling
+    /// two keys of one role apart from two roles; `None` for anything but a role ARN.
+    pub fn role_of(key: &str) -> Option<String> {
+        role(key).map(|(partition, account, name)| format!("{partition}:{account}:{name}"))
+    }
+
     /// Whether a grant keyed by `key` is this principal's: the same ARN or, for a role, the same
     /// account and role name under any path. A session's ARN carries no path, and a role's name
     /// is unique in its account whatever its path.

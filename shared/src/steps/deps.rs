@@ -24,8 +24,9 @@ pub struct Settings {
     pub certificate_release_deadline_seconds: u64,
     /// The cache policy every `auth: iam` stack shares, created once by the deployment.
     pub iam_cache_policy_id: Option<String>,
-    /// Local stack only: where requests for a distribution's host really go (there is no
-    /// CloudFront data plane on one machine), e.g. `http://127.0.0.1:8080`.
+    /// Local stack only: where requests for a distribution's host really go (the local
+    /// CloudFront data plane: no DNS names the distributions on one machine), e.g.
+    /// `http://127.0.0.1:8080`.
     pub edge_override: Option<String>,
     /// Local stack only: a stack tagged `fault-injection: <step>` fails at that step, so that
     /// tests can show what every failure leaves behind. Never set in a deployed configuration.

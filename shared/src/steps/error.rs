@@ -157,7 +157,7 @@ pub fn create_distribution(
             message: "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).".into(),
         },
         // The caller reference is the stack's: a create whose answer was lost made it. The
-        // retry finds it by that reference.
+        // retry finds it by the stack's comment, which that create also set.
         Some(E::DistributionAlreadyExists(_)) => StepError::Transient(format!(
             "a distribution with this stack's caller reference exists already; looking it up again: {}",
             describe(&e)

@@ -40,7 +40,7 @@ pub fn explain(caught: &CaughtError) -> (String, String) {
         ),
         "RateLimited" => (
             "aws_rate_limited".into(),
-            "An account-wide AWS rate limit (API Gateway allows one custom domain change every 30 seconds per account) kept this step waiting too long: many stacks are being created or deleted at once. Create the stack again later.".into(),
+            "An account-wide AWS rate limit (API Gateway allows one custom domain change every 30 seconds per account) kept this step waiting too long: many stacks are being created or deleted at once. Send the request again later (create the stack again, or DELETE it again if it was being deleted).".into(),
         ),
         "Transient" => (
             "aws_unavailable".into(),

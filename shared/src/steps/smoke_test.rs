@@ -105,7 +105,8 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .await?;
     let target = target(&stack)?;
     let public_url = format!("https://{}{}", target.host, target.path);
-    // Locally there is no CloudFront: the request goes to the local edge, naming the host.
+    // Locally no DNS leads to the distribution: the request goes to the local data plane,
+    // naming the host, as CloudFront's edge receives it.
     let url = match &deps.settings.edge_override {
         Some(base) => format!("{}{}", base.trim_end_matches('/'), target.path),
         None => public_url.clone(),

@@ -302,10 +302,10 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         )
         .await?;
     let mut detail = "no custom domain".to_owned();
-    if let (Some(domain), Some(_)) = (
-        &stack.request.custom_domain,
-        &stack.outputs.regional_domain_name,
-    ) {
+    // Looked up by name, not by what the outputs recorded: a create whose answer was lost, or
+    // whose Lambda died before recording it, made a domain that no output names. The stack's
+    // tag tells its own from another's.
+    if let Some(domain) = &stack.request.custom_domain {
         let name = domain.name.as_str();
         let client =
             aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
@@ -393,26 +393,41 @@ async fn delete_certificate(
     }
 }
 
+/// Whether a certificate of the account (in `regions`) still names `name`, as its domain or a
+/// SAN: the validation CNAME is the same for a name in every region and for a SAN, so it stays
+/// while any of them needs it. `ListCertificates` shows only RSA_1024 and RSA_2048 keys unless
+/// asked for the others (ACM API reference), so every key type is asked for.
 async fn name_still_certified(
     deps: &Deps,
     regions: &[String],
     name: &str,
 ) -> Result<bool, StepError> {
+    use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+    let every_key_type = Filters::builder()
+        .set_key_types(Some(
+            KeyAlgorithm::values()
+                .iter()
+                .map(|k| KeyAlgorithm::from(*k))
+                .collect(),
+        ))
+        .build();
     for region in regions {
         let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
         let mut token: Option<String> = None;
         loop {
             let out = client
                 .list_certificates()
+                .includes(every_key_type.clone())
                 .set_next_token(token.take())
                 .send()
                 .await
                 .map_err(from_sdk)?;
-            if out
-                .certificate_summary_list()
-                .iter()
-                .any(|c| c.domain_name().is_some_and(|d| same_name(d, name)))
-            {
+            if out.certificate_summary_list().iter().any(|c| {
+                c.domain_name().is_some_and(|d| same_name(d, name))
+                    || c.subject_alternative_name_summaries()
+                        .iter()
+                        .any(|san| same_name(san, name))
+            }) {
                 return Ok(true);
             }
             match out.next_token {
