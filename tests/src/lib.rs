@@ -679,7 +679,8 @@ impl Aws {
     }
 
     /// Every item of the stacks table that belongs to `principal`: its stacks (attribute
-    /// `owner`) and the idempotency keys it used (`pk` = `IDEMPOTENCY#<principal>#...`).
+    /// `owner`) and the idempotency keys it used (`pk` = `IDEMPOTENCY#<n>:<principal>#...`,
+    /// `n` the principal's length).
     pub async fn items_of(&self, principal: &str) -> Vec<HashMap<String, AttributeValue>> {
         let pages: Vec<_> = self
             .dynamodb
@@ -691,7 +692,7 @@ impl Aws {
             .expression_attribute_values(":o", AttributeValue::S(principal.to_owned()))
             .expression_attribute_values(
                 ":idem",
-                AttributeValue::S(format!("IDEMPOTENCY#{principal}#")),
+                AttributeValue::S(format!("IDEMPOTENCY#{}:{principal}#", principal.len())),
             )
             .into_paginator()
             .items()

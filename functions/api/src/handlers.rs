@@ -127,6 +127,11 @@ pub async fn create(
                 .await?
                 .ok_or(ApiError::StackNotFound)?
                 .value;
+            // Keys are stored per owner; should one ever lead to another caller's stack, that
+            // stack is not this caller's to see.
+            if earlier.owner != owner {
+                return Err(ApiError::IdempotencyKeyReused);
+            }
             // The first attempt may have stored the stack and died before starting the
             // workflow; starting it again is harmless, the execution is named after the stack.
             if earlier.status == Status::Pending {

@@ -333,6 +333,33 @@ async fn an_idempotent_retry_returns_the_same_stack_and_starts_nothing_new() {
 }
 
 #[tokio::test]
+async fn a_replay_never_answers_with_a_stack_of_another_owner() {
+    let h = harness();
+    let send = || {
+        let mut req = request("POST", "/stacks", "arn:a", Some(valid_body().to_string()));
+        req.headers_mut()
+            .insert("idempotency-key", "k1".parse().unwrap());
+        req
+    };
+    let (_, first, _) = call(&h, send()).await;
+    let id = StackId::parse(first["id"].as_str().unwrap()).unwrap();
+    // However the key came to lead elsewhere, the stack it leads to is another owner's now.
+    edgestack::store::modify(h.store.as_ref(), &id, |s| {
+        s.owner = "arn:b".into();
+        Ok::<_, edgestack::store::StoreError>(())
+    })
+    .await
+    .unwrap();
+    let (status, body, _) = call(&h, send()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("idempotency_key_reused")),
+        "{body}"
+    );
+    assert!(!body.to_string().contains(id.as_str()), "{body}");
+}
+
+#[tokio::test]
 async fn another_principal_neither_sees_nor_deletes_a_stack() {
     let h = harness();
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;

@@ -26,7 +26,10 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// |-------------|------------------------------|---------------------------------------------------------|
 /// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets; |
 /// |             |                              | once `DELETED`, expires_at (kept 30 days)               |
-/// | idempotency | `IDEMPOTENCY#{owner}#{key}`  | stack_id, request_digest, expires_at (the table's TTL)  |
+/// | idempotency | `IDEMPOTENCY#{n}:{owner}#{key}` | stack_id, request_digest, expires_at (the table's TTL) |
+///
+/// The idempotency item's owner is length-prefixed (`n` its length in bytes): with `#` in an
+/// owner or a key, `{owner}#{key}` alone could name one item for two callers.
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 pub struct DynamoStore {
     client: Client,
@@ -52,7 +55,7 @@ fn stack_pk(id: &StackId) -> String {
 }
 
 fn idempotency_pk(key: &IdempotencyKey) -> String {
-    format!("IDEMPOTENCY#{}#{}", key.owner, key.key)
+    format!("IDEMPOTENCY#{}:{}#{}", key.owner.len(), key.owner, key.key)
 }
 
 fn claim_pk(name: &str) -> String {
@@ -380,6 +383,20 @@ impl StackStore for DynamoStore {
 mod tests {
     use super::*;
     use crate::request::StackRequest;
+
+    #[test]
+    fn idempotency_keys_of_two_owners_never_share_an_item() {
+        let key = |owner: &str, key: &str| IdempotencyKey {
+            owner: owner.into(),
+            key: key.into(),
+            request_digest: String::new(),
+        };
+        assert_ne!(
+            idempotency_pk(&key("arn:a#b", "c")),
+            idempotency_pk(&key("arn:a", "b#c"))
+        );
+        assert_eq!(idempotency_pk(&key("arn:a", "k")), "IDEMPOTENCY#5:arn:a#k");
+    }
 
     fn stack(status: Status) -> Stack {
         let request = StackRequest::from_json(&serde_json::json!({
