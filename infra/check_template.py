@@ -27,7 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checks_common import ROOT, Paths, binary_of, load_template, report, resources, sam_transform  # noqa: E402
 
 LOCAL_ONLY = ("EDGESTACK_LOCAL_IDENTITY", "EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
-API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN", "EDGESTACK_PERMISSIONS")
+API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN")
+# The permissions policy: the api checks a request against it, validate-request checks the grant
+# again before anything is created (a grant revoked meanwhile stops the stack).
+PERMISSIONS_CHECKED_BY = {"api", "validate-request"}
 POLLING = {"check-certificates", "check-distribution", "create-dns-records", "disable-distribution", "delete-certificates"}
 SIGV4_HEADERS = {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
 # The gateway responses that must be in the error shape: every answer API Gateway gives the
@@ -199,7 +202,9 @@ def check_functions(template: dict) -> list[str]:
         for name in API_ONLY:
             if (name in env) != (binary == "api"):
                 problems.append(f"{where}: {name} is the api's only" if name in env else f"{where}: {name} is not set")
-        if binary == "api":
+        if ("EDGESTACK_PERMISSIONS" in env) != (binary in PERMISSIONS_CHECKED_BY):
+            problems.append(f"{where}: EDGESTACK_PERMISSIONS belongs to {sorted(PERMISSIONS_CHECKED_BY)} only")
+        elif binary in PERMISSIONS_CHECKED_BY:
             if ref(env.get("EDGESTACK_PERMISSIONS")) != "PermissionsPolicy":
                 problems.append(f"{where}: EDGESTACK_PERMISSIONS must be the PermissionsPolicy parameter")
         if ("IAM_CACHE_POLICY_ID" in env) != (binary == "create-distribution"):

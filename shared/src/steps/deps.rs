@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use crate::aws::SdkConfig;
 use crate::config;
+use crate::permissions::Permissions;
 use crate::stack::{now_rfc3339, Phase, Stack, StackId, Status, StepStatus};
 use crate::store::{modify, DynamoStore, StackStore};
 
@@ -104,6 +105,9 @@ pub struct Deps {
     pub store: Arc<dyn StackStore>,
     pub sdk: SdkConfig,
     pub settings: Settings,
+    /// The permissions policy, where the function checks grants (validate-request): a grant
+    /// revoked after the request was accepted stops the stack before anything is created.
+    pub permissions: Option<Permissions>,
 }
 
 impl Deps {
@@ -113,10 +117,15 @@ impl Deps {
             aws_sdk_dynamodb::Client::new(&sdk),
             config::required(config::STACKS_TABLE)?,
         );
+        let permissions = match std::env::var(config::PERMISSIONS) {
+            Ok(_) => Some(config::permissions()?),
+            Err(_) => None,
+        };
         Ok(Self {
             store: Arc::new(store),
             sdk,
             settings: Settings::from_env()?,
+            permissions,
         })
     }
 
@@ -279,6 +288,7 @@ mod tests {
             store: Arc::new(MemoryStore::new()),
             sdk: SdkConfig::builder().build(),
             settings: Settings::default(),
+            permissions: None,
         };
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",

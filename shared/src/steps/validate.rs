@@ -18,6 +18,8 @@ use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
 use crate::aws::in_region;
 use crate::distribution;
+use crate::domain::Principal;
+use crate::permissions::Permissions;
 use crate::request::StackRequest;
 use crate::stack::{Phase, Stack, StepStatus};
 
@@ -26,6 +28,9 @@ pub const STEP: &str = "validate";
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps.begin(&flow.stack_id, STEP, Phase::Validating).await?;
     let request = &stack.request;
+    if let Some(policy) = &deps.permissions {
+        still_granted(policy, &stack)?;
+    }
     check_api(deps, request).await?;
     if let Some(zone_id) = request
         .custom_domain
@@ -53,6 +58,26 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             .is_some_and(|d| d.hosted_zone_id.is_some()),
         ..flow
     })
+}
+
+/// The owner's grant, read again: one revoked after the request was accepted stops the stack
+/// before anything is created.
+pub fn still_granted(policy: &Permissions, stack: &Stack) -> Result<(), StepError> {
+    let refused = policy.refusals(&Principal::from_caller(&stack.owner), &stack.request);
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let what: Vec<String> = refused
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.problem))
+        .collect();
+    Err(StepError::invalid(
+        "permission_revoked",
+        format!(
+            "The permissions policy no longer allows this stack ({}). Ask the platform team for the grant, then create it again.",
+            what.join("; ")
+        ),
+    ))
 }
 
 async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError> {
@@ -271,6 +296,27 @@ mod tests {
             request,
             "2026-11-25T10:00:00Z".into(),
         )
+    }
+
+    #[test]
+    fn a_grant_revoked_after_the_request_was_accepted_stops_the_stack() {
+        let stack = stack();
+        let granted = Permissions::from_json(
+            r#"{"principals": {"arn:aws:iam::123456789012:role/team": {"domain_suffixes": ["example.com"], "hosted_zone_ids": ["*"], "api_ids": ["*"]}}}"#,
+        )
+        .unwrap();
+        still_granted(&granted, &stack).expect("still granted");
+        let revoked = Permissions::from_json(
+            r#"{"principals": {"arn:aws:iam::123456789012:role/team": {"domain_suffixes": ["example.org"], "hosted_zone_ids": ["*"], "api_ids": ["*"]}}}"#,
+        )
+        .unwrap();
+        let err = still_granted(&revoked, &stack).unwrap_err();
+        assert_eq!(err.error_type(), "InvalidStack");
+        assert!(
+            err.to_string().starts_with("permission_revoked: ")
+                && err.to_string().contains("custom_domain.name"),
+            "{err}"
+        );
     }
 
     fn summary(id: &str, comment: &str, aliases: &[&str]) -> DistributionSummary {
