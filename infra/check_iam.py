@@ -71,7 +71,9 @@ EXPECTED: dict[str, set[str]] = {
     | STACK_RECORD
     | {"cloudfront:CreateDistribution", "cloudfront:TagResource", "cloudfront:ListDistributions"},
     "check-distribution": LOGS | STACK_RECORD | {"cloudfront:GetDistribution"},
-    "create-dns-records": LOGS | STACK_RECORD | {"route53:ChangeResourceRecordSets", "route53:GetChange"},
+    "create-dns-records": LOGS
+    | STACK_RECORD
+    | {"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets"},
     "smoke-test": LOGS | STACK_RECORD | {"execute-api:Invoke"},
     "mark-ready": LOGS | STACK_RECORD,
     "record-failure": LOGS | STACK_RECORD,

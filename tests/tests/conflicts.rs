@@ -2,7 +2,9 @@
 //! distribution of the account that has the name as an alias, an API Gateway custom domain of
 //! the name, a DNS record for the name that edgestack did not write. Each ends the stack
 //! `FAILED` at `validate` with a message that says what is in the way, and the account holds
-//! nothing of the stack (only what was there before). Needs the local stack (`make up`).
+//! nothing of the stack (only what was there before). A record someone writes after validate
+//! is found right before the alias records are written, and left alone. Needs the local stack
+//! (`make up`).
 
 use aws_sdk_cloudfront::types::{
     Aliases, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, MinimumProtocolVersion,
@@ -161,13 +163,59 @@ async fn an_api_gateway_custom_domain_of_the_name_is_in_the_way() {
 #[tokio::test]
 async fn a_dns_record_edgestack_did_not_write_is_in_the_way() {
     let team = Team::new().await;
+    someone_writes_an_a_record(&team, "192.0.2.10").await;
+
+    let before = team
+        .footprint("stk_none", &team.request(Shape::CustomDomain))
+        .await;
+    assert_eq!(before.records.len(), 1, "{before:#?}");
+    refused_before_anything_is_created(&team, "dns_record_exists", "A record", before).await;
+}
+
+/// Validate looks for a record in the way minutes before the alias records are written; one
+/// that someone creates meanwhile is found right before writing, never overwritten, and left
+/// where it was when the stack is rolled back.
+#[tokio::test]
+async fn a_record_made_while_the_stack_waits_is_neither_overwritten_nor_deleted() {
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    team.api
+        .watch(&id, "past validate", |s| {
+            s["steps"].as_array().is_some_and(|steps| {
+                steps
+                    .iter()
+                    .any(|st| st["name"] == "validate" && st["status"] == "SUCCEEDED")
+            })
+        })
+        .await;
+    someone_writes_an_a_record(&team, "192.0.2.20").await;
+
+    let watch = team.api.watch_until_rolled_back(&id).await;
+    let stack = watch.last();
+    assert_eq!(stack["error"]["code"], "dns_record_exists", "{stack}");
+    assert_eq!(stack["error"]["step"], "create_dns_records", "{stack}");
+    let footprint = team.footprint(&id, &spec).await;
+    assert_eq!(
+        footprint.records,
+        [format!("{} A 192.0.2.20", team.domain())].into(),
+        "only their record is left, as it was: {footprint:#?}"
+    );
+    assert!(
+        footprint.distributions.is_empty() && footprint.custom_domains.is_empty(),
+        "{footprint:#?}"
+    );
+}
+
+/// Someone other than edgestack writes an `A` record for the team's name in its zone.
+async fn someone_writes_an_a_record(team: &Team, address: &str) {
     let record = ResourceRecordSet::builder()
         .name(team.domain())
         .r#type(RrType::A)
         .ttl(300)
         .resource_records(
             ResourceRecord::builder()
-                .value("192.0.2.10")
+                .value(address)
                 .build()
                 .expect("a record"),
         )
@@ -193,10 +241,4 @@ async fn a_dns_record_edgestack_did_not_write_is_in_the_way() {
             .send()
     })
     .await;
-
-    let before = team
-        .footprint("stk_none", &team.request(Shape::CustomDomain))
-        .await;
-    assert_eq!(before.records.len(), 1, "{before:#?}");
-    refused_before_anything_is_created(&team, "dns_record_exists", "A record", before).await;
 }

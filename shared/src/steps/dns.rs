@@ -77,6 +77,60 @@ pub enum Propagation {
     Pending(String),
 }
 
+/// How to write the alias records, decided right before writing them: validate looked minutes
+/// ago, and a record someone made meanwhile must not be overwritten (and then deleted with the
+/// stack). `CREATE` when the name has no record: Route 53 refuses it if one appears between
+/// this look and the write (`InvalidChangeBatch`), and the step looks again. `UPSERT` when the
+/// records are this stack's already (a retry). Anything else in the way is a conflict.
+pub async fn write_action(
+    client: &aws_sdk_route53::Client,
+    zone: &str,
+    name: &str,
+    distribution: &str,
+) -> Result<ChangeAction, StepError> {
+    let listed = client
+        .list_resource_record_sets()
+        .hosted_zone_id(zone)
+        .start_record_name(name)
+        .max_items(10)
+        .send()
+        .await
+        .map_err(error::from_sdk)?;
+    let same_name = |n: &str| {
+        n.trim_end_matches('.')
+            .eq_ignore_ascii_case(name.trim_end_matches('.'))
+    };
+    let mut ours = false;
+    for set in listed.resource_record_sets() {
+        if !same_name(set.name())
+            || !matches!(set.r#type(), RrType::A | RrType::Aaaa | RrType::Cname)
+        {
+            continue;
+        }
+        let to_us = set.alias_target().is_some_and(|a| {
+            a.hosted_zone_id() == CLOUDFRONT_ZONE_ID
+                && a.dns_name()
+                    .trim_end_matches('.')
+                    .eq_ignore_ascii_case(distribution.trim_end_matches('.'))
+        });
+        if !to_us {
+            return Err(StepError::Conflict {
+                code: "dns_record_exists",
+                message: format!(
+                    "Hosted zone {zone} got a {} record for {name} that edgestack did not create while the stack was being provisioned. Remove it, then create the stack again.",
+                    set.r#type().as_str()
+                ),
+            });
+        }
+        ours = true;
+    }
+    Ok(if ours {
+        ChangeAction::Upsert
+    } else {
+        ChangeAction::Create
+    })
+}
+
 async fn already_in_sync(deps: &Deps, flow: &Flow) -> Result<bool, StepError> {
     Ok(deps.store.get(&flow.stack_id).await?.is_some_and(|stack| {
         stack
@@ -121,7 +175,7 @@ pub async fn change_or_check(
                 )
                 .send()
                 .await
-                .map_err(error::change_records)?
+                .map_err(error::change_listed_records)?
                 .change_info
         }
     };
@@ -173,10 +227,16 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         });
     };
 
-    // UPSERT: a retry after a lost answer writes the same records again, changing nothing.
-    let changes = alias_changes(ChangeAction::Upsert, &name, &distribution)?;
+    let client = aws_sdk_route53::Client::new(&deps.sdk);
+    let changes = match flow.change_id {
+        Some(_) => Vec::new(),
+        None => {
+            let action = write_action(&client, zone.as_str(), &name, &distribution).await?;
+            alias_changes(action, &name, &distribution)?
+        }
+    };
     let progress = change_or_check(
-        &aws_sdk_route53::Client::new(&deps.sdk),
+        &client,
         zone.as_str(),
         changes,
         &format!("edgestack {}", stack.id),
@@ -298,6 +358,98 @@ mod tests {
             .expect("asked");
         assert_eq!(second, Propagation::InSync);
         assert_eq!(no_change.num_calls(), 0, "no second change while waiting");
+    }
+
+    fn listing(sets: Vec<ResourceRecordSet>) -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
+            aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput::builder()
+                .set_resource_record_sets(Some(sets.clone()))
+                .is_truncated(false)
+                .max_items(10)
+                .build()
+                .expect("a listing")
+        })
+    }
+
+    fn alias(name: &str, to: &str) -> ResourceRecordSet {
+        alias_changes(ChangeAction::Upsert, name, to).expect("changes")[0]
+            .resource_record_set()
+            .expect("a set")
+            .clone()
+    }
+
+    fn plain_a(name: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .ttl(300)
+            .resource_records(
+                aws_sdk_route53::types::ResourceRecord::builder()
+                    .value("192.0.2.10")
+                    .build()
+                    .expect("a record"),
+            )
+            .build()
+            .expect("a set")
+    }
+
+    async fn action_with(sets: Vec<ResourceRecordSet>) -> Result<ChangeAction, StepError> {
+        let rule = listing(sets);
+        let client = mock_client!(aws_sdk_route53, [&rule]);
+        write_action(&client, "Z1", "api.example.com", "d1.cloudfront.net").await
+    }
+
+    #[tokio::test]
+    async fn a_name_with_no_record_is_created_so_that_one_appearing_meanwhile_is_refused() {
+        assert_eq!(
+            action_with(vec![]).await.expect("an action"),
+            ChangeAction::Create
+        );
+        let neighbour = alias("www.example.com.", "d9.cloudfront.net");
+        assert_eq!(
+            action_with(vec![neighbour]).await.expect("an action"),
+            ChangeAction::Create,
+            "another name's records are not in the way"
+        );
+    }
+
+    #[tokio::test]
+    async fn this_stacks_own_records_are_written_again_with_upsert() {
+        let ours = alias("api.example.com.", "d1.cloudfront.net.");
+        assert_eq!(
+            action_with(vec![ours]).await.expect("an action"),
+            ChangeAction::Upsert
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_that_appeared_while_the_stack_waited_is_never_overwritten() {
+        for foreign in [
+            plain_a("api.example.com."),
+            alias("api.example.com.", "d9.cloudfront.net"),
+        ] {
+            let err = action_with(vec![foreign]).await.unwrap_err();
+            assert!(err.to_string().starts_with("dns_record_exists: "), "{err}");
+            assert_eq!(err.error_type(), "Conflict");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_refused_because_a_record_appeared_looks_again() {
+        let refused = mock!(aws_sdk_route53::Client::change_resource_record_sets).then_error(|| {
+            aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError::InvalidChangeBatch(
+                aws_sdk_route53::types::error::InvalidChangeBatch::builder()
+                    .message("Tried to create resource record set [name='api.example.com.', type='A'] but it already exists")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_route53, [&refused]);
+        let changes = alias_changes(ChangeAction::Create, "api.example.com", "d1.cloudfront.net")
+            .expect("changes");
+        let err = change_or_check(&client, "Z1", changes, "c", None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err}");
     }
 
     #[tokio::test]

@@ -284,10 +284,11 @@ pub fn change_records(
     }
 }
 
-/// A Route 53 `DELETE` of records just listed: `InvalidChangeBatch` says they are no longer as
-/// listed (a retry of a delete whose answer was lost finds them gone: "Tried to delete resource
-/// record set ... but it was not found"), so the step lists them again.
-pub fn delete_records(
+/// A Route 53 change decided on records just listed (a `DELETE` of them, a `CREATE` where there
+/// were none): `InvalidChangeBatch` says the zone is no longer as listed (a retry of a delete
+/// whose answer was lost finds them gone: "Tried to delete resource record set ... but it was
+/// not found"; a record appeared meanwhile), so the step lists them again.
+pub fn change_listed_records(
     e: Sdk<aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError>,
 ) -> StepError {
     use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError as E;
@@ -632,7 +633,7 @@ mod aws_error_tests {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(delete_records(e).error_type(), "Transient");
+        assert_eq!(change_listed_records(e).error_type(), "Transient");
     }
 
     #[tokio::test]

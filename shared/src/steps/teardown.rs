@@ -75,7 +75,7 @@ async fn delete_records(
             )
             .send()
             .await
-            .map_err(error::delete_records)?;
+            .map_err(error::change_listed_records)?;
     }
     Ok(count)
 }
