@@ -80,13 +80,20 @@ EXPECTED: dict[str, set[str]] = {
     "delete-dns-records": LOGS | STACK_RECORD | {"route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"},
     "disable-distribution": LOGS
     | STACK_RECORD
-    | {"cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution", "cloudfront:GetDistribution"},
+    | {
+        "cloudfront:GetDistributionConfig",
+        "cloudfront:UpdateDistribution",
+        "cloudfront:GetDistribution",
+        "cloudfront:ListDistributions",
+    },
     "delete-distribution": LOGS | STACK_RECORD | {"cloudfront:GetDistributionConfig", "cloudfront:DeleteDistribution"},
     "delete-custom-domain": LOGS | STACK_RECORD | {"apigateway:GET", "apigateway:DELETE"},
     "delete-certificates": LOGS
     | STACK_RECORD
     | {"acm:DeleteCertificate", "acm:ListCertificates", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"},
-    "finish-teardown": LOGS | STACK_RECORD | {"dynamodb:DeleteItem"},
+    "finish-teardown": LOGS
+    | STACK_RECORD
+    | {"dynamodb:DeleteItem", "cloudfront:ListDistributions", "apigateway:GET"},
     "state-machine:ProvisionStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
     "state-machine:TeardownStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
 }

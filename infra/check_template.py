@@ -31,7 +31,14 @@ API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN")
 # The permissions policy: the api checks a request against it, validate-request checks the grant
 # again before anything is created (a grant revoked meanwhile stops the stack).
 PERMISSIONS_CHECKED_BY = {"api", "validate-request"}
-POLLING = {"check-certificates", "check-distribution", "create-dns-records", "disable-distribution", "delete-certificates"}
+POLLING = {
+    "check-certificates",
+    "check-distribution",
+    "create-dns-records",
+    "disable-distribution",
+    "delete-certificates",
+    "finish-teardown",
+}
 SIGV4_HEADERS = {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
 # The gateway responses that must be in the error shape: every answer API Gateway gives the
 # callers of an IAM-authorized Lambda proxy API without the function deciding it.

@@ -131,6 +131,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID="$IAM_CACHE_POLICY_ID" \
   EDGESTACK_FAULT_INJECTION=true \
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
+  STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
 # The functions are already built, so watch only has to open its port.
 wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120

@@ -22,7 +22,16 @@ pub trait Workflows: Send + Sync {
     async fn start_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError>;
     /// Starts teardown number `attempt` (from 1) of the stack.
-    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError>;
+    /// Starts teardown execution `attempt`. After `stop_provisioning`, `after_provisioning`: a
+    /// step's Lambda may still be running (`StopExecution` does not stop one in flight) and make
+    /// something after the teardown looked, so the teardown first waits out the longest a step
+    /// can run.
+    async fn start_teardown(
+        &self,
+        id: &StackId,
+        attempt: u32,
+        after_provisioning: bool,
+    ) -> Result<(), WorkflowError>;
     /// Whether teardown execution `attempt` has ended (succeeded, failed, timed out, aborted);
     /// `false` while it runs, and when it never started.
     async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError>;
@@ -33,6 +42,16 @@ pub fn execution_input(id: &StackId, teardown: bool) -> String {
     serde_json::json!({ "stack_id": id, "teardown": teardown }).to_string()
 }
 
+/// A teardown's input: it waits `wait_seconds` before its first step.
+pub fn teardown_input(id: &StackId, wait_seconds: u64) -> String {
+    serde_json::json!({ "stack_id": id, "teardown": true, "wait_seconds": wait_seconds })
+        .to_string()
+}
+
+/// The longest a step's Lambda runs: its Task's `TimeoutSeconds` in the state machines (the
+/// functions' own timeouts are shorter). `STEP_IN_FLIGHT_SECONDS` overrides it (the local stack).
+pub const STEP_IN_FLIGHT_SECONDS: u64 = 60;
+
 /// A provisioning execution is named after its stack; a teardown after its stack and attempt.
 pub fn teardown_execution_name(id: &StackId, attempt: u32) -> String {
     format!("{id}-teardown-{attempt}")
@@ -42,14 +61,21 @@ pub struct StepFunctions {
     client: Client,
     provision_arn: String,
     teardown_arn: String,
+    /// How long a teardown after a stopped provisioning waits before it looks.
+    step_in_flight_seconds: u64,
 }
 
 impl StepFunctions {
     pub fn new(client: Client, provision_arn: String, teardown_arn: String) -> Self {
+        let step_in_flight_seconds = std::env::var("STEP_IN_FLIGHT_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(STEP_IN_FLIGHT_SECONDS);
         Self {
             client,
             provision_arn,
             teardown_arn,
+            step_in_flight_seconds,
         }
     }
 
@@ -131,9 +157,19 @@ impl Workflows for StepFunctions {
         }
     }
 
-    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError> {
+    async fn start_teardown(
+        &self,
+        id: &StackId,
+        attempt: u32,
+        after_provisioning: bool,
+    ) -> Result<(), WorkflowError> {
         let name = teardown_execution_name(id, attempt);
-        self.start(&self.teardown_arn, &name, execution_input(id, true))
+        let wait = if after_provisioning {
+            self.step_in_flight_seconds
+        } else {
+            0
+        };
+        self.start(&self.teardown_arn, &name, teardown_input(id, wait))
             .await
     }
 

@@ -31,6 +31,15 @@ impl StrictAccount {
         self.post_faults(json!({ "faults": faults })).await;
     }
 
+    /// Holds every answer to each of `operations` back for `seconds`, as a slow AWS would.
+    pub async fn slow_down(&self, operations: &[&str], seconds: f64) {
+        let faults: Vec<_> = operations
+            .iter()
+            .map(|op| json!({"operation": op, "delay_seconds": seconds}))
+            .collect();
+        self.post_faults(json!({ "faults": faults })).await;
+    }
+
     /// Lets `share` of the calls to each of `operations` take effect and then answers 503, as
     /// an answer lost on the way back looks to the caller.
     pub async fn lose_answers(&self, operations: &[&str], share: f64) {

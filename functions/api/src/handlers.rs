@@ -279,14 +279,14 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
                 })
                 .await?;
                 app.workflows
-                    .start_teardown(&stack.id, stack.teardown_attempts)
+                    .start_teardown(&stack.id, stack.teardown_attempts, false)
                     .await?;
                 tracing::info!(stack_id = %stack.id, attempt = stack.teardown_attempts, "stuck deletion started again");
                 return Ok(accepted(&stack));
             }
             // A delete whose teardown never started (the first call died) heals on a retry.
             app.workflows
-                .start_teardown(&stack.id, stack.teardown_attempts)
+                .start_teardown(&stack.id, stack.teardown_attempts, true)
                 .await?;
             return Err(ApiError::DeleteInProgress);
         }
@@ -314,7 +314,7 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
         app.workflows.stop_provisioning(&stack.id).await?;
     }
     app.workflows
-        .start_teardown(&stack.id, stack.teardown_attempts)
+        .start_teardown(&stack.id, stack.teardown_attempts, was_provisioning)
         .await?;
     tracing::info!(stack_id = %stack.id, "stack deletion started");
     Ok(accepted(&stack))

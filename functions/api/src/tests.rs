@@ -46,9 +46,15 @@ impl Workflows for RecordingWorkflows {
     async fn stop_provisioning(&self, id: &StackId) -> Result<(), WorkflowError> {
         self.record("stop", id)
     }
-    async fn start_teardown(&self, id: &StackId, attempt: u32) -> Result<(), WorkflowError> {
+    async fn start_teardown(
+        &self,
+        id: &StackId,
+        attempt: u32,
+        after_provisioning: bool,
+    ) -> Result<(), WorkflowError> {
         assert!(attempt >= 1, "teardown attempts count from 1");
-        self.record(&format!("teardown#{attempt}"), id)
+        let settle = if after_provisioning { "+settle" } else { "" };
+        self.record(&format!("teardown#{attempt}{settle}"), id)
     }
     async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError> {
         Ok(self
@@ -473,7 +479,7 @@ async fn delete_stops_provisioning_then_tears_down_once() {
         [
             format!("provision {id}"),
             format!("stop {id}"),
-            format!("teardown#1 {id}")
+            format!("teardown#1+settle {id}")
         ]
     );
     let (status, body, _) = call(&h, request("DELETE", &uri, "arn:a", None)).await;

@@ -41,7 +41,7 @@ pub async fn find_distribution(
 
 /// A distribution of this stack's that already exists, found by the comment that names the
 /// stack: a create that timed out after CloudFront accepted it must not make a second one.
-async fn find_existing(
+pub async fn find_existing(
     client: &Client,
     stack: &Stack,
 ) -> Result<Option<(String, String)>, StepError> {

@@ -135,7 +135,31 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
     } else {
         deps.begin_poll_undo(&flow.stack_id).await?
     };
-    let Some(id) = stack.outputs.distribution_id.clone() else {
+    let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
+    // What the outputs name, else what the stack's comment finds: a create whose answer was lost,
+    // or that ran on while a DELETE came, made a distribution no output records.
+    let id = match stack.outputs.distribution_id.clone() {
+        Some(id) => Some(id),
+        None => match super::distribution::find_existing(&client, &stack).await? {
+            Some((id, domain)) => {
+                // Recorded, for the delete step after this one.
+                deps.finish(
+                    &flow.stack_id,
+                    DISABLE_STEP,
+                    StepStatus::Running,
+                    format!("found distribution {id}, which the stack had not recorded"),
+                    |s| {
+                        s.outputs.distribution_id = Some(id.clone());
+                        s.outputs.distribution_domain_name = Some(domain.clone());
+                    },
+                )
+                .await?;
+                Some(id)
+            }
+            None => None,
+        },
+    };
+    let Some(id) = id else {
         deps.finish(
             &flow.stack_id,
             DISABLE_STEP,
@@ -150,7 +174,6 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             ..flow
         });
     };
-    let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
     let current = match client.get_distribution_config().id(&id).send().await {
         Ok(out) => out,
         Err(e)
@@ -555,10 +578,75 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
 }
 
 /// The end of an undo: a deleted stack is `DELETED`; a failed one is marked rolled back.
+/// How many times an undo goes round again for what appeared after it looked.
+pub const MAX_PASSES: u32 = 3;
+
+/// What of the stack is in the account although the undo steps looked for it: made by a step
+/// that was still running when a DELETE came (`StopExecution` does not stop a Lambda in flight),
+/// after the undo step for it had passed. Found by the stack's own marks, not its outputs.
+async fn left_behind(
+    deps: &Deps,
+    stack: &crate::stack::Stack,
+) -> Result<Option<String>, StepError> {
+    let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
+    if let Some((id, _)) = super::distribution::find_existing(&client, stack).await? {
+        return Ok(Some(format!("distribution {id}")));
+    }
+    if let Some(domain) = &stack.request.custom_domain {
+        let client =
+            aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
+        match client
+            .get_domain_name()
+            .domain_name(domain.name.as_str())
+            .send()
+            .await
+        {
+            Ok(existing) => {
+                let ours = existing
+                    .tags()
+                    .and_then(|t| t.get(STACK_ID_TAG))
+                    .is_some_and(|id| id == stack.id.as_str());
+                if ours {
+                    return Ok(Some(format!("custom domain {}", domain.name)));
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(GetDomainNameError::NotFoundException(_))
+                ) => {}
+            Err(e) => return Err(from_sdk(e)),
+        }
+    }
+    Ok(None)
+}
+
 pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin_undo(&flow.stack_id, FINISH_STEP, Phase::Deleted)
         .await?;
+    if let Some(what) = left_behind(deps, &stack).await? {
+        if flow.polls >= MAX_PASSES {
+            return Err(StepError::Internal(format!(
+                "{what} is still there after {MAX_PASSES} passes of the undo steps"
+            )));
+        }
+        let wait = deps.settings.poll_interval(flow.polls);
+        deps.finish(
+            &flow.stack_id,
+            FINISH_STEP,
+            StepStatus::Waiting,
+            format!("{what} appeared after the undo steps looked (a step was still running); undoing again in {wait} s"),
+            |_| {},
+        )
+        .await?;
+        return Ok(Flow {
+            ready: false,
+            polls: flow.polls + 1,
+            wait_seconds: wait,
+            ..flow
+        });
+    }
     deps.store.release_claim(&stack).await?;
     let deleting = stack.status == Status::Deleting;
     let detail = if deleting {
@@ -584,5 +672,10 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         },
     )
     .await?;
-    Ok(flow)
+    Ok(Flow {
+        ready: true,
+        polls: 0,
+        wait_seconds: 0,
+        ..flow
+    })
 }
