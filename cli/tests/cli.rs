@@ -88,14 +88,20 @@ fn edgestack(principal: &str, args: &[&str]) -> Run {
 }
 
 fn edgestack_in(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> Run {
-    let output = command(dir, principal, args, env_file)
-        .output()
-        .expect("the edgestack binary runs");
+    run(
+        command(dir, principal, args, env_file),
+        format!("edgestack {}", args.join(" ")),
+    )
+}
+
+/// Runs `command` to its end.
+fn run(mut command: Command, what: String) -> Run {
+    let output = command.output().expect("the edgestack binary runs");
     Run {
         code: output.status.code().expect("the binary exits by itself"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
-        what: format!("edgestack {}", args.join(" ")),
+        what,
     }
 }
 
@@ -732,21 +738,16 @@ fn call_reaches_the_api_through_the_distribution_signed_as_the_outputs_say() {
     let id = id_of(&created.json());
     let env = edgestack_tests::LocalEnv::get();
     let call = |path: &str| {
-        let output = command(&std::env::temp_dir(), &me, &["call", &id, path], true)
+        let mut command = command(&std::env::temp_dir(), &me, &["call", &id, path], true);
+        // The standard credentials chain, from the environment: the local account's keys.
+        command
             .env("AWS_ACCESS_KEY_ID", &env.access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &env.secret_access_key)
             .env("AWS_REGION", &env.region)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("EDGE_URL")
-            .output()
-            .expect("the edgestack binary runs");
-        Run {
-            code: output.status.code().expect("the binary exits by itself"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
-            what: format!("edgestack call {id} {path}"),
-        }
+            .env_remove("EDGE_URL");
+        run(command, format!("edgestack call {id} {path}"))
     };
     let private = call("/private");
     private.expect(EXIT_OK);

@@ -1378,11 +1378,26 @@ impl Aws {
     /// A public hosted zone named `name`; moto allows several zones of one name, so the tests
     /// make the name unique themselves.
     pub async fn create_zone(&self, name: &str) -> Zone {
+        self.zone_with_comment(name, None).await
+    }
+
+    /// A hosted zone that stands for the owner's DNS outside edgestack ([`OUTSIDE_DNS_COMMENT`]).
+    pub async fn create_outside_zone(&self, name: &str) -> Zone {
+        self.zone_with_comment(name, Some(OUTSIDE_DNS_COMMENT))
+            .await
+    }
+
+    async fn zone_with_comment(&self, name: &str, comment: Option<&str>) -> Zone {
         let out = self
             .route53
             .create_hosted_zone()
             .name(name)
             .caller_reference(format!("edgestack-tests-{}", random_suffix()))
+            .set_hosted_zone_config(comment.map(|c| {
+                aws_sdk_route53::types::HostedZoneConfig::builder()
+                    .comment(c)
+                    .build()
+            }))
             .send()
             .await
             .expect("CreateHostedZone");
@@ -1441,33 +1456,6 @@ impl Aws {
                 "ACM did not issue {arn} within a minute"
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    }
-
-    /// A hosted zone that stands for the owner's DNS outside edgestack ([`OUTSIDE_DNS_COMMENT`]).
-    pub async fn create_outside_zone(&self, name: &str) -> Zone {
-        let out = self
-            .route53
-            .create_hosted_zone()
-            .name(name)
-            .caller_reference(format!("edgestack-tests-outside-{}", random_suffix()))
-            .hosted_zone_config(
-                aws_sdk_route53::types::HostedZoneConfig::builder()
-                    .comment(OUTSIDE_DNS_COMMENT)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateHostedZone");
-        let id = out
-            .hosted_zone()
-            .expect("a new zone")
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
-        Zone {
-            id,
-            name: name.to_owned(),
         }
     }
 

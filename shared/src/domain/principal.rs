@@ -50,10 +50,10 @@ impl fmt::Display for Principal {
     }
 }
 
-/// `(partition, account, role)` of an assumed-role session ARN.
-fn assumed_role(arn: &str) -> Option<(&str, &str, &str)> {
+/// `(partition, account, resource)` of an ARN of `service` (an IAM-style ARN: no region).
+fn arn_of<'a>(arn: &'a str, service: &str) -> Option<(&'a str, &'a str, &'a str)> {
     let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("sts"), Some(""), Some(account), Some(resource)) = (
+    let (Some("arn"), Some(partition), Some(svc), Some(""), Some(account), Some(resource)) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -63,29 +63,22 @@ fn assumed_role(arn: &str) -> Option<(&str, &str, &str)> {
     ) else {
         return None;
     };
-    let rest = resource.strip_prefix("assumed-role/")?;
-    let (role, session) = rest.split_once('/')?;
-    (!role.is_empty() && !session.is_empty() && !account.is_empty())
-        .then_some((partition, account, role))
+    (svc == service && !account.is_empty()).then_some((partition, account, resource))
+}
+
+/// `(partition, account, role)` of an assumed-role session ARN.
+fn assumed_role(arn: &str) -> Option<(&str, &str, &str)> {
+    let (partition, account, resource) = arn_of(arn, "sts")?;
+    let (role, session) = resource.strip_prefix("assumed-role/")?.split_once('/')?;
+    (!role.is_empty() && !session.is_empty()).then_some((partition, account, role))
 }
 
 /// `(partition, account, role name)` of an IAM role ARN, whatever its path.
 fn role(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
+    let (partition, account, resource) = arn_of(arn, "iam")?;
     let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    (!name.is_empty() && !account.is_empty()).then_some((partition, account, name))
+    (!name.is_empty()).then_some((partition, account, name))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -316,6 +316,44 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
     Ok(flow)
 }
 
+/// What API Gateway has under the stack's custom domain name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DomainState {
+    Gone,
+    /// There, without this stack's tag: someone else's.
+    Foreign,
+    Ours,
+}
+
+async fn custom_domain_state(
+    client: &aws_sdk_apigateway::Client,
+    stack: &crate::stack::Stack,
+    name: &str,
+) -> Result<DomainState, StepError> {
+    match client.get_domain_name().domain_name(name).send().await {
+        Ok(existing) => {
+            let ours = existing
+                .tags()
+                .and_then(|t| t.get(STACK_ID_TAG))
+                .is_some_and(|id| id == stack.id.as_str());
+            Ok(if ours {
+                DomainState::Ours
+            } else {
+                DomainState::Foreign
+            })
+        }
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetDomainNameError::NotFoundException(_))
+            ) =>
+        {
+            Ok(DomainState::Gone)
+        }
+        Err(e) => Err(from_sdk(e)),
+    }
+}
+
 pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin_undo(
@@ -332,57 +370,46 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         let name = domain.name.as_str();
         let client =
             aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
-        match client.get_domain_name().domain_name(name).send().await {
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(GetDomainNameError::NotFoundException(_))
-                ) =>
-            {
+        match custom_domain_state(&client, &stack, name).await? {
+            DomainState::Gone => {
                 detail = format!("custom domain {name} was already gone");
             }
-            Err(e) => return Err(from_sdk(e)),
-            Ok(existing) => {
-                let ours = existing
-                    .tags()
-                    .and_then(|t| t.get(STACK_ID_TAG))
-                    .is_some_and(|id| id == stack.id.as_str());
-                if !ours {
-                    detail = format!("custom domain {name} is not this stack's; left alone");
-                } else {
-                    // Only a mapping this stack made (its step finished); deleting the domain
-                    // takes any other mapping of it along anyway.
-                    let mapped = stack.steps.iter().any(|s| {
-                        s.name == super::custom_domain::STEP && s.status == StepStatus::Succeeded
-                    });
-                    if mapped {
-                        match client
-                            .delete_base_path_mapping()
-                            .domain_name(name)
-                            .base_path("(none)")
-                            .send()
-                            .await
-                        {
-                            Ok(_) => {}
-                            Err(e)
-                                if matches!(
-                                    e.as_service_error(),
-                                    Some(DeleteBasePathMappingError::NotFoundException(_))
-                                ) => {}
-                            Err(e) => return Err(from_sdk(e)),
-                        }
-                    }
-                    match client.delete_domain_name().domain_name(name).send().await {
+            DomainState::Foreign => {
+                detail = format!("custom domain {name} is not this stack's; left alone");
+            }
+            DomainState::Ours => {
+                // Only a mapping this stack made (its step finished); deleting the domain
+                // takes any other mapping of it along anyway.
+                let mapped = stack.steps.iter().any(|s| {
+                    s.name == super::custom_domain::STEP && s.status == StepStatus::Succeeded
+                });
+                if mapped {
+                    match client
+                        .delete_base_path_mapping()
+                        .domain_name(name)
+                        .base_path("(none)")
+                        .send()
+                        .await
+                    {
                         Ok(_) => {}
                         Err(e)
                             if matches!(
                                 e.as_service_error(),
-                                Some(DeleteDomainNameError::NotFoundException(_))
+                                Some(DeleteBasePathMappingError::NotFoundException(_))
                             ) => {}
-                        Err(e) => return Err(error::domain_name_call(e)),
+                        Err(e) => return Err(from_sdk(e)),
                     }
-                    detail = format!("custom domain {name} and its mapping deleted");
                 }
+                match client.delete_domain_name().domain_name(name).send().await {
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(
+                            e.as_service_error(),
+                            Some(DeleteDomainNameError::NotFoundException(_))
+                        ) => {}
+                    Err(e) => return Err(error::domain_name_call(e)),
+                }
+                detail = format!("custom domain {name} and its mapping deleted");
             }
         }
     }
@@ -595,27 +622,8 @@ async fn left_behind(
     if let Some(domain) = &stack.request.custom_domain {
         let client =
             aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
-        match client
-            .get_domain_name()
-            .domain_name(domain.name.as_str())
-            .send()
-            .await
-        {
-            Ok(existing) => {
-                let ours = existing
-                    .tags()
-                    .and_then(|t| t.get(STACK_ID_TAG))
-                    .is_some_and(|id| id == stack.id.as_str());
-                if ours {
-                    return Ok(Some(format!("custom domain {}", domain.name)));
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(GetDomainNameError::NotFoundException(_))
-                ) => {}
-            Err(e) => return Err(from_sdk(e)),
+        if custom_domain_state(&client, stack, domain.name.as_str()).await? == DomainState::Ours {
+            return Ok(Some(format!("custom domain {}", domain.name)));
         }
     }
     Ok(None)
