@@ -104,6 +104,19 @@ impl Status {
     }
 }
 
+impl Stack {
+    /// Whether the provisioning execution is still running: provisioning, or undoing itself
+    /// after a failure (its rollback has not ended, and has not failed either).
+    pub fn provisioning_execution_running(&self) -> bool {
+        self.status.is_provisioning()
+            || (self.status == Status::Failed
+                && self
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| !e.rolled_back && e.code != "teardown_failed"))
+    }
+}
+
 /// Where the workflow stands: the recipe's steps in order, then the teardown's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

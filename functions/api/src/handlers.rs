@@ -292,7 +292,9 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
         }
         _ => {}
     }
-    let was_provisioning = stack.status.is_provisioning();
+    // A rollback runs in the provisioning execution: it is stopped too, so that one teardown
+    // at a time undoes the stack.
+    let was_provisioning = stack.provisioning_execution_running();
     // The version check in `modify` makes two racing deletes end with one winner.
     let stack = modify(app.store.as_ref(), &stack.id, |s| {
         match s.status {

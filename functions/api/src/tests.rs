@@ -490,6 +490,66 @@ async fn delete_stops_provisioning_then_tears_down_once() {
 }
 
 #[tokio::test]
+async fn a_delete_during_a_rollback_stops_it_so_that_one_teardown_undoes_the_stack() {
+    let h = harness();
+    let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
+    let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
+    // Provisioning failed; its rollback runs in the provisioning execution.
+    edgestack::store::modify(h.store.as_ref(), &id, |s| {
+        s.status = edgestack::stack::Status::Failed;
+        s.error = Some(edgestack::stack::StackError {
+            code: "api_not_found".into(),
+            message: "no such API".into(),
+            step: "validate".into(),
+            rolled_back: false,
+        });
+        Ok::<_, edgestack::store::StoreError>(())
+    })
+    .await
+    .unwrap();
+    let (status, body, _) = call(
+        &h,
+        request("DELETE", &format!("/stacks/{id}"), "arn:a", None),
+    )
+    .await;
+    assert_eq!(
+        (status, body["phase"].as_str()),
+        (202, Some("STOPPING_PROVISIONING")),
+        "{body}"
+    );
+    assert_eq!(
+        h.workflows.calls()[1..],
+        [format!("stop {id}"), format!("teardown#1+settle {id}")]
+    );
+}
+
+#[tokio::test]
+async fn a_delete_of_a_rolled_back_stack_starts_its_teardown_at_once() {
+    let h = harness();
+    let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
+    let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
+    edgestack::store::modify(h.store.as_ref(), &id, |s| {
+        s.status = edgestack::stack::Status::Failed;
+        s.error = Some(edgestack::stack::StackError {
+            code: "api_not_found".into(),
+            message: "no such API".into(),
+            step: "validate".into(),
+            rolled_back: true,
+        });
+        Ok::<_, edgestack::store::StoreError>(())
+    })
+    .await
+    .unwrap();
+    let (status, _, _) = call(
+        &h,
+        request("DELETE", &format!("/stacks/{id}"), "arn:a", None),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(h.workflows.calls()[1..], [format!("teardown#1 {id}")]);
+}
+
+#[tokio::test]
 async fn a_delete_stuck_after_its_teardown_ended_starts_another_attempt() {
     let h = harness();
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;

@@ -61,8 +61,11 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let (code, message) = explain(&caught);
     let now = now_rfc3339();
     modify(deps.store.as_ref(), &flow.stack_id, |stack| {
-        // A stack being deleted belongs to the teardown now, whatever provisioning left.
-        if !flow.teardown && matches!(stack.status, Status::Deleting | Status::Deleted) {
+        // A stack being deleted belongs to the teardown now, whatever provisioning (or its
+        // rollback, which a DELETE stops and takes over) left.
+        if (!flow.teardown || flow.rollback)
+            && matches!(stack.status, Status::Deleting | Status::Deleted)
+        {
             return Ok::<_, StepError>(());
         }
         let failed_step = stack
@@ -149,5 +152,61 @@ mod tests {
             cause: String::new(),
         };
         assert_eq!(explain(&caught).0, "step_timed_out");
+    }
+
+    async fn deleting_stack(deps: &Deps) -> crate::stack::StackId {
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }))
+        .expect("a valid request");
+        let mut stack = crate::stack::Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.status = Status::Deleting;
+        deps.store.create(&stack, None).await.expect("stored");
+        stack.id
+    }
+
+    fn deps() -> Deps {
+        Deps {
+            store: std::sync::Arc::new(crate::store::MemoryStore::new()),
+            sdk: crate::aws::SdkConfig::builder().build(),
+            settings: super::super::Settings::default(),
+            permissions: None,
+        }
+    }
+
+    fn failed(id: crate::stack::StackId, rollback: bool) -> Flow {
+        Flow {
+            teardown: true,
+            rollback,
+            failure: Some(CaughtError {
+                error: "Transient".into(),
+                cause: String::new(),
+            }),
+            ..Flow::new(id)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rollback_that_fails_after_a_delete_took_the_stack_over_leaves_it_deleting() {
+        let deps = deps();
+        let id = deleting_stack(&deps).await;
+        handle(&deps, failed(id.clone(), true))
+            .await
+            .expect("recorded");
+        let stack = deps.store.get(&id).await.unwrap().unwrap().value;
+        assert_eq!(stack.status, Status::Deleting);
+        assert!(stack.error.is_none(), "{:?}", stack.error);
+    }
+
+    #[tokio::test]
+    async fn a_teardown_that_fails_is_recorded_for_a_delete_again() {
+        let deps = deps();
+        let id = deleting_stack(&deps).await;
+        handle(&deps, failed(id.clone(), false))
+            .await
+            .expect("recorded");
+        let stack = deps.store.get(&id).await.unwrap().unwrap().value;
+        assert_eq!(stack.status, Status::Failed);
+        assert_eq!(stack.error.expect("an error").code, "teardown_failed");
     }
 }

@@ -46,6 +46,10 @@ pub struct Flow {
     /// failed teardown rather than ignored as a stack being deleted.
     #[serde(default)]
     pub teardown: bool,
+    /// Set with `teardown` when the failure is of a rollback (inside the provisioning
+    /// execution), which a DELETE may have taken over: then the stack is the teardown's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
 }
 
 impl Flow {
@@ -60,6 +64,7 @@ impl Flow {
             change_id: None,
             failure: None,
             teardown: false,
+            rollback: false,
         }
     }
 }
