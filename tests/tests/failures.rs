@@ -355,6 +355,42 @@ async fn a_delete_while_the_distribution_deploys_leaves_nothing() {
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
 }
 
+/// A DELETE while a failed stack's rollback runs: the rollback is stopped and one teardown
+/// undoes the stack, after the steps in flight; it ends DELETED with nothing left, and the
+/// rollback's end never takes it back.
+#[tokio::test]
+async fn a_delete_during_a_rollback_leaves_nothing() {
+    let team = Team::new().await;
+    let spec = team
+        .request(Shape::CustomDomain)
+        .with_tag("fault-injection", "smoke_test");
+    let id = team.create(&spec).await;
+    team.api
+        .watch(&id, "the rollback to be under way", |s| {
+            status(s) == "FAILED"
+                && s["error"]["rolled_back"] == false
+                && s["steps"].as_array().is_some_and(|steps| {
+                    steps
+                        .iter()
+                        .any(|st| st["name"] == "delete_dns_records" && st["status"] == "SUCCEEDED")
+                })
+        })
+        .await;
+    let stack = delete(&team, &id).await;
+    assert_eq!(stack["phase"], "STOPPING_PROVISIONING", "{stack}");
+    let watch = team.api.watch_until_status(&id, "DELETED").await;
+    assert!(
+        !watch.saw(|s| status(s) == "FAILED"),
+        "a stopped rollback never takes the stack back: {:?}",
+        watch.sequence("status")
+    );
+    assert_nothing_left(&team.footprint(&id, &spec).await, &id);
+    assert_eq!(
+        status(&team.api.get(&format!("/stacks/{id}")).await.expect(200)),
+        "DELETED"
+    );
+}
+
 // ----- 6. Every step is idempotent --------------------------------------------------------
 
 /// The outputs, with what a repeated smoke test legitimately changes (when it ran) left out
