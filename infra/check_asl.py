@@ -8,7 +8,8 @@ For every statemachine/*.asl.json:
 - every Choice has a Default (no States.NoChoiceMatched at run time);
 - every Task invokes a Lambda function through `arn:aws:states:::lambda:invoke`, with its
   FunctionName a `${<Name>Function}` substitution (a function ARN in AWS, a binary name locally),
-  the whole state as its payload, a TimeoutSeconds and a Retry;
+  the whole state as its payload, a TimeoutSeconds and a Retry that retries every error AWS's
+  Step Functions best practices name for Lambda tasks (`LAMBDA_ERRORS`);
 - every Wait waits `SecondsPath` (the step computed the interval), never a fixed time.
 """
 
@@ -25,6 +26,14 @@ from checks_common import Paths, report  # noqa: E402
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 FUNCTION_SUBSTITUTION = re.compile(r"\$\{([A-Z][A-Za-z0-9]*)Function\}")
 KNOWN_TYPES = {"Task", "Choice", "Wait", "Succeed", "Fail", "Pass", "Parallel", "Map"}
+# Step Functions best practices ("Handle transient Lambda service exceptions"): retry these on
+# every Lambda task.
+LAMBDA_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+}
 
 
 def transitions(state: dict) -> list[str]:
@@ -92,6 +101,10 @@ def check_machine(path: Path) -> list[str]:
                 problems.append(f"{where}: no TimeoutSeconds (a hung invocation would hang the execution)")
             if not state.get("Retry"):
                 problems.append(f"{where}: no Retry (Lambda's own transient errors must be retried)")
+            retried = {e for r in state.get("Retry") or [] for e in r.get("ErrorEquals") or []}
+            missing = [] if "States.ALL" in retried else sorted(LAMBDA_ERRORS - retried)
+            if missing:
+                problems.append(f"{where}: does not retry {', '.join(missing)} (Step Functions best practices)")
 
     # Reachability, forwards from StartAt and backwards from the terminal states.
     if start in states:

@@ -159,6 +159,14 @@ class StateMachineStructure(Case):
             "Resource must be arn:aws:states:::lambda:invoke",
         )
 
+    def test_a_lambda_task_that_does_not_retry_lambdas_own_errors(self) -> None:
+        def drop(machine):
+            for retrier in machine["States"]["SmokeTest"]["Retry"]:
+                retrier["ErrorEquals"] = [e for e in retrier["ErrorEquals"] if e != "Lambda.ClientExecutionTimeoutException"]
+
+        self.copy.edit_asl("provision.asl.json", drop)
+        self.assertFinds(check_asl.check(self.copy.paths), "SmokeTest: does not retry Lambda.ClientExecutionTimeoutException")
+
     def test_statelint_rejects_a_broken_file(self) -> None:
         from statelint.config import Config
         from statelint.linter import Linter
