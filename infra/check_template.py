@@ -29,8 +29,9 @@ from checks_common import ROOT, Paths, binary_of, load_template, report, resourc
 LOCAL_ONLY = ("EDGESTACK_LOCAL_IDENTITY", "EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
 API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN")
 # The permissions policy: the api checks a request against it, validate-request checks the grant
-# again before anything is created (a grant revoked meanwhile stops the stack).
-PERMISSIONS_CHECKED_BY = {"api", "validate-request"}
+# again before anything is created (a grant revoked meanwhile stops the stack), smoke-test signs
+# only for an API the owner's grant names.
+PERMISSIONS_CHECKED_BY = {"api", "validate-request", "smoke-test"}
 POLLING = {
     "check-certificates",
     "check-distribution",

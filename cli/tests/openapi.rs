@@ -660,6 +660,7 @@ fn everything_set() -> Stack {
         smoke_test: Some(SmokeTestResult {
             url: "https://api.example.com/greetings".into(),
             status_code: 200,
+            signed: true,
             at: now.clone(),
         }),
         signing: Some(Signing {

@@ -63,15 +63,29 @@ impl Permissions {
         Ok(policy)
     }
 
-    /// Everything in `request` that `principal` may not use, each named by its field.
-    pub fn refusals(&self, principal: &Principal, request: &StackRequest) -> Vec<FieldError> {
+    /// The grant that applies to `principal`: its own, else `default`.
+    fn grant_of(&self, principal: &Principal) -> Option<&Grant> {
         let own = self.principals.get(principal.as_str()).or_else(|| {
             self.principals
                 .iter()
                 .find(|(key, _)| principal.is_named_by(key))
                 .map(|(_, grant)| grant)
         });
-        let Some(grant) = own.or(self.default.as_ref()) else {
+        own.or(self.default.as_ref())
+    }
+
+    /// Whether `principal`'s grant names `api_id` itself, not only through `"*"`. A `"*"`
+    /// lets a team put a distribution in front of any API, which is harmless; signing requests
+    /// to any API with edgestack's own credentials is not (a confused deputy), so the smoke test
+    /// signs only for an API named here.
+    pub fn names_api(&self, principal: &Principal, api_id: &str) -> bool {
+        self.grant_of(principal)
+            .is_some_and(|grant| grant.api_ids.iter().any(|allowed| allowed == api_id))
+    }
+
+    /// Everything in `request` that `principal` may not use, each named by its field.
+    pub fn refusals(&self, principal: &Principal, request: &StackRequest) -> Vec<FieldError> {
+        let Some(grant) = self.grant_of(principal) else {
             return vec![FieldError::new(
                 "api_id",
                 "the permissions policy grants this principal nothing",
@@ -177,6 +191,31 @@ mod tests {
             1,
             "no grant, no default"
         );
+    }
+
+    #[test]
+    fn only_an_api_named_in_the_grant_is_named_a_star_names_none() {
+        let policy = Permissions::from_json(POLICY).unwrap();
+        let team_a = Principal::from_caller("arn:team-a");
+        assert!(policy.names_api(&team_a, "aaaaaaaaaa"));
+        assert!(!policy.names_api(&team_a, "bbbbbbbbbb"));
+        let anyone = Principal::from_caller("arn:someone-else");
+        assert!(
+            policy
+                .refusals(
+                    &anyone,
+                    &request(json!({"api_id": "bbbbbbbbbb", "region": "eu-west-1", "stage": "p"}))
+                )
+                .is_empty(),
+            "the default's \"*\" lets it front the API"
+        );
+        assert!(
+            !policy.names_api(&anyone, "bbbbbbbbbb"),
+            "but \"*\" names no API"
+        );
+        assert!(!Permissions::from_json("{}")
+            .unwrap()
+            .names_api(&anyone, "bbbbbbbbbb"));
     }
 
     #[test]

@@ -189,6 +189,9 @@ pub struct DnsRecord {
 pub struct SmokeTestResult {
     pub url: String,
     pub status_code: u16,
+    /// Whether the request was SigV4-signed (see `steps::smoke_test::signs`).
+    #[serde(default)]
+    pub signed: bool,
     pub at: String,
 }
 

@@ -15,6 +15,30 @@ use crate::stack::StackId;
 pub struct WorkflowError {
     pub action: &'static str,
     pub message: String,
+    /// No clear answer came back (no connection, a timeout, a lost answer, a 5xx): the call may
+    /// have taken effect. Only a refusal from Step Functions itself means it did not.
+    pub outcome_unknown: bool,
+}
+
+impl WorkflowError {
+    fn of<E>(
+        action: &'static str,
+        err: aws_sdk_sfn::error::SdkError<E, aws_sdk_sfn::config::http::HttpResponse>,
+    ) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        use aws_sdk_sfn::error::SdkError;
+        let outcome_unknown = match &err {
+            SdkError::ServiceError(ctx) => ctx.raw().status().is_server_error(),
+            _ => true,
+        };
+        Self {
+            action,
+            message: aws_sdk_sfn::error::DisplayErrorContext(err).to_string(),
+            outcome_unknown,
+        }
+    }
 }
 
 #[async_trait]
@@ -35,6 +59,9 @@ pub trait Workflows: Send + Sync {
     /// Whether teardown execution `attempt` has ended (succeeded, failed, timed out, aborted);
     /// `false` while it runs, and when it never started.
     async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError>;
+    /// Whether the stack's provisioning execution exists (in any state): after a start whose
+    /// outcome is unknown, it tells whether the start took effect.
+    async fn provisioning_exists(&self, id: &StackId) -> Result<bool, WorkflowError>;
 }
 
 /// The input every execution gets: the stack id, and nothing else (the record is the state).
@@ -103,10 +130,7 @@ impl StepFunctions {
             {
                 Ok(())
             }
-            Err(e) => Err(WorkflowError {
-                action: "started",
-                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
-            }),
+            Err(e) => Err(WorkflowError::of("started", e)),
         }
     }
 }
@@ -150,10 +174,7 @@ impl Workflows for StepFunctions {
             {
                 Ok(())
             }
-            Err(e) => Err(WorkflowError {
-                action: "stopped",
-                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
-            }),
+            Err(e) => Err(WorkflowError::of("stopped", e)),
         }
     }
 
@@ -175,6 +196,26 @@ impl Workflows for StepFunctions {
 
     async fn teardown_ended(&self, id: &StackId, attempt: u32) -> Result<bool, WorkflowError> {
         let arn = named_execution_arn(&self.teardown_arn, &teardown_execution_name(id, attempt));
+        Ok(self
+            .execution_status(arn)
+            .await?
+            .is_some_and(|status| status != ExecutionStatus::Running))
+    }
+
+    async fn provisioning_exists(&self, id: &StackId) -> Result<bool, WorkflowError> {
+        Ok(self
+            .execution_status(execution_arn(&self.provision_arn, id))
+            .await?
+            .is_some())
+    }
+}
+
+impl StepFunctions {
+    /// The execution's status, `None` when it does not exist.
+    async fn execution_status(
+        &self,
+        arn: String,
+    ) -> Result<Option<ExecutionStatus>, WorkflowError> {
         match self
             .client
             .describe_execution()
@@ -182,19 +223,16 @@ impl Workflows for StepFunctions {
             .send()
             .await
         {
-            Ok(out) => Ok(out.status() != &ExecutionStatus::Running),
+            Ok(out) => Ok(Some(out.status().clone())),
             Err(e)
                 if matches!(
                     e.as_service_error(),
                     Some(DescribeExecutionError::ExecutionDoesNotExist(_))
                 ) =>
             {
-                Ok(false)
+                Ok(None)
             }
-            Err(e) => Err(WorkflowError {
-                action: "looked up",
-                message: aws_sdk_sfn::error::DisplayErrorContext(e).to_string(),
-            }),
+            Err(e) => Err(WorkflowError::of("looked up", e)),
         }
     }
 }
@@ -202,6 +240,71 @@ impl Workflows for StepFunctions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
+    use aws_sdk_sfn::types::error::{ExecutionDoesNotExist, ExecutionLimitExceeded};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:provision";
+
+    fn workflows(client: Client) -> StepFunctions {
+        StepFunctions::new(client, MACHINE.into(), MACHINE.into())
+    }
+
+    fn id() -> StackId {
+        StackId::parse("stk_abcdefghijklmnopqrst").unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refused_start_is_a_clear_answer_and_a_server_error_is_not() {
+        let refused = mock!(Client::start_execution).then_error(|| {
+            StartExecutionError::ExecutionLimitExceeded(ExecutionLimitExceeded::builder().build())
+        });
+        let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&refused]);
+        let err = workflows(client)
+            .start_provisioning(&id())
+            .await
+            .unwrap_err();
+        assert!(!err.outcome_unknown, "{err}");
+
+        let broken = mock!(Client::start_execution).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+                aws_smithy_types::body::SdkBody::from(r#"{"__type":"InternalFailure"}"#),
+            )
+        });
+        let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&broken]);
+        let err = workflows(client)
+            .start_provisioning(&id())
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown, "a 5xx may have started it: {err}");
+    }
+
+    #[tokio::test]
+    async fn an_execution_is_looked_up_by_its_stacks_name() {
+        let found = mock!(Client::describe_execution)
+            .match_requests(|r| {
+                r.execution_arn()
+                    .is_some_and(|a| a.ends_with(":execution:provision:stk_abcdefghijklmnopqrst"))
+            })
+            .then_output(|| {
+                DescribeExecutionOutput::builder()
+                    .execution_arn("arn")
+                    .state_machine_arn(MACHINE)
+                    .status(ExecutionStatus::Running)
+                    .start_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap()
+            });
+        let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&found]);
+        assert!(workflows(client).provisioning_exists(&id()).await.unwrap());
+
+        let missing = mock!(Client::describe_execution).then_error(|| {
+            DescribeExecutionError::ExecutionDoesNotExist(ExecutionDoesNotExist::builder().build())
+        });
+        let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&missing]);
+        assert!(!workflows(client).provisioning_exists(&id()).await.unwrap());
+    }
 
     #[test]
     fn execution_arns_follow_the_state_machine() {

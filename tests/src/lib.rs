@@ -619,6 +619,43 @@ impl Aws {
     /// deployed to the stage `prod`.
     /// Returns the API's id.
     pub async fn create_regional_rest_api(&self, name: &str) -> String {
+        self.create_team_api(name, None).await
+    }
+
+    /// The REST API whose id the signing roles' grants name ([`SIGNED_API_ID`]): found, or
+    /// created with that id.
+    pub async fn signed_api(&self) -> String {
+        let apigw = self.apigateway_in(API_REGION);
+        let found = retry_throttled("GetRestApi", || {
+            let call = apigw.get_rest_api().rest_api_id(SIGNED_API_ID).send();
+            async {
+                match call.await {
+                    Ok(_) => Ok(true),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|e| e.is_not_found_exception()) =>
+                    {
+                        Ok(false)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await;
+        if found {
+            return SIGNED_API_ID.to_owned();
+        }
+        let id = self
+            .create_team_api("greetings-signed", Some(SIGNED_API_ID))
+            .await;
+        assert_eq!(id, SIGNED_API_ID, "the emulator took the id from the tag");
+        id
+    }
+
+    /// A Regional REST API with `/greetings` (open) and `/private` (`AWS_IAM`) deployed to
+    /// stage `prod`; with `id`, the emulator gives it that id (moto's `_custom_id_` tag: in AWS
+    /// an API's id is never chosen, and the operator writes it into the policy instead).
+    async fn create_team_api(&self, name: &str, id: Option<&str>) -> String {
         use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType};
 
         let apigw = self.apigateway_in(API_REGION);
@@ -626,6 +663,7 @@ impl Aws {
             apigw
                 .create_rest_api()
                 .name(name)
+                .set_tags(id.map(|id| HashMap::from([("_custom_id_".to_owned(), id.to_owned())])))
                 .endpoint_configuration(
                     EndpointConfiguration::builder()
                         .types(EndpointType::Regional)
@@ -989,6 +1027,26 @@ impl StackSpec {
     }
 }
 
+/// The id of the REST API that local/permissions.json names explicitly in the grants of the
+/// signing roles ([`signing_principal`]): the smoke test signs only for an API the owner's
+/// grant names, never through `"*"`.
+pub const SIGNED_API_ID: &str = "signedapi1";
+
+/// How many signing roles local/permissions.json grants (`edgestack-tests-signer-0` onwards).
+const SIGNING_ROLES: usize = 12;
+
+/// A session of a signing role no other team of this test process uses: its grant names
+/// [`SIGNED_API_ID`] (local/permissions.json).
+pub fn signing_principal() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        n < SIGNING_ROLES,
+        "local/permissions.json grants {SIGNING_ROLES} signing roles; add more"
+    );
+    assumed_role(&format!("edgestack-tests-signer-{n}"))
+}
+
 /// One team as a test plays it: a principal of its own, a Regional REST API of its own and a
 /// hosted zone of its own (`t<random>.example.com`), whose name `api.<zone>` nobody else uses.
 pub struct Team {
@@ -996,21 +1054,42 @@ pub struct Team {
     pub aws: Aws,
     pub api_id: String,
     pub zone: Zone,
+    /// Whether the team's grant names its API, so that the smoke test signs for it.
+    pub named_in_grant: bool,
 }
 
 impl Team {
+    /// A team whose grant allows any API through the default `"*"`: for `auth: iam` the smoke
+    /// test does not sign.
     pub async fn new() -> Self {
         let aws = Aws::new().await;
         let suffix = random_suffix();
         let api_id = aws
             .create_regional_rest_api(&format!("greetings-{suffix}"))
             .await;
-        let zone = aws.create_zone(&format!("t{suffix}.example.com")).await;
+        Self::with(aws, api_id, Api::new(), false).await
+    }
+
+    /// A team whose grant names its API ([`SIGNED_API_ID`], shared by these teams): for
+    /// `auth: iam` the smoke test signs.
+    pub async fn signing() -> Self {
+        // One creation per test process: tests start at once.
+        static SIGNED_API: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+        let aws = Aws::new().await;
+        let api_id = SIGNED_API.get_or_init(|| aws.signed_api()).await.clone();
+        Self::with(aws, api_id, Api::as_principal(&signing_principal()), true).await
+    }
+
+    async fn with(aws: Aws, api_id: String, api: Api, named_in_grant: bool) -> Self {
+        let zone = aws
+            .create_zone(&format!("t{}.example.com", random_suffix()))
+            .await;
         Self {
-            api: Api::new(),
+            api,
             aws,
             api_id,
             zone,
+            named_in_grant,
         }
     }
 
@@ -2008,7 +2087,15 @@ pub async fn assert_ready_as_recipe_says(team: &Team, spec: &StackSpec, watch: &
         format!("{endpoint}{smoke_path}").as_str(),
         "{context}"
     );
-    assert_eq!(outputs["smoke_test"]["status_code"], 200, "{context}");
+    // For `auth: iam` the smoke test signs only when the owner's grant names the API;
+    // unsigned, API Gateway's own 403 shows the distribution reaches the API.
+    let signed = auth == "iam" && team.named_in_grant;
+    assert_eq!(outputs["smoke_test"]["signed"], signed, "{context}");
+    let expected_status = if auth == "iam" && !signed { 403 } else { 200 };
+    assert_eq!(
+        outputs["smoke_test"]["status_code"], expected_status,
+        "{context}"
+    );
     assert!(outputs["smoke_test"]["at"].is_string(), "{context}");
 
     let Some(name) = name else {

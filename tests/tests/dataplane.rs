@@ -75,7 +75,7 @@ async fn an_open_api_without_custom_domain_answers_through_the_distribution() {
 /// outputs say.
 #[tokio::test]
 async fn an_iam_api_behind_an_origin_path_answers_a_client_signing_as_the_outputs_say() {
-    let team = Team::new().await;
+    let team = Team::signing().await;
     let mut body = team.request(Shape::Iam).body;
     body["origin_path"] = true.into();
     body["smoke_test_path"] = "/private".into();
@@ -110,7 +110,7 @@ async fn an_iam_api_behind_an_origin_path_answers_a_client_signing_as_the_output
 
 #[tokio::test]
 async fn an_iam_api_without_origin_path_answers_a_client_signing_as_the_outputs_say() {
-    let team = Team::new().await;
+    let team = Team::signing().await;
     let stack = ready(&team, &team.request(Shape::Iam).body).await;
     assert_eq!(Signing::of(&stack).path_prefix, "", "{stack}");
     same_json(
@@ -122,7 +122,7 @@ async fn an_iam_api_without_origin_path_answers_a_client_signing_as_the_outputs_
 
 #[tokio::test]
 async fn an_iam_api_on_a_custom_domain_answers_a_client_signing_the_custom_domain() {
-    let team = Team::new().await;
+    let team = Team::signing().await;
     let mut body = team.request(Shape::CustomDomain).body;
     body["auth"] = "iam".into();
     body["smoke_test_path"] = "/private".into();
@@ -136,4 +136,42 @@ async fn an_iam_api_on_a_custom_domain_answers_a_client_signing_the_custom_domai
         GREETINGS_BODY,
     );
     signature_is_checked(&stack, "/private").await;
+}
+
+/// The smoke test is no confused deputy: with the default grant's `"*"`, a team may put a
+/// distribution in front of another team's IAM-protected API, but edgestack does not sign for
+/// it (its signature would let the team read that API's answers). Unsigned, the smoke test
+/// gets API Gateway's own 403, which still shows the distribution reaches the API.
+#[tokio::test]
+async fn the_smoke_test_does_not_sign_for_an_api_the_grant_names_only_through_a_star() {
+    let owner_of_the_api = Team::signing().await;
+    let other = Team::new().await;
+    let mut body = other.request(Shape::Iam).body;
+    body["api_id"] = owner_of_the_api.api_id.as_str().into();
+    body["smoke_test_path"] = "/prod/private".into();
+    let stack = ready(&other, &body).await;
+    let smoke = &stack["outputs"]["smoke_test"];
+    assert_eq!(smoke["signed"], false, "{stack}");
+    assert_eq!(smoke["status_code"], 403, "{stack}");
+    let detail = edgestack_tests::step(&stack, "smoke_test")
+        .and_then(|s| s["detail"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        detail.contains("unsigned") && detail.contains("permissions policy"),
+        "the step says why it did not sign: {stack}"
+    );
+
+    // The API's own team, whose grant names it, gets a signed smoke test of the same path.
+    let own = ready(
+        &owner_of_the_api,
+        &owner_of_the_api.request(Shape::Iam).body,
+    )
+    .await;
+    let smoke = &own["outputs"]["smoke_test"];
+    assert_eq!(
+        (smoke["signed"].clone(), smoke["status_code"].clone()),
+        (true.into(), 200.into()),
+        "{own}"
+    );
 }

@@ -152,12 +152,34 @@ pub async fn create(
 
 /// Starts the workflow; if it cannot be started, the stack is marked failed (nothing was
 /// created in AWS yet) so that it does not sit `PENDING` for ever, and its name is freed.
+/// When the start got no clear answer, the execution may be running: it is looked for first,
+/// and a stack that a step has already moved on from `PENDING` is left to it. Marking `FAILED`
+/// is safe even if the execution started after all: no step provisions a `FAILED` stack
+/// (`Deps::begin`), so a freed name is never served by two live stacks.
 async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
     let Err(err) = app.workflows.start_provisioning(&stack.id).await else {
         return Ok(());
     };
+    if err.outcome_unknown {
+        match app.workflows.provisioning_exists(&stack.id).await {
+            Ok(true) => {
+                tracing::warn!(stack_id = %stack.id, error = %err, "the start got no clear answer, but the execution exists");
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(look) => {
+                tracing::error!(stack_id = %stack.id, error = %look, "could not look for the execution")
+            }
+        }
+    }
     tracing::error!(stack_id = %stack.id, error = %err, "provisioning could not start");
+    let mut moved_on = false;
     let marked = modify(app.store.as_ref(), &stack.id, |s| {
+        // A step began: the execution runs after all.
+        moved_on = s.status != Status::Pending;
+        if moved_on {
+            return Ok(());
+        }
         s.status = Status::Failed;
         s.error = Some(StackError {
             code: "workflow_not_started".into(),
@@ -170,6 +192,10 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
     .await;
     if let Err(mark_err) = marked {
         tracing::error!(stack_id = %stack.id, error = %mark_err, "could not mark the stack failed");
+    }
+    if moved_on {
+        tracing::warn!(stack_id = %stack.id, "the stack left PENDING meanwhile: its execution runs");
+        return Ok(());
     }
     // Nothing will run to release the name: free it now, so that sending the request again
     // (as the error says) is not refused as taken by this very stack.

@@ -18,6 +18,10 @@ use crate::identity::IdentitySource;
 struct RecordingWorkflows {
     calls: Mutex<Vec<String>>,
     fail_starts: bool,
+    /// Starts fail without a clear answer (a timeout, a lost answer).
+    unclear_starts: bool,
+    /// What `provisioning_exists` answers after an unclear start.
+    execution_exists: bool,
     /// Teardown executions that have ended: `(stack id, attempt)`.
     ended_teardowns: Mutex<Vec<(String, u32)>>,
 }
@@ -25,10 +29,11 @@ struct RecordingWorkflows {
 impl RecordingWorkflows {
     fn record(&self, what: &str, id: &StackId) -> Result<(), WorkflowError> {
         self.calls.lock().unwrap().push(format!("{what} {id}"));
-        if self.fail_starts && what != "stop" {
+        if (self.fail_starts || self.unclear_starts) && what != "stop" {
             return Err(WorkflowError {
                 action: "started",
                 message: "injected".into(),
+                outcome_unknown: self.unclear_starts,
             });
         }
         Ok(())
@@ -62,6 +67,10 @@ impl Workflows for RecordingWorkflows {
             .lock()
             .unwrap()
             .contains(&(id.to_string(), attempt)))
+    }
+    async fn provisioning_exists(&self, id: &StackId) -> Result<bool, WorkflowError> {
+        self.calls.lock().unwrap().push(format!("exists? {id}"));
+        Ok(self.execution_exists)
     }
 }
 
@@ -613,6 +622,66 @@ async fn a_workflow_that_cannot_start_leaves_a_failed_stack_not_a_pending_one() 
         (first, again),
         (503, 503),
         "the second try reached the workflow again: {body}"
+    );
+}
+
+/// A start that got no clear answer may have started the execution: the API looks before it
+/// marks the stack FAILED and frees its name.
+#[tokio::test]
+async fn a_start_without_a_clear_answer_is_looked_up_before_the_stack_is_failed() {
+    let mut named = valid_body();
+    named["custom_domain"] = json!({"name": "api.example.com", "hosted_zone_id": "Z1"});
+
+    let running = harness_with(
+        IdentitySource::LocalHeader,
+        RecordingWorkflows {
+            unclear_starts: true,
+            execution_exists: true,
+            ..Default::default()
+        },
+    );
+    let (status, body, _) = post(&running, "arn:a", &named).await;
+    assert_eq!(status, 202, "the execution runs: {body}");
+    assert_eq!(body["status"], "PENDING", "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert!(running.workflows.calls().contains(&format!("exists? {id}")));
+    let (again, taken, _) = post(&running, "arn:b", &named).await;
+    assert_eq!(
+        (again, taken["error"]["code"].as_str()),
+        (409, Some("domain_taken")),
+        "the name stays held by the running stack"
+    );
+
+    let absent = harness_with(
+        IdentitySource::LocalHeader,
+        RecordingWorkflows {
+            unclear_starts: true,
+            execution_exists: false,
+            ..Default::default()
+        },
+    );
+    let (status, _, _) = post(&absent, "arn:a", &named).await;
+    assert_eq!(status, 503);
+    let (_, listed, _) = call(&absent, request("GET", "/stacks", "arn:a", None)).await;
+    assert_eq!(listed["items"][0]["status"], "FAILED", "{listed}");
+}
+
+/// A clear refusal needs no look: nothing started.
+#[tokio::test]
+async fn a_refused_start_is_not_looked_up() {
+    let h = harness_with(
+        IdentitySource::LocalHeader,
+        RecordingWorkflows {
+            fail_starts: true,
+            ..Default::default()
+        },
+    );
+    let (status, _, _) = post(&h, "arn:a", &valid_body()).await;
+    assert_eq!(status, 503);
+    assert!(
+        !h.workflows.calls().iter().any(|c| c.starts_with("exists?")),
+        "{:?}",
+        h.workflows.calls()
     );
 }
 

@@ -100,6 +100,24 @@ impl Settings {
     }
 }
 
+/// Why provisioning must not go on with `stack`, if it must not: it is being deleted (its
+/// teardown undoes it), or it is `FAILED` (an execution the API thought never started must not
+/// bring to life a stack whose name was freed). The state machine ends on `StackGone` without a
+/// rollback.
+fn not_provisioned(stack: &Stack) -> Option<StepError> {
+    match stack.status {
+        Status::Deleting | Status::Deleted => Some(StepError::StackGone(format!(
+            "stack {} is being deleted; provisioning stops",
+            stack.id
+        ))),
+        Status::Failed => Some(StepError::StackGone(format!(
+            "stack {} has failed; provisioning stops",
+            stack.id
+        ))),
+        _ => None,
+    }
+}
+
 /// Everything a step needs, built once per cold start.
 pub struct Deps {
     pub store: Arc<dyn StackStore>,
@@ -134,10 +152,8 @@ impl Deps {
     pub async fn begin(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
         let now = now_rfc3339();
         modify(self.store.as_ref(), id, |stack| {
-            if matches!(stack.status, Status::Deleting | Status::Deleted) {
-                return Err(StepError::StackGone(format!(
-                    "stack {id} is being deleted; provisioning stops"
-                )));
+            if let Some(refused) = not_provisioned(stack) {
+                return Err(refused);
             }
             if stack.status == Status::Pending {
                 stack.status = Status::Provisioning;
@@ -214,12 +230,10 @@ impl Deps {
             .await?
             .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
             .value;
-        if matches!(stack.status, Status::Deleting | Status::Deleted) {
-            return Err(StepError::StackGone(format!(
-                "stack {id} is being deleted; provisioning stops"
-            )));
+        match not_provisioned(&stack) {
+            Some(refused) => Err(refused),
+            None => Ok(stack),
         }
-        Ok(stack)
     }
 
     /// Fails with `DeadlineExceeded` once `step` has waited longer than `deadline_seconds`.
@@ -344,6 +358,42 @@ mod tests {
             .await
             .expect("finished");
         assert_eq!(deleted.status, Status::Deleted);
+    }
+
+    #[tokio::test]
+    async fn no_step_provisions_a_failed_stack() {
+        let deps = Deps {
+            store: Arc::new(MemoryStore::new()),
+            sdk: SdkConfig::builder().build(),
+            settings: Settings::default(),
+            permissions: None,
+        };
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        // The API marked it FAILED (the start got no answer), and then the execution started.
+        stack.status = Status::Failed;
+        deps.store.create(&stack, None).await.expect("stored");
+        let refused = deps
+            .begin(&stack.id, "validate_request", Phase::Validating)
+            .await
+            .expect_err("a FAILED stack is not provisioned");
+        assert_eq!(refused.error_type(), "StackGone", "{refused}");
+        let refused = deps
+            .begin_poll(
+                &stack.id,
+                "check_certificates",
+                Phase::AwaitingCertificateValidation,
+                3,
+            )
+            .await
+            .expect_err("nor polled further");
+        assert_eq!(refused.error_type(), "StackGone", "{refused}");
+        let after = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(after.status, Status::Failed);
+        assert!(after.steps.is_empty(), "no step began: {:?}", after.steps);
     }
 
     #[test]

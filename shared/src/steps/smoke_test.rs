@@ -8,6 +8,8 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 
 use super::{Deps, Flow, StepError};
+use crate::domain::Principal;
+use crate::permissions::Permissions;
 use crate::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
 
 pub const STEP: &str = "smoke_test";
@@ -18,6 +20,20 @@ pub struct Target {
     pub host: String,
     pub path: String,
     pub signing: Option<Signing>,
+}
+
+/// Whether the smoke test signs for `stack`: its API needs a signature and the owner's grant
+/// names that API explicitly (`Permissions::names_api`). Otherwise any team could make
+/// edgestack send signed requests to another team's IAM-protected API and read the answers.
+/// Without a permissions policy nothing is signed.
+pub fn signs(permissions: Option<&Permissions>, stack: &Stack) -> bool {
+    Signing::for_request(&stack.request).is_some()
+        && permissions.is_some_and(|p| {
+            p.names_api(
+                &Principal::from_caller(&stack.owner),
+                stack.request.api_id.as_str(),
+            )
+        })
 }
 
 pub fn target(stack: &Stack) -> Result<Target, StepError> {
@@ -51,9 +67,15 @@ fn target_distribution(stack: &Stack) -> String {
 
 /// With a path the owner named, it must answer 2xx. Without one, `/` is asked and any answer
 /// API Gateway itself produced counts (it always sets `x-amzn-RequestId`; a CloudFront error
-/// page does not).
-pub fn passes(explicit_path: bool, status: u16, from_api_gateway: bool) -> bool {
-    if explicit_path {
+/// page does not). An IAM-protected API asked without a signature answers API Gateway's 403,
+/// which proves the same: the distribution reaches the API.
+pub fn passes(
+    explicit_path: bool,
+    unsigned_iam: bool,
+    status: u16,
+    from_api_gateway: bool,
+) -> bool {
+    if explicit_path && !unsigned_iam {
         (200..300).contains(&status)
     } else {
         from_api_gateway && status < 500
@@ -133,7 +155,9 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .get(&url)
         .header("host", &target.host)
         .header("user-agent", "edgestack-smoke-test");
-    if let Some(signing) = &target.signing {
+    let signed = signs(deps.permissions.as_ref(), &stack);
+    let unsigned_iam = target.signing.is_some() && !signed;
+    if let Some(signing) = target.signing.as_ref().filter(|_| signed) {
         for (name, value) in sigv4_headers(deps, signing, &target.path).await? {
             if name != "host" {
                 request = request.header(name, value);
@@ -150,14 +174,24 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let result = SmokeTestResult {
         url: public_url.clone(),
         status_code: status,
+        signed,
         at: now_rfc3339(),
     };
-    if !passes(explicit, status, from_api_gateway) {
+    let unsigned_note = if unsigned_iam {
+        format!(
+            " unsigned: edgestack signs only for an API the permissions policy names for {} \
+             (not through \"*\")",
+            stack.owner
+        )
+    } else {
+        String::new()
+    };
+    if !passes(explicit, unsigned_iam, status, from_api_gateway) {
         deps.finish(
             &flow.stack_id,
             STEP,
             StepStatus::Running,
-            format!("GET {public_url} answered {status}; retrying"),
+            format!("GET {public_url} answered {status}{unsigned_note}; retrying"),
             |s| {
                 s.outputs.smoke_test = Some(result.clone());
             },
@@ -165,7 +199,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .await?;
         return Err(StepError::SmokeTestFailed(format!(
             "GET {public_url} answered {status}{}",
-            if explicit {
+            if explicit && !unsigned_iam {
                 ", not 2xx"
             } else {
                 " without API Gateway's x-amzn-RequestId"
@@ -176,7 +210,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         &flow.stack_id,
         STEP,
         StepStatus::Succeeded,
-        format!("GET {public_url} answered {status}"),
+        format!("GET {public_url} answered {status}{unsigned_note}"),
         |s| {
             s.outputs.smoke_test = Some(result.clone());
         },
@@ -254,18 +288,63 @@ mod tests {
 
     #[test]
     fn an_owner_named_path_must_answer_2xx() {
-        assert!(passes(true, 200, true));
-        assert!(!passes(true, 403, true));
-        assert!(!passes(true, 502, false));
+        assert!(passes(true, false, 200, true));
+        assert!(!passes(true, false, 403, true));
+        assert!(!passes(true, false, 502, false));
     }
 
     #[test]
     fn without_a_path_any_answer_of_api_gateway_counts() {
-        assert!(passes(false, 403, true), "an API need not serve /");
+        assert!(passes(false, false, 403, true), "an API need not serve /");
         assert!(
-            !passes(false, 403, false),
+            !passes(false, false, 403, false),
             "CloudFront's own error page is no answer of the API"
         );
-        assert!(!passes(false, 503, true));
+        assert!(!passes(false, false, 503, true));
+    }
+
+    #[test]
+    fn unsigned_an_iam_api_passes_on_api_gateways_own_refusal() {
+        assert!(passes(true, true, 403, true));
+        assert!(!passes(true, true, 403, false));
+        assert!(!passes(true, true, 502, true));
+    }
+
+    fn iam_stack(owner: &str, api_id: &str) -> Stack {
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": api_id, "region": "eu-west-1", "stage": "prod", "auth": "iam"
+        }))
+        .expect("a valid request");
+        Stack::new(owner.into(), request, now_rfc3339())
+    }
+
+    #[test]
+    fn it_signs_only_for_an_api_the_owners_grant_names() {
+        let policy = Permissions::from_json(
+            r#"{"default": {"api_ids": ["*"]},
+                "principals": {"arn:aws:iam::123456789012:role/payments": {"api_ids": ["a1b2c3d4e5"]}}}"#,
+        )
+        .unwrap();
+        let payments = "arn:aws:iam::123456789012:role/payments";
+        assert!(signs(Some(&policy), &iam_stack(payments, "a1b2c3d4e5")));
+        assert!(
+            !signs(Some(&policy), &iam_stack(payments, "b1b2c3d4e5")),
+            "not named"
+        );
+        assert!(
+            !signs(
+                Some(&policy),
+                &iam_stack("arn:aws:iam::123456789012:role/other", "a1b2c3d4e5")
+            ),
+            "another team, allowed only through the default's \"*\""
+        );
+        assert!(!signs(None, &iam_stack(payments, "a1b2c3d4e5")));
+        let open = stack(serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }));
+        assert!(
+            !signs(Some(&policy), &open),
+            "an open API needs no signature"
+        );
     }
 }
