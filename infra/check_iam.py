@@ -133,6 +133,13 @@ SDK_OPERATIONS: dict[str, set[str]] = {
     "stop_execution": {"states:StopExecution"},
     "describe_execution": {"states:DescribeExecution"},
 }
+# What undoes a stack: allowed only on resources edgestack tagged when it made them. AWS
+# evaluates aws:ResourceTag for each (Service Authorization Reference: CloudFront's
+# UpdateDistribution and DeleteDistribution on distribution, ACM's DeleteCertificate on
+# certificate, API Gateway's DELETE on DomainName and BasePathMapping, which inherits its domain
+# name's tags). Route 53 has no tag condition: its changes are pinned by record type and action.
+DESTRUCTIVE = {"cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution", "acm:DeleteCertificate", "apigateway:DELETE"}
+
 SDK_CRATES = ("aws-sdk-apigateway", "aws-sdk-route53", "aws-sdk-acm", "aws-sdk-cloudfront", "aws-sdk-dynamodb", "aws-sdk-sfn")
 # Granted although no SDK operation names them: logs (the runtime's stdout), the smoke test's own
 # SigV4 request, the service-linked role CreateDomainName needs, Step Functions' own needs.
@@ -382,6 +389,13 @@ def check_policies(
                     if action in ("cloudfront:CreateDistribution", "acm:RequestCertificate"):
                         if (conditions.get("Null") or {}).get("aws:RequestTag/edgestack:stack-id") != "false":
                             problems.append(f"{here}: {action} must require the edgestack:stack-id request tag (Null: false)")
+                    if action in DESTRUCTIVE:
+                        tag = (conditions.get("StringLike") or {}).get("aws:ResourceTag/edgestack:stack-id")
+                        if tag != "stk_*":
+                            problems.append(
+                                f"{here}: {action} must be conditioned on the resource's edgestack:stack-id tag "
+                                "(StringLike aws:ResourceTag/edgestack:stack-id: stk_*)"
+                            )
                     if action == "iam:CreateServiceLinkedRole":
                         if (conditions.get("StringEquals") or {}).get("iam:AWSServiceName") != "ops.apigateway.amazonaws.com":
                             problems.append(f"{here}: iam:CreateServiceLinkedRole must be pinned to ops.apigateway.amazonaws.com")

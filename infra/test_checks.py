@@ -232,6 +232,16 @@ class Iam(Case):
         )
         self.assertFinds(self.iam(), "Route 53 changes must be pinned")
 
+    def test_a_destructive_grant_that_lost_its_tag_condition(self) -> None:
+        self.copy.edit_template(
+            "              Action: acm:DeleteCertificate\n"
+            "              Resource: !Sub arn:${AWS::Partition}:acm:*:${AWS::AccountId}:certificate/*\n"
+            "              Condition:\n                StringLike:\n                  aws:ResourceTag/edgestack:stack-id: stk_*\n",
+            "              Action: acm:DeleteCertificate\n"
+            "              Resource: !Sub arn:${AWS::Partition}:acm:*:${AWS::AccountId}:certificate/*\n",
+        )
+        self.assertFinds(self.iam(), "acm:DeleteCertificate must be conditioned on the resource's edgestack:stack-id tag")
+
     def test_a_role_sam_would_make(self) -> None:
         self.copy.edit_template(
             "      Role: !GetAtt MarkReadyRole.Arn\n",
