@@ -32,6 +32,14 @@ API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN")
 # again before anything is created (a grant revoked meanwhile stops the stack), smoke-test signs
 # only for an API the owner's grant names.
 PERMISSIONS_CHECKED_BY = {"api", "validate-request", "smoke-test"}
+# Origin header values: the api writes them (and forgets those of a stack that never started),
+# create-distribution alone reads them, finish-teardown forgets them. No other role may touch
+# SecretsTable, and only the reader may GetItem it.
+SECRETS_ACCESS = {
+    "api": {"dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "create-distribution": {"dynamodb:GetItem"},
+    "finish-teardown": {"dynamodb:DeleteItem"},
+}
 POLLING = {
     "check-certificates",
     "check-distribution",
@@ -222,7 +230,35 @@ def check_functions(template: dict) -> list[str]:
         for name in ("POLL_BASE_SECONDS", "POLL_MAX_SECONDS"):
             if (name in env) != (binary in POLLING):
                 problems.append(f"{where}: {name} belongs to the polling steps {sorted(POLLING)}")
+        if ("SECRETS_TABLE" in env) != (binary in SECRETS_ACCESS):
+            problems.append(f"{where}: SECRETS_TABLE belongs to {sorted(SECRETS_ACCESS)} only")
+        elif "SECRETS_TABLE" in env and ref(env["SECRETS_TABLE"]) != "SecretsTable":
+            problems.append(f"{where}: SECRETS_TABLE must be !Ref SecretsTable")
+        granted = secrets_actions(template, role)
+        if granted != SECRETS_ACCESS.get(binary, set()):
+            problems.append(
+                f"{where}: may do {sorted(granted) or 'nothing'} on SecretsTable; "
+                f"it must be {sorted(SECRETS_ACCESS.get(binary, set())) or 'nothing'}"
+            )
     return problems
+
+
+def secrets_actions(template: dict, role: str | None) -> set[str]:
+    """The actions `role` allows on SecretsTable (any statement naming it, or "*")."""
+    props = ((template.get("Resources") or {}).get(role or "") or {}).get("Properties") or {}
+    actions: set[str] = set()
+    for policy in props.get("Policies") or []:
+        statements = (policy.get("PolicyDocument") or {}).get("Statement") or []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if statement.get("Effect") != "Allow":
+                continue
+            found = statement.get("Resource")
+            found = found if isinstance(found, list) else [found]
+            if any(r == "*" or "SecretsTable" in json.dumps(r) for r in found):
+                listed = statement.get("Action")
+                listed = listed if isinstance(listed, list) else [listed]
+                actions |= {a for a in listed if isinstance(a, str) and a.startswith("dynamodb:")}
+    return actions
 
 
 def check_cache_policy(template: dict) -> list[str]:

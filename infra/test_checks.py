@@ -209,7 +209,8 @@ class Iam(Case):
         self.assertFinds(self.iam(), "allows dynamodb:Scan, which api does not call")
 
     def test_an_action_the_function_needs_is_gone(self) -> None:
-        self.copy.edit_template("                - dynamodb:DeleteItem\n", "")
+        # The api's two grants of it: on the stacks table and on the secrets table.
+        self.copy.edit_template("                - dynamodb:DeleteItem\n", "", count=2)
         self.assertFinds(self.iam(), "lacks dynamodb:DeleteItem, which api calls")
 
     def test_a_state_machine_that_may_invoke_a_function_it_does_not_run(self) -> None:
@@ -352,6 +353,14 @@ class Template(Case):
         self.assertEqual(statuses["domain_taken"], 409)
         self.assertEqual(statuses["service_unavailable"], 503)
         self.assertEqual(len(statuses), 16)
+
+    def test_a_role_that_may_read_the_origin_header_values(self) -> None:
+        self.copy.edit_template(
+            "              Action: dynamodb:DeleteItem\n              Resource: !GetAtt SecretsTable.Arn\n",
+            "              Action:\n                - dynamodb:DeleteItem\n                - dynamodb:GetItem\n"
+            "              Resource: !GetAtt SecretsTable.Arn\n",
+        )
+        self.assertFinds(self.check(), "FinishTeardownFunction (finish-teardown): may do ['dynamodb:DeleteItem', 'dynamodb:GetItem'] on SecretsTable")
 
     def test_a_local_only_setting_deployed(self) -> None:
         self.copy.edit_template(

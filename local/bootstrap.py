@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 TABLE = os.environ.get("STACKS_TABLE", "edgestack-stacks")
+SECRETS_TABLE = os.environ.get("SECRETS_TABLE", "edgestack-secrets")
 # moto's default account; .local/env and the functions' environment name ARNs in it.
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/edgestack-states"
@@ -76,6 +77,21 @@ def ensure_table(ddb) -> None:
         print(f"table {TABLE}: created")
     except ddb.exceptions.ResourceInUseException:
         print(f"table {TABLE}: already there")
+
+
+def ensure_secrets_table(ddb) -> None:
+    # Origin header values, apart from the stacks (infra/template.yaml's SecretsTable).
+    try:
+        ddb.create_table(
+            TableName=SECRETS_TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        ddb.get_waiter("table_exists").wait(TableName=SECRETS_TABLE, WaiterConfig={"Delay": 1})
+        print(f"table {SECRETS_TABLE}: created")
+    except ddb.exceptions.ResourceInUseException:
+        print(f"table {SECRETS_TABLE}: already there")
 
 
 def ensure_state_machine(sfn, root: Path, name: str, rel: str) -> str:
@@ -149,6 +165,7 @@ def main() -> int:
     cloudfront = session.client("cloudfront", endpoint_url=a.endpoint)
     try:
         ensure_table(ddb)
+        ensure_secrets_table(ddb)
         for name, rel in STATE_MACHINES.items():
             ensure_state_machine(sfn, a.root, name, rel)
         policy_id = ensure_iam_cache_policy(cloudfront)

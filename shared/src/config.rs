@@ -28,6 +28,14 @@ pub fn flag(name: &str) -> bool {
 }
 
 pub const STACKS_TABLE: &str = "STACKS_TABLE";
+/// The table of origin header values: set only for the functions that write, read or forget
+/// them (the API, create-distribution, finish-teardown).
+pub const SECRETS_TABLE: &str = "SECRETS_TABLE";
+
+/// An optional setting: absent or blank is `None`.
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
 pub const PROVISION_STATE_MACHINE_ARN: &str = "PROVISION_STATE_MACHINE_ARN";
 pub const TEARDOWN_STATE_MACHINE_ARN: &str = "TEARDOWN_STATE_MACHINE_ARN";
 pub const PERMISSIONS: &str = "EDGESTACK_PERMISSIONS";

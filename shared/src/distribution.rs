@@ -13,6 +13,7 @@ use aws_sdk_cloudfront::types::{
 use crate::domain::{Auth, TlsVersion};
 use crate::request::RESERVED_TAG_PREFIX;
 use crate::stack::Stack;
+use crate::store::OriginHeaderValues;
 
 pub const ORIGIN_ID: &str = "api-gateway";
 
@@ -107,12 +108,21 @@ fn allowed_methods() -> Result<AllowedMethods, BuildError> {
         .build()
 }
 
-pub fn build(stack: &Stack, settings: &EdgeSettings) -> Result<DistributionConfig, String> {
+/// The distribution for `stack`. The origin headers' values come from `header_values` (the
+/// store keeps them apart from the stack, whose request shows `***` for each).
+pub fn build(
+    stack: &Stack,
+    header_values: &OriginHeaderValues,
+    settings: &EdgeSettings,
+) -> Result<DistributionConfig, String> {
     let request = &stack.request;
     let origin_domain = origin_domain(stack)
         .ok_or("the Regional custom domain must exist before the distribution")?;
     let mut headers = Vec::new();
-    for (name, value) in &request.origin_headers {
+    for name in request.origin_headers.keys() {
+        let value = header_values
+            .get(name.as_str())
+            .ok_or_else(|| format!("the value of origin header {name} is not stored"))?;
         headers.push(
             OriginCustomHeader::builder()
                 .header_name(name.as_str())
@@ -253,6 +263,21 @@ mod tests {
         }
     }
 
+    /// The values the store keeps for `s`: those of its request.
+    fn values(s: &Stack) -> OriginHeaderValues {
+        crate::store::origin_header_values_of(s)
+    }
+
+    #[test]
+    fn a_header_whose_value_is_not_stored_is_an_error_not_a_placeholder() {
+        let s = stack(
+            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "origin_headers": {"X-Origin-Verify": "s3cret"}}),
+        );
+        let err = build(&s, &OriginHeaderValues::new(), &settings()).unwrap_err();
+        assert!(err.contains("X-Origin-Verify"), "{err}");
+    }
+
     fn methods(config: &DistributionConfig) -> Vec<&str> {
         let allowed = config
             .default_cache_behavior()
@@ -268,7 +293,7 @@ mod tests {
             json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "origin_headers": {"X-Origin-Verify": "s3cret"}, "min_origin_tls": "TLSv1.1", "price_class": "PriceClass_100"}),
         );
-        let c = build(&s, &settings()).unwrap();
+        let c = build(&s, &values(&s), &settings()).unwrap();
         let origin = &c.origins().unwrap().items()[0];
         assert_eq!(
             origin.domain_name(),
@@ -324,7 +349,7 @@ mod tests {
         let s = stack(
             json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "origin_path": false}),
         );
-        let c = build(&s, &settings()).unwrap();
+        let c = build(&s, &values(&s), &settings()).unwrap();
         assert_eq!(c.origins().unwrap().items()[0].origin_path(), Some(""));
     }
 
@@ -333,7 +358,7 @@ mod tests {
         let s = stack(
             json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "auth": "iam"}),
         );
-        let behavior = build(&s, &settings())
+        let behavior = build(&s, &values(&s), &settings())
             .unwrap()
             .default_cache_behavior()
             .unwrap()
@@ -352,12 +377,12 @@ mod tests {
             "custom_domain": {"name": "api.example.com", "hosted_zone_id": "Z1"}}),
         );
         assert!(
-            build(&s, &settings()).is_err(),
+            build(&s, &values(&s), &settings()).is_err(),
             "needs the custom domain and certificate first"
         );
         s.outputs.regional_domain_name = Some("d-abc.execute-api.eu-west-1.amazonaws.com".into());
         s.outputs.certificate_arn = Some("arn:aws:acm:us-east-1:1:certificate/x".into());
-        let c = build(&s, &settings()).unwrap();
+        let c = build(&s, &values(&s), &settings()).unwrap();
         let origin = &c.origins().unwrap().items()[0];
         assert_eq!(
             origin.domain_name(),

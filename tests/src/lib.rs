@@ -59,6 +59,7 @@ pub struct LocalEnv {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub table: String,
+    pub secrets_table: String,
     pub provision_state_machine_arn: String,
     pub teardown_state_machine_arn: String,
     /// moto's own `/moto-api/` knobs, through the strict account.
@@ -155,6 +156,10 @@ impl LocalEnv {
                 .get("STACKS_TABLE")
                 .cloned()
                 .unwrap_or_else(|| "edgestack-stacks".to_owned()),
+            secrets_table: vars
+                .get("SECRETS_TABLE")
+                .cloned()
+                .unwrap_or_else(|| "edgestack-secrets".to_owned()),
             provision_state_machine_arn: state_machine(
                 "PROVISION_STATE_MACHINE_ARN",
                 "edgestack-provision",
@@ -1408,6 +1413,8 @@ pub struct Footprint {
     pub base_path_mappings: BTreeSet<String>,
     /// `<name> <type> <target>`: the records of the test's zone, NS and SOA left out.
     pub records: BTreeSet<String>,
+    /// Whether edgestack still keeps the stack's origin header values (its secrets table).
+    pub origin_header_values: bool,
 }
 
 impl Footprint {
@@ -1417,6 +1424,7 @@ impl Footprint {
             && self.custom_domains.is_empty()
             && self.base_path_mappings.is_empty()
             && self.records.is_empty()
+            && !self.origin_header_values
     }
 }
 
@@ -1850,7 +1858,22 @@ impl Aws {
             }
         }
         found.records = self.zone_records_besides_ns_soa(&zone.id).await;
+        found.origin_header_values = self.secrets_item(id).await.is_some();
         found
+    }
+
+    /// The item of the secrets table (`pk` = the stack id) that keeps the stack's origin
+    /// header values, read consistently.
+    pub async fn secrets_item(&self, stack_id: &str) -> Option<HashMap<String, AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.env.secrets_table)
+            .key("pk", AttributeValue::S(stack_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("GetItem on the secrets table")
+            .item
     }
 }
 

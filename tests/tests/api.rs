@@ -117,6 +117,22 @@ async fn a_valid_request_is_stored_and_starts_its_workflow() {
         item.get("owner").and_then(|v| v.as_s().ok()),
         Some(&api.owner)
     );
+    // ...the secret nowhere in the stack's item, only in the secrets table...
+    assert!(
+        !format!("{item:?}").contains(&secret),
+        "the stack's item holds the secret: {item:?}"
+    );
+    let kept = aws
+        .secrets_item(&id)
+        .await
+        .unwrap_or_else(|| panic!("no item {id} in the secrets table"));
+    assert_eq!(
+        kept.get("values")
+            .and_then(|v| v.as_m().ok())
+            .and_then(|m| m.get("X-Origin-Verify"))
+            .and_then(|v| v.as_s().ok()),
+        Some(&secret)
+    );
     // ...and its workflow started, as an execution named after the stack.
     let execution = aws
         .sfn

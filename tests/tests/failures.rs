@@ -75,6 +75,10 @@ fn assert_footprint_of_ready(shape: Shape, footprint: &Footprint) {
         "(certificates, distributions, custom domains, mappings, records) of a READY \
          {shape:?} stack: {footprint:#?}"
     );
+    assert!(
+        footprint.origin_header_values,
+        "a READY stack's origin header values are kept (for its distribution): {footprint:#?}"
+    );
 }
 
 // ----- 4. A failure at any step is recorded and rolled back -------------------------------

@@ -198,9 +198,13 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
         return Ok(());
     }
     // Nothing will run to release the name: free it now, so that sending the request again
-    // (as the error says) is not refused as taken by this very stack.
+    // (as the error says) is not refused as taken by this very stack. Nothing will read the
+    // origin header values either.
     if let Err(release_err) = app.store.release_claim(stack).await {
         tracing::error!(stack_id = %stack.id, error = %release_err, "could not release the name");
+    }
+    if let Err(forget_err) = app.store.forget_origin_header_values(&stack.id).await {
+        tracing::error!(stack_id = %stack.id, error = %forget_err, "could not forget the origin header values");
     }
     Err(err.into())
 }

@@ -35,10 +35,13 @@ async fn build() -> Result<App, config::ConfigError> {
         IdentitySource::RequestContext
     };
     Ok(App {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            config::required(config::STACKS_TABLE)?,
-        )),
+        store: Arc::new(
+            DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                config::required(config::STACKS_TABLE)?,
+            )
+            .with_secrets_table(Some(config::required(config::SECRETS_TABLE)?)),
+        ),
         workflows: Arc::new(StepFunctions::new(
             aws_sdk_sfn::Client::new(&sdk),
             config::required(config::PROVISION_STATE_MACHINE_ARN)?,

@@ -183,13 +183,8 @@ async fn a_valid_request_is_stored_and_starts_provisioning() {
     assert_eq!(body["request"]["origin_headers"]["X-Origin-Verify"], "***");
     assert!(!body.to_string().contains("sup3r-s3cret"));
     assert_eq!(h.workflows.calls(), [format!("provision {id}")]);
-    let stored = h
-        .store
-        .get(&StackId::parse(id).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .value;
+    let id = StackId::parse(id).unwrap();
+    let stored = h.store.get(&id).await.unwrap().unwrap().value;
     assert_eq!(
         stored
             .request
@@ -198,8 +193,31 @@ async fn a_valid_request_is_stored_and_starts_provisioning() {
             .next()
             .unwrap()
             .expose(),
-        "sup3r-s3cret"
+        "***",
+        "the stack never holds the value"
     );
+    let values = h.store.origin_header_values(&id).await.unwrap();
+    assert_eq!(
+        values.get("X-Origin-Verify").map(|v| v.expose()),
+        Some("sup3r-s3cret"),
+        "kept apart, for the step that sends it to CloudFront"
+    );
+}
+
+#[tokio::test]
+async fn a_stack_that_never_started_keeps_no_secret() {
+    let h = harness_with(
+        IdentitySource::LocalHeader,
+        RecordingWorkflows {
+            fail_starts: true,
+            ..Default::default()
+        },
+    );
+    let (status, _, _) = post(&h, "arn:a", &valid_body()).await;
+    assert_eq!(status, 503);
+    let (_, listed, _) = call(&h, request("GET", "/stacks", "arn:a", None)).await;
+    let id = StackId::parse(listed["items"][0]["id"].as_str().unwrap()).unwrap();
+    assert!(h.store.origin_header_values(&id).await.unwrap().is_empty());
 }
 
 #[tokio::test]

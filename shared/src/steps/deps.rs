@@ -134,7 +134,8 @@ impl Deps {
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
             config::required(config::STACKS_TABLE)?,
-        );
+        )
+        .with_secrets_table(config::optional(config::SECRETS_TABLE));
         let permissions = match std::env::var(config::PERMISSIONS) {
             Ok(_) => Some(config::permissions()?),
             Err(_) => None,

@@ -69,7 +69,10 @@ async fn create(
             "IAM_CACHE_POLICY_ID is not configured, so an auth: iam stack cannot forward Authorization".into(),
         ));
     }
-    let config = distribution::build(stack, &settings).map_err(StepError::Internal)?;
+    // The only read of the origin header values: they go to CloudFront and nowhere else.
+    let header_values = deps.store.origin_header_values(&stack.id).await?;
+    let config =
+        distribution::build(stack, &header_values, &settings).map_err(StepError::Internal)?;
     let tags = distribution::tags(stack).map_err(StepError::Internal)?;
     let result = client
         .create_distribution_with_tags()

@@ -656,6 +656,8 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         });
     }
     deps.store.release_claim(&stack).await?;
+    // Nothing will send the origin header values to CloudFront again.
+    deps.store.forget_origin_header_values(&stack.id).await?;
     let deleting = stack.status == Status::Deleting;
     let detail = if deleting {
         "stack deleted"

@@ -9,8 +9,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore,
-    StoreError, Versioned, DELETED_STACK_TTL_SECONDS, IDEMPOTENCY_KEY_TTL_SECONDS,
+    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery,
+    OriginHeaderValues, Page, StackStore, StoreError, Versioned, DELETED_STACK_TTL_SECONDS,
+    IDEMPOTENCY_KEY_TTL_SECONDS,
 };
 use crate::secret::Secret;
 use crate::stack::{Stack, StackId, Status};
@@ -18,13 +19,15 @@ use crate::stack::{Stack, StackId, Status};
 /// The list index: an owner's stacks by `created_key`.
 pub const OWNER_INDEX: &str = "by_owner";
 
-/// One table. A stack item holds the stack as a JSON document plus the attributes that are
-/// indexed or conditioned on; origin header secrets sit in their own attribute so that the
-/// document itself never holds one. An idempotency item remembers a key for a day.
+/// The stacks table. A stack item holds the stack as a JSON document plus the attributes that
+/// are indexed or conditioned on. An idempotency item remembers a key for a day. Origin header
+/// values live in a table of their own (`secrets_table`, pk = the stack id, `values` a map by
+/// header name), which IAM lets only the API write and only create-distribution read; they are
+/// written with the stack, in one transaction, and deleted when the stack is undone.
 ///
 /// | item        | pk                           | other attributes                                        |
 /// |-------------|------------------------------|---------------------------------------------------------|
-/// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document, secrets; |
+/// | stack       | `STACK#{id}`                 | owner, created_key, status, version, document;          |
 /// |             |                              | once `DELETED`, expires_at (kept 30 days)               |
 /// | idempotency | `IDEMPOTENCY#{n}:{owner}#{key}` | stack_id, request_digest, expires_at (the table's TTL) |
 ///
@@ -34,6 +37,8 @@ pub const OWNER_INDEX: &str = "by_owner";
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Where origin header values are kept; only the functions that handle them have it.
+    secrets_table: Option<String>,
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -71,7 +76,38 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            secrets_table: None,
         }
+    }
+
+    /// With the table of origin header values (`SECRETS_TABLE`).
+    pub fn with_secrets_table(self, secrets_table: Option<String>) -> Self {
+        Self {
+            secrets_table,
+            ..self
+        }
+    }
+
+    fn secrets_table(&self) -> Result<&str, StoreError> {
+        self.secrets_table.as_deref().ok_or_else(|| {
+            StoreError::Backend(format!(
+                "this function has no {} to keep origin header values in",
+                crate::config::SECRETS_TABLE
+            ))
+        })
+    }
+
+    fn secrets_item(stack: &Stack) -> HashMap<String, AttributeValue> {
+        let values = stack
+            .request
+            .origin_headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), s(value.expose())))
+            .collect();
+        HashMap::from([
+            ("pk".to_owned(), s(stack.id.as_str())),
+            ("values".to_owned(), AttributeValue::M(values)),
+        ])
     }
 
     fn stack_item(
@@ -95,15 +131,6 @@ impl DynamoStore {
                 n(epoch_seconds() + DELETED_STACK_TTL_SECONDS),
             );
         }
-        if !stack.request.origin_headers.is_empty() {
-            let secrets = stack
-                .request
-                .origin_headers
-                .iter()
-                .map(|(name, value)| (name.to_string(), s(value.expose())))
-                .collect();
-            item.insert("secrets".to_owned(), AttributeValue::M(secrets));
-        }
         Ok(item)
     }
 
@@ -125,15 +152,6 @@ impl DynamoStore {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        if let Some(secrets) = item.get("secrets").and_then(|v| v.as_m().ok()) {
-            for (name, value) in stack.request.origin_headers.iter_mut() {
-                let stored = secrets
-                    .get(name.as_str())
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| corrupt("an origin header's value"))?;
-                *value = Secret::new(stored.clone());
-            }
-        }
         Ok(Versioned {
             value: stack,
             version,
@@ -217,6 +235,16 @@ impl StackStore for DynamoStore {
                     .expression_attribute_values(":now", n(now)),
             )?);
         }
+        if !stack.request.origin_headers.is_empty() {
+            items.push(
+                Put::builder()
+                    .table_name(self.secrets_table()?)
+                    .set_item(Some(Self::secrets_item(stack)))
+                    .build()
+                    .map(|put| TransactWriteItem::builder().put(put).build())
+                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+            );
+        }
         if let Some(name) = claimed_name(stack) {
             items.push(build(
                 Put::builder()
@@ -288,6 +316,45 @@ impl StackStore for DynamoStore {
             }
             Err(e) => Err(backend(e)),
         }
+    }
+
+    async fn origin_header_values(&self, id: &StackId) -> Result<OriginHeaderValues, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.secrets_table()?)
+            .key("pk", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        let Some(item) = out.item else {
+            return Ok(OriginHeaderValues::new());
+        };
+        let values = item
+            .get("values")
+            .and_then(|v| v.as_m().ok())
+            .ok_or_else(|| StoreError::Corrupt("secrets item without values".into()))?;
+        values
+            .iter()
+            .map(|(name, value)| {
+                value
+                    .as_s()
+                    .map(|v| (name.clone(), Secret::new(v.clone())))
+                    .map_err(|_| StoreError::Corrupt(format!("origin header {name}'s value")))
+            })
+            .collect()
+    }
+
+    async fn forget_origin_header_values(&self, id: &StackId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(self.secrets_table()?)
+            .key("pk", s(id.as_str()))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {
@@ -438,12 +505,37 @@ mod tests {
     }
 
     #[test]
-    fn the_document_never_holds_the_secret_and_reads_back_whole() {
+    fn the_stack_item_never_holds_a_secret_and_reads_back_with_values_withheld() {
         let original = stack(Status::Ready);
         let item = DynamoStore::stack_item(&original, 7).expect("an item");
-        assert!(!item["document"].as_s().expect("text").contains("s3cret"));
+        assert!(
+            !format!("{item:?}").contains("s3cret"),
+            "no attribute of the stack item holds the value: {item:?}"
+        );
         let read = DynamoStore::read_stack(&item).expect("a stack");
         assert_eq!(read.version, 7);
-        assert_eq!(read.value, original);
+        assert_eq!(read.value, super::super::withheld(&original));
+        assert_eq!(
+            read.value
+                .request
+                .origin_headers
+                .values()
+                .next()
+                .map(|v| v.expose()),
+            Some("***")
+        );
+    }
+
+    #[test]
+    fn the_values_go_to_the_secrets_item_keyed_by_the_stack() {
+        let original = stack(Status::Pending);
+        let item = DynamoStore::secrets_item(&original);
+        assert_eq!(item["pk"].as_s().unwrap(), original.id.as_str());
+        assert_eq!(
+            item["values"].as_m().unwrap()["X-Origin-Verify"]
+                .as_s()
+                .unwrap(),
+            "s3cret"
+        );
     }
 }

@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Page, StackStore,
-    StoreError, Versioned,
+    claimed_name, created_key, origin_header_values_of, withheld, CreateOutcome, Cursor,
+    IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned,
 };
 use crate::stack::{Stack, StackId};
 
@@ -20,6 +20,8 @@ struct Inner {
     stacks: HashMap<StackId, (Stack, u64)>,
     keys: HashMap<(String, String), (String, StackId)>,
     claims: HashMap<String, StackId>,
+    /// Origin header values, apart from the stacks (which hold `***`), as in DynamoDB.
+    secrets: HashMap<StackId, OriginHeaderValues>,
 }
 
 impl MemoryStore {
@@ -67,7 +69,12 @@ impl StackStore for MemoryStore {
         if inner.stacks.contains_key(&stack.id) {
             return Err(StoreError::Conflict);
         }
-        inner.stacks.insert(stack.id.clone(), (stack.clone(), 1));
+        if !stack.request.origin_headers.is_empty() {
+            inner
+                .secrets
+                .insert(stack.id.clone(), origin_header_values_of(stack));
+        }
+        inner.stacks.insert(stack.id.clone(), (withheld(stack), 1));
         Ok(CreateOutcome::Created)
     }
 
@@ -86,7 +93,7 @@ impl StackStore for MemoryStore {
         let mut inner = self.lock();
         match inner.stacks.get_mut(&stack.id) {
             Some((current, version)) if *version == expected_version => {
-                *current = stack.clone();
+                *current = withheld(stack);
                 *version += 1;
                 Ok(*version)
             }
@@ -129,5 +136,14 @@ impl StackStore for MemoryStore {
             None
         };
         Ok(Page { items, next })
+    }
+
+    async fn origin_header_values(&self, id: &StackId) -> Result<OriginHeaderValues, StoreError> {
+        Ok(self.lock().secrets.get(id).cloned().unwrap_or_default())
+    }
+
+    async fn forget_origin_header_values(&self, id: &StackId) -> Result<(), StoreError> {
+        self.lock().secrets.remove(id);
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 
+use crate::secret::Secret;
 use crate::stack::{Stack, StackId, Status};
 
 /// How long an `Idempotency-Key` is remembered, as Stripe does.
@@ -136,6 +137,36 @@ pub trait StackStore: Send + Sync {
 
     /// Frees the stack's name for other stacks, if this stack holds it.
     async fn release_claim(&self, stack: &Stack) -> Result<(), StoreError>;
+
+    /// The values of the stack's origin headers. They are kept apart from the stack (which
+    /// shows `***` for each) and only the step that sends them to CloudFront reads them.
+    async fn origin_header_values(&self, id: &StackId) -> Result<OriginHeaderValues, StoreError>;
+
+    /// Forgets the values of the stack's origin headers: once it is `DELETED` or rolled back,
+    /// or never started, nothing needs them.
+    async fn forget_origin_header_values(&self, id: &StackId) -> Result<(), StoreError>;
+}
+
+/// Origin header values by header name, as the stack's request named them.
+pub type OriginHeaderValues = std::collections::BTreeMap<String, Secret>;
+
+/// What a store keeps of `stack`'s secrets apart from it: each origin header's value.
+pub fn origin_header_values_of(stack: &Stack) -> OriginHeaderValues {
+    stack
+        .request
+        .origin_headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.clone()))
+        .collect()
+}
+
+/// `stack` as a store keeps it: every origin header value withheld (`***`).
+pub fn withheld(stack: &Stack) -> Stack {
+    let mut kept = stack.clone();
+    for value in kept.request.origin_headers.values_mut() {
+        *value = Secret::new(crate::secret::REDACTED);
+    }
+    kept
 }
 
 /// Reads, changes and writes back a stack, retrying when another writer got there first, so
