@@ -62,7 +62,13 @@ EXPECTED: dict[str, set[str]] = {
     | {"apigateway:GET", "route53:GetHostedZone", "route53:ListResourceRecordSets", "cloudfront:ListDistributions"},
     "request-certificates": LOGS
     | STACK_RECORD
-    | {"acm:RequestCertificate", "acm:AddTagsToCertificate", "acm:DescribeCertificate", "route53:ChangeResourceRecordSets"},
+    | {
+        "acm:RequestCertificate",
+        "acm:AddTagsToCertificate",
+        "acm:DescribeCertificate",
+        "route53:ChangeResourceRecordSets",
+        "route53:ListResourceRecordSets",
+    },
     "check-certificates": LOGS | STACK_RECORD | {"acm:DescribeCertificate"},
     "create-custom-domain": LOGS
     | STACK_RECORD

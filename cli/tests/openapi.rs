@@ -656,6 +656,7 @@ fn everything_set() -> Stack {
             value: "_y.acm-validations.aws".into(),
             purpose: DnsPurpose::CertificateValidation,
             managed: true,
+            created: true,
         }],
         smoke_test: Some(SmokeTestResult {
             url: "https://api.example.com/greetings".into(),

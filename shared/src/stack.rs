@@ -183,6 +183,10 @@ pub struct DnsRecord {
     /// True when edgestack writes the record in the stack's hosted zone; false when the owner
     /// of outside DNS must create it.
     pub managed: bool,
+    /// True when this stack created the record (it was not in the zone before): only such a
+    /// record is deleted with the stack.
+    #[serde(default)]
+    pub created: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -242,3 +242,63 @@ async fn someone_writes_an_a_record(team: &Team, address: &str) {
     })
     .await;
 }
+
+/// The validation record is one per name and account, shared by every certificate for the name
+/// in every region (ACM's "DNS validation" page). One that was in the zone before the stack
+/// (here: left by an earlier certificate for the name, since deleted) is used, not recreated,
+/// and outlives the stack: edgestack deletes only the records it created.
+#[tokio::test]
+async fn a_validation_record_that_was_there_before_outlives_the_stack() {
+    let team = Team::new().await;
+    let name = team.domain();
+    let earlier = team
+        .aws
+        .issued_certificate(&name, &team.zone, "us-east-1")
+        .await;
+    retry_throttled("DeleteCertificate", || {
+        team.aws
+            .acm_in("us-east-1")
+            .delete_certificate()
+            .certificate_arn(&earlier)
+            .send()
+    })
+    .await;
+    let before = team.aws.zone_records_besides_ns_soa(&team.zone.id).await;
+    assert_eq!(before.len(), 1, "the validation record: {before:?}");
+
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    let ready = team.api.watch_until_status(&id, "READY").await;
+    let stack = ready.last();
+    let validation: Vec<_> = stack["outputs"]["dns_records"]
+        .as_array()
+        .expect("dns_records")
+        .iter()
+        .filter(|r| r["purpose"] == "certificate_validation")
+        .collect();
+    assert_eq!(validation.len(), 1, "{stack}");
+    assert_eq!(
+        (&validation[0]["managed"], &validation[0]["created"]),
+        (&true.into(), &false.into()),
+        "in the stack's zone, but not created by it: {stack}"
+    );
+
+    let reply = team.api.delete(&format!("/stacks/{id}")).await;
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let deleted = team.api.watch_until_status(&id, "DELETED").await;
+    let after = team.footprint(&id, &spec).await;
+    assert_eq!(
+        after.records,
+        before,
+        "only what was there before is left: {}",
+        deleted.last()
+    );
+    assert_eq!(
+        Footprint {
+            records: Default::default(),
+            ..after
+        },
+        Footprint::default(),
+        "nothing else of the stack is left"
+    );
+}

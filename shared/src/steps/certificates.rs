@@ -81,11 +81,60 @@ async fn validation_record(deps: &Deps, region: &str, arn: &str) -> Result<DnsRe
         value: record.value().to_owned(),
         purpose: DnsPurpose::CertificateValidation,
         managed: false,
+        created: false,
     })
 }
 
-pub async fn upsert_cname(
-    deps: &Deps,
+/// What the zone holds where the validation record goes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ValidationRecordState {
+    Absent,
+    /// The very record ACM asks for: made by an earlier certificate of the account for this
+    /// name (ACM gives one record per name and account, in every region), or by this stack.
+    Present,
+    /// Something else at that name: not edgestack's to overwrite.
+    Other(String),
+}
+
+pub async fn validation_record_state(
+    client: &aws_sdk_route53::Client,
+    zone_id: &str,
+    record: &DnsRecord,
+) -> Result<ValidationRecordState, StepError> {
+    let listed = client
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(&record.name)
+        .max_items(10)
+        .send()
+        .await
+        .map_err(from_sdk)?;
+    let same = |a: &str, b: &str| {
+        a.trim_end_matches('.')
+            .eq_ignore_ascii_case(b.trim_end_matches('.'))
+    };
+    for set in listed.resource_record_sets() {
+        if !same(set.name(), &record.name) {
+            continue;
+        }
+        let ours = set.r#type() == &RrType::Cname
+            && set
+                .resource_records()
+                .iter()
+                .any(|r| same(r.value(), &record.value));
+        return Ok(if ours {
+            ValidationRecordState::Present
+        } else {
+            ValidationRecordState::Other(set.r#type().as_str().to_owned())
+        });
+    }
+    Ok(ValidationRecordState::Absent)
+}
+
+/// Creates the validation CNAME where the zone has none (`CREATE`: Route 53 refuses it if one
+/// appeared since the zone was listed, and the step looks again).
+pub async fn create_cname(
+    client: &aws_sdk_route53::Client,
     zone_id: &str,
     record: &DnsRecord,
 ) -> Result<String, StepError> {
@@ -102,11 +151,11 @@ pub async fn upsert_cname(
         .build()
         .map_err(|e| StepError::Internal(e.to_string()))?;
     let change = Change::builder()
-        .action(ChangeAction::Upsert)
+        .action(ChangeAction::Create)
         .resource_record_set(set)
         .build()
         .map_err(|e| StepError::Internal(e.to_string()))?;
-    let out = aws_sdk_route53::Client::new(&deps.sdk)
+    let out = client
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
         .change_batch(
@@ -118,7 +167,7 @@ pub async fn upsert_cname(
         )
         .send()
         .await
-        .map_err(error::change_records)?;
+        .map_err(error::change_listed_records)?;
     Ok(out
         .change_info()
         .map(|c| c.id().to_owned())
@@ -169,11 +218,56 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         .custom_domain
         .as_ref()
         .and_then(|d| d.hosted_zone_id.clone());
+    let mut existed = false;
     if let Some(zone) = &zone {
-        upsert_cname(deps, zone.as_str(), &record).await?;
+        let client = aws_sdk_route53::Client::new(&deps.sdk);
+        // Whether this stack created the record is what decides, at teardown, whether it may
+        // delete it: an earlier attempt of this step recorded that it was about to.
+        let created_before = stack.outputs.dns_records.iter().any(|r| {
+            r.purpose == DnsPurpose::CertificateValidation && r.created && r.name == record.name
+        });
+        match validation_record_state(&client, zone.as_str(), &record).await? {
+            ValidationRecordState::Present => {
+                existed = !created_before;
+                record.created = created_before;
+            }
+            ValidationRecordState::Absent => {
+                record.created = true;
+                record.managed = true;
+                let intent = record.clone();
+                deps.finish(
+                    &flow.stack_id,
+                    REQUEST_STEP,
+                    StepStatus::Running,
+                    format!("writing validation record {}", record.name),
+                    |s| {
+                        s.outputs
+                            .dns_records
+                            .retain(|r| r.purpose != DnsPurpose::CertificateValidation);
+                        s.outputs.dns_records.push(intent.clone());
+                    },
+                )
+                .await?;
+                create_cname(&client, zone.as_str(), &record).await?;
+            }
+            ValidationRecordState::Other(kind) => {
+                return Err(StepError::Conflict {
+                    code: "dns_record_exists",
+                    message: format!(
+                        "Hosted zone {zone} has a {kind} record at {}, where ACM's validation record for {} must go. Remove it, then create the stack again.",
+                        record.name,
+                        domain(&stack)?
+                    ),
+                });
+            }
+        }
         record.managed = true;
     }
     let detail = match &zone {
+        Some(zone) if existed => format!(
+            "certificates requested; validation record {} was already in {zone} (edgestack did not create it, and will not delete it)",
+            record.name
+        ),
         Some(zone) => format!(
             "certificates requested; validation record {} written in {zone}",
             record.name
@@ -299,4 +393,86 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         wait_seconds: wait,
         ..flow
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn record() -> DnsRecord {
+        DnsRecord {
+            name: "_abc.api.example.com.".into(),
+            record_type: "CNAME".into(),
+            value: "_def.acm-validations.aws.".into(),
+            purpose: DnsPurpose::CertificateValidation,
+            managed: false,
+            created: false,
+        }
+    }
+
+    fn set(name: &str, kind: RrType, value: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(kind)
+            .ttl(300)
+            .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    async fn state_with(sets: Vec<ResourceRecordSet>) -> ValidationRecordState {
+        let listed = mock!(aws_sdk_route53::Client::list_resource_record_sets)
+            .match_requests(|r| {
+                r.hosted_zone_id() == Some("Z1")
+                    && r.start_record_name() == Some("_abc.api.example.com.")
+            })
+            .then_output(move || {
+                ListResourceRecordSetsOutput::builder()
+                    .set_resource_record_sets(Some(sets.clone()))
+                    .is_truncated(false)
+                    .max_items(10)
+                    .build()
+                    .unwrap()
+            });
+        let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&listed]);
+        validation_record_state(&client, "Z1", &record())
+            .await
+            .expect("listed")
+    }
+
+    #[tokio::test]
+    async fn nothing_at_the_name_is_absent_even_with_records_after_it() {
+        let later = set("api.example.com.", RrType::A, "192.0.2.1");
+        assert_eq!(state_with(vec![later]).await, ValidationRecordState::Absent);
+    }
+
+    #[tokio::test]
+    async fn the_very_record_acm_asks_for_is_present_whatever_its_case_and_dot() {
+        let same = set(
+            "_ABC.api.example.com.",
+            RrType::Cname,
+            "_def.acm-validations.aws",
+        );
+        assert_eq!(state_with(vec![same]).await, ValidationRecordState::Present);
+    }
+
+    #[tokio::test]
+    async fn another_value_or_type_at_the_name_is_not_ours_to_overwrite() {
+        let other = set(
+            "_abc.api.example.com.",
+            RrType::Cname,
+            "elsewhere.example.net.",
+        );
+        assert_eq!(
+            state_with(vec![other]).await,
+            ValidationRecordState::Other("CNAME".into())
+        );
+        let txt = set("_abc.api.example.com.", RrType::Txt, "\"x\"");
+        assert_eq!(
+            state_with(vec![txt]).await,
+            ValidationRecordState::Other("TXT".into())
+        );
+    }
 }

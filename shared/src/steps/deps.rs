@@ -32,6 +32,11 @@ pub struct Settings {
     /// Local stack only: a stack tagged `fault-injection: <step>` fails at that step, so that
     /// tests can show what every failure leaves behind. Never set in a deployed configuration.
     pub fault_injection: bool,
+    /// Regions besides us-east-1 and the stack's own where the account keeps ACM certificates
+    /// (`CERTIFICATE_REGIONS`, comma-separated): a validation record edgestack created is
+    /// deleted only when no certificate in any of them names the domain (the record is one per
+    /// name and account, shared by certificates in every region).
+    pub certificate_regions: Vec<String>,
 }
 
 /// The tag that names the step to fail at, when fault injection is on.
@@ -49,6 +54,7 @@ impl Default for Settings {
             iam_cache_policy_id: None,
             edge_override: None,
             fault_injection: false,
+            certificate_regions: Vec::new(),
         }
     }
 }
@@ -88,6 +94,14 @@ impl Settings {
                 .ok()
                 .filter(|v| !v.is_empty()),
             fault_injection: config::flag("EDGESTACK_FAULT_INJECTION"),
+            certificate_regions: config::optional("CERTIFICATE_REGIONS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|r| r.trim().to_owned())
+                        .filter(|r| !r.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 

@@ -55,6 +55,8 @@ fn endpoint_records(name: &str, distribution: &str, managed: bool) -> Vec<DnsRec
                 value: format!("ALIAS {distribution} ({CLOUDFRONT_ZONE_ID})"),
                 purpose: DnsPurpose::Endpoint,
                 managed: true,
+                // Written with CREATE where the name had none (`write_action`).
+                created: true,
             })
             .collect()
     } else {
@@ -64,6 +66,7 @@ fn endpoint_records(name: &str, distribution: &str, managed: bool) -> Vec<DnsRec
             value: distribution.to_owned(),
             purpose: DnsPurpose::Endpoint,
             managed: false,
+            created: false,
         }]
     }
 }

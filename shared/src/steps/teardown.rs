@@ -566,13 +566,20 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
             .as_ref()
             .map(|z| z.to_string())
             .unwrap_or_default();
-        let regions = [CLOUDFRONT_REGION.to_owned(), region.clone()];
+        let mut regions = vec![CLOUDFRONT_REGION.to_owned(), region.clone()];
+        for extra in &deps.settings.certificate_regions {
+            if !regions.contains(extra) {
+                regions.push(extra.clone());
+            }
+        }
         modify(deps.store.as_ref(), &flow.stack_id, |s| {
             s.phase = Phase::DeletingValidationRecords;
             Ok::<_, StepError>(())
         })
         .await?;
-        if name_still_certified(deps, &regions, domain.name.as_str()).await? {
+        if !record.created {
+            detail = format!("certificates deleted; validation record {} kept: it was in the zone before this stack (edgestack deletes only what it created)", record.name);
+        } else if name_still_certified(deps, &regions, domain.name.as_str()).await? {
             detail = format!("certificates deleted; validation record {} kept: another certificate for {} still uses it", record.name, domain.name);
         } else {
             delete_records(deps, &zone, &record.name, &[RrType::Cname], |set| {
