@@ -85,10 +85,20 @@ pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepErr
         .begin_undo(&flow.stack_id, DNS_STEP, Phase::DeletingDnsRecords)
         .await?;
     let mut deleted = 0;
+    let mut detail = None;
     if let (Some(domain), Some(distribution)) = (
         &stack.request.custom_domain,
         &stack.outputs.distribution_domain_name,
     ) {
+        if domain.hosted_zone_id.is_none() {
+            // Outside DNS: the owner's CNAME would point at a deleted distribution. Nobody can
+            // take the name over through CloudFront without a trusted certificate for it
+            // (README, "Outside DNS after a DELETE"), but the record should go.
+            detail = Some(format!(
+                "edgestack wrote no DNS record; remove your CNAME {} → {distribution}: the distribution is being deleted",
+                domain.name
+            ));
+        }
         if let Some(zone) = &domain.hosted_zone_id {
             // Only aliases to this stack's distribution: never someone else's record.
             deleted = delete_records(
@@ -110,7 +120,7 @@ pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepErr
         &flow.stack_id,
         DNS_STEP,
         StepStatus::Succeeded,
-        format!("{deleted} alias records deleted"),
+        detail.unwrap_or_else(|| format!("{deleted} alias records deleted")),
         |s| {
             s.outputs
                 .dns_records
