@@ -96,10 +96,16 @@ EXPECTED: dict[str, set[str]] = {
     "delete-custom-domain": LOGS | STACK_RECORD | {"apigateway:GET", "apigateway:DELETE"},
     "delete-certificates": LOGS
     | STACK_RECORD
-    | {"acm:DeleteCertificate", "acm:ListCertificates", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"},
+    | {
+        "acm:DeleteCertificate",
+        "acm:ListCertificates",
+        "acm:ListTagsForCertificate",
+        "route53:ListResourceRecordSets",
+        "route53:ChangeResourceRecordSets",
+    },
     "finish-teardown": LOGS
     | STACK_RECORD
-    | {"dynamodb:DeleteItem", "cloudfront:ListDistributions", "apigateway:GET"},
+    | {"dynamodb:DeleteItem", "cloudfront:ListDistributions", "apigateway:GET", "acm:ListCertificates", "acm:ListTagsForCertificate"},
     "state-machine:ProvisionStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
     "state-machine:TeardownStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
 }
@@ -123,6 +129,7 @@ SDK_OPERATIONS: dict[str, set[str]] = {
     "describe_certificate": {"acm:DescribeCertificate"},
     "delete_certificate": {"acm:DeleteCertificate"},
     "list_certificates": {"acm:ListCertificates"},
+    "list_tags_for_certificate": {"acm:ListTagsForCertificate"},
     "list_distributions": {"cloudfront:ListDistributions"},
     "create_distribution_with_tags": {"cloudfront:CreateDistribution", "cloudfront:TagResource"},
     "get_distribution": {"cloudfront:GetDistribution"},

@@ -359,6 +359,22 @@ async fn a_delete_while_the_distribution_deploys_leaves_nothing() {
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
 }
 
+#[tokio::test]
+async fn a_delete_while_the_certificates_are_validated_leaves_nothing() {
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    team.api
+        .watch_every(
+            Duration::from_millis(100),
+            &id,
+            "the certificates to be awaited",
+            |s| s["phase"] == "AWAITING_CERTIFICATE_VALIDATION",
+        )
+        .await;
+    a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
+}
+
 /// A DELETE while a failed stack's rollback runs: the rollback is stopped and one teardown
 /// undoes the stack, after the steps in flight; it ends DELETED with nothing left, and the
 /// rollback's end never takes it back.

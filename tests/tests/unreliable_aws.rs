@@ -7,11 +7,15 @@
 //!   requests a second, scaled like every wait of the local account): every stack reaches
 //!   READY, every DELETE ends DELETED, and nothing of any stack is left;
 //! - answers lost after the call took effect: nothing is made twice, nothing is left;
-//! - a DELETE while a slow create is in flight (`StopExecution` does not stop a Lambda): what
-//!   the create makes after the DELETE is removed too.
+//! - a DELETE while a slow create is in flight (`StopExecution` does not stop a Lambda), for
+//!   each step that creates something: what the create makes after the DELETE is removed too;
+//! - a certificate and a custom domain made but never recorded (every answer lost): the
+//!   teardown finds them by the stack's tag and removes them.
 //!
 //! The faults apply to the whole account, so these tests run alone and one at a time, after
 //! the others: `scripts/test.sh`'s `unreliable` phase runs them with `--ignored`.
+
+use std::time::Duration;
 
 use edgestack_tests::{status, Shape, StrictAccount, Team};
 use futures::future::join_all;
@@ -184,4 +188,101 @@ async fn a_delete_while_a_slow_create_is_in_flight_leaves_nothing() {
     assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
     let footprint = team.footprint(&id, &spec).await;
     assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
+}
+
+/// A DELETE while `operation`, the create of the step in `phase`, answers slowly: the Lambda
+/// runs on after the provisioning is stopped and makes its resource after the DELETE; the
+/// teardown still ends DELETED with nothing of the stack left.
+async fn a_delete_while_slow(operation: &str, phase: &str) {
+    let account = StrictAccount::get();
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    account.slow_down(&[operation], 4.0).await;
+    let id = account
+        .clearing_faults_after(async {
+            let id = team.create(&spec).await;
+            team.api
+                .watch_every(Duration::from_millis(100), &id, phase, |s| {
+                    s["phase"] == phase
+                })
+                .await;
+            team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+            id
+        })
+        .await;
+    let watch = team.api.watch_until_status(&id, "DELETED").await;
+    assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
+    let footprint = team.footprint(&id, &spec).await;
+    assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
+}
+
+#[tokio::test]
+#[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_delete_while_certificates_are_requested_leaves_nothing() {
+    a_delete_while_slow("acm:RequestCertificate", "REQUESTING_CERTIFICATES").await;
+}
+
+#[tokio::test]
+#[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_delete_while_the_custom_domain_is_created_leaves_nothing() {
+    a_delete_while_slow("apigateway:CreateDomainName", "CREATING_CUSTOM_DOMAIN").await;
+}
+
+#[tokio::test]
+#[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_delete_while_the_alias_records_are_written_leaves_nothing() {
+    a_delete_while_slow("route53:ChangeResourceRecordSets", "CREATING_DNS_RECORDS").await;
+}
+
+/// Every answer of `operation` lost: the resource is made but the stack never learns of it.
+/// A DELETE once it exists finds it by the stack's tag and removes it.
+async fn made_but_never_recorded_is_removed(
+    operation: &str,
+    unrecorded: impl Fn(&edgestack_tests::Footprint, &serde_json::Value) -> bool,
+) {
+    let account = StrictAccount::get();
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    account.lose_answers(&[operation], 1.0).await;
+    let id = account
+        .clearing_faults_after(async {
+            let id = team.create(&spec).await;
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            loop {
+                let stack = team.api.get(&format!("/stacks/{id}")).await.expect(200);
+                if unrecorded(&team.footprint(&id, &spec).await, &stack) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{operation} never made anything unrecorded: {stack}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+            id
+        })
+        .await;
+    let watch = team.api.watch_until_status(&id, "DELETED").await;
+    assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
+    let footprint = team.footprint(&id, &spec).await;
+    assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
+}
+
+#[tokio::test]
+#[ignore = "loses answers in the whole local account: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_certificate_never_recorded_is_found_by_its_tag_and_deleted() {
+    made_but_never_recorded_is_removed("acm:RequestCertificate", |footprint, stack| {
+        !footprint.certificates.is_empty() && stack["outputs"]["certificate_arn"].is_null()
+    })
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "loses answers in the whole local account: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_custom_domain_never_recorded_is_found_by_its_tag_and_deleted() {
+    made_but_never_recorded_is_removed("apigateway:CreateDomainName", |footprint, stack| {
+        !footprint.custom_domains.is_empty() && stack["outputs"]["regional_domain_name"].is_null()
+    })
+    .await;
 }

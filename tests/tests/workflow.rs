@@ -149,6 +149,26 @@ async fn outside_dns_waits_for_the_owner_and_hands_over_the_records() {
     awaiting.assert_never_showed(&spec.secret);
     let anywhere = team.aws.records_within_anywhere(&name).await;
     assert!(anywhere.is_empty(), "{anywhere:?}");
+
+    // Deleted, the stack tells the owner to remove its CNAME to the distribution (edgestack
+    // cannot, and the README says why deleting the distribution first is safe).
+    let distribution = watch.last()["outputs"]["distribution_domain_name"]
+        .as_str()
+        .expect("a distribution")
+        .to_owned();
+    let reply = team.api.delete(&format!("/stacks/{id}")).await;
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let deleted = team.api.watch_until_status(&id, "DELETED").await;
+    let detail = step(deleted.last(), "delete_dns_records")
+        .and_then(|s| s["detail"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(
+        detail.contains("remove your CNAME")
+            && detail.contains(&name)
+            && detail.contains(&distribution),
+        "{}",
+        deleted.last()
+    );
 }
 
 /// With ACM and CloudFront as slow as AWS (certificates pending for a while, a distribution

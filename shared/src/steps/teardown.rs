@@ -453,15 +453,14 @@ async fn delete_certificate(
     }
 }
 
-/// Whether a certificate of the account (in `regions`) still names `name`, as its domain or a
-/// SAN: the validation CNAME is the same for a name in every region and for a SAN, so it stays
-/// while any of them needs it. `ListCertificates` shows only RSA_1024 and RSA_2048 keys unless
-/// asked for the others (ACM API reference), so every key type is asked for.
-async fn name_still_certified(
+/// Every certificate of the account in `region` that names `name` (as its domain or a SAN).
+/// `ListCertificates` shows only RSA_1024 and RSA_2048 keys unless asked for the others (ACM API
+/// reference), so every key type is asked for.
+async fn certificates_naming(
     deps: &Deps,
-    regions: &[String],
+    region: &str,
     name: &str,
-) -> Result<bool, StepError> {
+) -> Result<Vec<String>, StepError> {
     use aws_sdk_acm::types::{Filters, KeyAlgorithm};
     let every_key_type = Filters::builder()
         .set_key_types(Some(
@@ -471,32 +470,92 @@ async fn name_still_certified(
                 .collect(),
         ))
         .build();
+    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .list_certificates()
+            .includes(every_key_type.clone())
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        for c in out.certificate_summary_list() {
+            let names_it = c.domain_name().is_some_and(|d| same_name(d, name))
+                || c.subject_alternative_name_summaries()
+                    .iter()
+                    .any(|san| same_name(san, name));
+            if let (true, Some(arn)) = (names_it, c.certificate_arn()) {
+                found.push(arn.to_owned());
+            }
+        }
+        match out.next_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// Whether a certificate of the account (in `regions`) still names `name`, as its domain or a
+/// SAN: the validation CNAME is the same for a name in every region and for a SAN, so it stays
+/// while any of them needs it.
+async fn name_still_certified(
+    deps: &Deps,
+    regions: &[String],
+    name: &str,
+) -> Result<bool, StepError> {
     for region in regions {
-        let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
-        let mut token: Option<String> = None;
-        loop {
-            let out = client
-                .list_certificates()
-                .includes(every_key_type.clone())
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            if out.certificate_summary_list().iter().any(|c| {
-                c.domain_name().is_some_and(|d| same_name(d, name))
-                    || c.subject_alternative_name_summaries()
-                        .iter()
-                        .any(|san| same_name(san, name))
-            }) {
-                return Ok(true);
-            }
-            match out.next_token {
-                Some(next) if !next.is_empty() => token = Some(next),
-                _ => break,
-            }
+        if !certificates_naming(deps, region, name).await?.is_empty() {
+            return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// The stack's certificates found by its tag (`region`, ARN), in us-east-1 and the API's
+/// region: a request whose answer was lost, or that a step made after a DELETE, leaves a
+/// certificate the outputs never named.
+async fn tagged_certificates(
+    deps: &Deps,
+    stack: &crate::stack::Stack,
+) -> Result<Vec<(String, String)>, StepError> {
+    let Some(domain) = &stack.request.custom_domain else {
+        return Ok(Vec::new());
+    };
+    let mut regions = vec![CLOUDFRONT_REGION.to_owned()];
+    if stack.request.region.as_str() != CLOUDFRONT_REGION {
+        regions.push(stack.request.region.to_string());
+    }
+    let mut found = Vec::new();
+    for region in regions {
+        let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, &region));
+        for arn in certificates_naming(deps, &region, domain.name.as_str()).await? {
+            let tags = match client
+                .list_tags_for_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(out) => out.tags.unwrap_or_default(),
+                // Deleted since it was listed.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(from_sdk(e)),
+            };
+            let ours = tags
+                .iter()
+                .any(|t| t.key() == STACK_ID_TAG && t.value() == Some(stack.id.as_str()));
+            if ours {
+                found.push((region.clone(), arn));
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
@@ -521,7 +580,14 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         None => CertificateDeletion::Gone,
     };
     let gone = |d: CertificateDeletion| d == CertificateDeletion::Gone;
-    if !gone(regional) || !gone(edge) {
+    // Those of the stack that its outputs never named (a lost answer, a step in flight).
+    let mut unrecorded = CertificateDeletion::Gone;
+    for (cert_region, arn) in tagged_certificates(deps, &stack).await? {
+        if !gone(delete_certificate(deps, &cert_region, &arn).await?) {
+            unrecorded = CertificateDeletion::InUse;
+        }
+    }
+    if !gone(regional) || !gone(edge) || !gone(unrecorded) {
         deps.check_deadline(
             &stack,
             CERTIFICATES_STEP,
@@ -635,6 +701,9 @@ async fn left_behind(
     let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
     if let Some((id, _)) = super::distribution::find_existing(&client, stack).await? {
         return Ok(Some(format!("distribution {id}")));
+    }
+    if let Some((region, arn)) = tagged_certificates(deps, stack).await?.into_iter().next() {
+        return Ok(Some(format!("certificate {arn} ({region})")));
     }
     if let Some(domain) = &stack.request.custom_domain {
         let client =
