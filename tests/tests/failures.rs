@@ -375,6 +375,23 @@ async fn a_delete_while_the_certificates_are_validated_leaves_nothing() {
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
 }
 
+/// A DELETE while the smoke test is retrying (its path answers 403, not the 2xx it must):
+/// the last step of provisioning, everything made, nothing left after.
+#[tokio::test]
+async fn a_delete_while_the_smoke_test_retries_leaves_nothing() {
+    let team = Team::new().await;
+    let mut spec = team.request(Shape::CustomDomain);
+    spec.body["smoke_test_path"] = "/nowhere".into();
+    let id = team.create(&spec).await;
+    team.api
+        .watch(&id, "the smoke test to be retrying", |s| {
+            s["phase"] == "SMOKE_TESTING"
+                && step(s, "smoke_test").is_some_and(|t| t["attempts"].as_u64() >= Some(2))
+        })
+        .await;
+    a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
+}
+
 /// A DELETE while a failed stack's rollback runs: the rollback is stopped and one teardown
 /// undoes the stack, after the steps in flight; it ends DELETED with nothing left, and the
 /// rollback's end never takes it back.
