@@ -2,6 +2,7 @@
 //! AWS client setup that every function builds on.
 
 pub mod aws;
+pub mod clients;
 pub mod config;
 pub mod distribution;
 pub mod domain;

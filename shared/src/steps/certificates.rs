@@ -8,7 +8,6 @@ use aws_sdk_route53::types::{
 
 use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
-use crate::aws::in_region;
 use crate::distribution::resource_tags;
 use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, Status, StepStatus};
 
@@ -35,7 +34,7 @@ fn domain(stack: &Stack) -> Result<&str, StepError> {
 }
 
 async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String, StepError> {
-    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let client = deps.clients.acm(region);
     let mut request = client
         .request_certificate()
         .domain_name(domain(stack)?)
@@ -58,7 +57,7 @@ async fn request_one(deps: &Deps, stack: &Stack, region: &str) -> Result<String,
 /// The CNAME that proves control of the name. ACM gives the same one for the same name in
 /// every region, so one record validates both certificates.
 async fn validation_record(deps: &Deps, region: &str, arn: &str) -> Result<DnsRecord, StepError> {
-    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let client = deps.clients.acm(region);
     let out = client
         .describe_certificate()
         .certificate_arn(arn)
@@ -220,7 +219,7 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         .and_then(|d| d.hosted_zone_id.clone());
     let mut existed = false;
     if let Some(zone) = &zone {
-        let client = aws_sdk_route53::Client::new(&deps.sdk);
+        let client = deps.clients.route53.clone();
         // Whether this stack created the record is what decides, at teardown, whether it may
         // delete it: an earlier attempt of this step recorded that it was about to.
         let created_before = stack.outputs.dns_records.iter().any(|r| {
@@ -304,7 +303,9 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
 }
 
 async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateStatus, StepError> {
-    let out = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region))
+    let out = deps
+        .clients
+        .acm(region)
         .describe_certificate()
         .certificate_arn(arn)
         .send()

@@ -5,11 +5,9 @@
 use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingError;
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
-use aws_sdk_apigateway::Client;
 
 use super::error::{self, from_sdk};
 use super::{Deps, Flow, StepError};
-use crate::aws::in_region;
 use crate::distribution::resource_tags;
 use crate::stack::{Phase, StepStatus};
 
@@ -31,7 +29,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .regional_certificate_arn
         .clone()
         .ok_or_else(|| StepError::Internal("no regional certificate".into()))?;
-    let client = Client::new(&in_region(&deps.sdk, request.region.as_str()));
+    let client = deps.clients.apigateway(request.region.as_str());
 
     let target = match client.get_domain_name().domain_name(&name).send().await {
         // Ours from an earlier attempt: reuse it. Anyone else's: never touch it.

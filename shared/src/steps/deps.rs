@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use crate::aws::SdkConfig;
+use crate::clients::Clients;
 use crate::config;
 use crate::permissions::Permissions;
 use crate::stack::{now_rfc3339, Phase, Stack, StackId, Status, StepStatus};
@@ -135,6 +136,9 @@ fn not_provisioned(stack: &Stack) -> Option<StepError> {
 /// Everything a step needs, built once per cold start.
 pub struct Deps {
     pub store: Arc<dyn StackStore>,
+    /// The AWS clients the steps call.
+    pub clients: Clients,
+    /// The configuration they came from: the smoke test signs with its credentials.
     pub sdk: SdkConfig,
     pub settings: Settings,
     /// The permissions policy, where the function checks grants (validate-request): a grant
@@ -156,6 +160,7 @@ impl Deps {
         };
         Ok(Self {
             store: Arc::new(store),
+            clients: Clients::from_config(&sdk),
             sdk,
             settings: Settings::from_env()?,
             permissions,
@@ -309,16 +314,10 @@ impl Deps {
 mod tests {
     use super::*;
     use crate::request::StackRequest;
-    use crate::store::MemoryStore;
 
     #[tokio::test]
     async fn a_step_finishing_after_a_delete_leaves_the_stack_to_the_teardown() {
-        let deps = Deps {
-            store: Arc::new(MemoryStore::new()),
-            sdk: SdkConfig::builder().build(),
-            settings: Settings::default(),
-            permissions: None,
-        };
+        let deps = crate::steps::testing::deps(crate::steps::testing::no_aws());
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "custom_domain": {"name": "api.example.com"}
@@ -377,12 +376,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_step_provisions_a_failed_stack() {
-        let deps = Deps {
-            store: Arc::new(MemoryStore::new()),
-            sdk: SdkConfig::builder().build(),
-            settings: Settings::default(),
-            permissions: None,
-        };
+        let deps = crate::steps::testing::deps(crate::steps::testing::no_aws());
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))

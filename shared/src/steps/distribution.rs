@@ -107,7 +107,7 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin(&flow.stack_id, CREATE_STEP, Phase::CreatingDistribution)
         .await?;
-    let client = Client::new(&deps.sdk);
+    let client = deps.clients.cloudfront.clone();
     let (id, domain) = match (
         &stack.outputs.distribution_id,
         &stack.outputs.distribution_domain_name,
@@ -152,7 +152,10 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .distribution_id
         .clone()
         .ok_or_else(|| StepError::Internal("no distribution to wait for".into()))?;
-    let out = Client::new(&deps.sdk)
+    let out = deps
+        .clients
+        .cloudfront
+        .clone()
         .get_distribution()
         .id(&id)
         .send()

@@ -230,7 +230,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         });
     };
 
-    let client = aws_sdk_route53::Client::new(&deps.sdk);
+    let client = deps.clients.route53.clone();
     let changes = match flow.change_id {
         Some(_) => Vec::new(),
         None => {

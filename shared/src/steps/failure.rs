@@ -166,12 +166,7 @@ mod tests {
     }
 
     fn deps() -> Deps {
-        Deps {
-            store: std::sync::Arc::new(crate::store::MemoryStore::new()),
-            sdk: crate::aws::SdkConfig::builder().build(),
-            settings: super::super::Settings::default(),
-            permissions: None,
-        }
+        crate::steps::testing::deps(crate::steps::testing::no_aws())
     }
 
     fn failed(id: crate::stack::StackId, rollback: bool) -> Flow {

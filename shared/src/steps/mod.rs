@@ -12,6 +12,8 @@ pub mod failure;
 pub mod ready;
 pub mod smoke_test;
 pub mod teardown;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};

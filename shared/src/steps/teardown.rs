@@ -16,7 +16,6 @@ use super::custom_domain::STACK_ID_TAG;
 use super::dns::CLOUDFRONT_ZONE_ID;
 use super::error::{self, from_sdk, CertificateDeletion};
 use super::{Deps, Flow, StepError};
-use crate::aws::in_region;
 use crate::stack::{DnsPurpose, Phase, Status, StepStatus};
 use crate::store::modify;
 
@@ -41,7 +40,7 @@ async fn delete_records(
     types: &[RrType],
     ours: impl Fn(&aws_sdk_route53::types::ResourceRecordSet) -> bool,
 ) -> Result<usize, StepError> {
-    let client = aws_sdk_route53::Client::new(&deps.sdk);
+    let client = deps.clients.route53.clone();
     let listed = client
         .list_resource_record_sets()
         .hosted_zone_id(zone)
@@ -145,7 +144,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
     } else {
         deps.begin_poll_undo(&flow.stack_id).await?
     };
-    let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
+    let client = deps.clients.cloudfront.clone();
     // What the outputs name, else what the stack's comment finds: a create whose answer was lost,
     // or that ran on while a DELETE came, made a distribution no output records.
     let id = match stack.outputs.distribution_id.clone() {
@@ -282,7 +281,7 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
     let detail = match stack.outputs.distribution_id.clone() {
         None => "no distribution".to_owned(),
         Some(id) => {
-            let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
+            let client = deps.clients.cloudfront.clone();
             match client.get_distribution_config().id(&id).send().await {
                 Err(e)
                     if matches!(
@@ -378,8 +377,7 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
     // tag tells its own from another's.
     if let Some(domain) = &stack.request.custom_domain {
         let name = domain.name.as_str();
-        let client =
-            aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
+        let client = deps.clients.apigateway(stack.request.region.as_str());
         match custom_domain_state(&client, &stack, name).await? {
             DomainState::Gone => {
                 detail = format!("custom domain {name} was already gone");
@@ -441,7 +439,7 @@ async fn delete_certificate(
     region: &str,
     arn: &str,
 ) -> Result<CertificateDeletion, StepError> {
-    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let client = deps.clients.acm(region);
     match client
         .delete_certificate()
         .certificate_arn(arn)
@@ -470,7 +468,7 @@ async fn certificates_naming(
                 .collect(),
         ))
         .build();
-    let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, region));
+    let client = deps.clients.acm(region);
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -529,7 +527,7 @@ async fn tagged_certificates(
     }
     let mut found = Vec::new();
     for region in regions {
-        let client = aws_sdk_acm::Client::new(&in_region(&deps.sdk, &region));
+        let client = deps.clients.acm(&region);
         for arn in certificates_naming(deps, &region, domain.name.as_str()).await? {
             let tags = match client
                 .list_tags_for_certificate()
@@ -698,7 +696,7 @@ async fn left_behind(
     deps: &Deps,
     stack: &crate::stack::Stack,
 ) -> Result<Option<String>, StepError> {
-    let client = aws_sdk_cloudfront::Client::new(&deps.sdk);
+    let client = deps.clients.cloudfront.clone();
     if let Some((id, _)) = super::distribution::find_existing(&client, stack).await? {
         return Ok(Some(format!("distribution {id}")));
     }
@@ -706,8 +704,7 @@ async fn left_behind(
         return Ok(Some(format!("certificate {arn} ({region})")));
     }
     if let Some(domain) = &stack.request.custom_domain {
-        let client =
-            aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, stack.request.region.as_str()));
+        let client = deps.clients.apigateway(stack.request.region.as_str());
         if custom_domain_state(&client, stack, domain.name.as_str()).await? == DomainState::Ours {
             return Ok(Some(format!("custom domain {}", domain.name)));
         }
@@ -774,4 +771,387 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         wait_seconds: 0,
         ..flow
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Clients;
+    use crate::stack::{now_rfc3339, DnsRecord, Stack, StepStatus};
+    use crate::steps::testing::{deps, no_acm, no_apigateway, no_cloudfront, no_route53};
+    use aws_sdk_acm::operation::delete_certificate::{
+        DeleteCertificateError, DeleteCertificateOutput,
+    };
+    use aws_sdk_acm::operation::list_certificates::ListCertificatesOutput;
+    use aws_sdk_acm::operation::list_tags_for_certificate::ListTagsForCertificateOutput;
+    use aws_sdk_acm::types::error::ResourceInUseException;
+    use aws_sdk_acm::types::{CertificateSummary, Tag};
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+    use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+    use aws_sdk_route53::types::{
+        AliasTarget, ChangeInfo, ChangeStatus, ResourceRecord, ResourceRecordSet,
+    };
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+    const NAME: &str = "api.example.com";
+    const DISTRIBUTION: &str = "d111.cloudfront.net";
+    const EDGE_ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/edge";
+    const REGIONAL_ARN: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/regional";
+    const VALIDATION: &str = "_abc.api.example.com.";
+
+    /// A DELETING custom-domain stack of zone `zone` (none: outside DNS), as READY left it.
+    async fn stored(deps: &Deps, zone: Option<&str>, validation_created: bool) -> Stack {
+        let mut domain = serde_json::json!({ "name": NAME });
+        if let Some(zone) = zone {
+            domain["hosted_zone_id"] = zone.into();
+        }
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": domain
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.status = Status::Deleting;
+        stack.outputs.distribution_domain_name = Some(DISTRIBUTION.into());
+        stack.outputs.certificate_arn = Some(EDGE_ARN.into());
+        stack.outputs.regional_certificate_arn = Some(REGIONAL_ARN.into());
+        stack.outputs.dns_records.push(DnsRecord {
+            name: VALIDATION.into(),
+            record_type: "CNAME".into(),
+            value: "_def.acm-validations.aws.".into(),
+            purpose: DnsPurpose::CertificateValidation,
+            managed: zone.is_some(),
+            created: validation_created,
+        });
+        deps.store.create(&stack, None).await.expect("stored");
+        stack
+    }
+
+    fn flow(stack: &Stack) -> Flow {
+        Flow {
+            teardown: true,
+            ..Flow::new(stack.id.clone())
+        }
+    }
+
+    async fn step_of(deps: &Deps, stack: &Stack, name: &str) -> crate::stack::StepRecord {
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        now.steps
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no step {name}"))
+    }
+
+    fn alias(name: &str, kind: RrType, target: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(kind)
+            .alias_target(
+                AliasTarget::builder()
+                    .hosted_zone_id(CLOUDFRONT_ZONE_ID)
+                    .dns_name(target)
+                    .evaluate_target_health(false)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn cname(name: &str, value: &str) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::Cname)
+            .ttl(300)
+            .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    fn listing(sets: Vec<ResourceRecordSet>) -> Rule {
+        mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
+            ListResourceRecordSetsOutput::builder()
+                .set_resource_record_sets(Some(sets.clone()))
+                .is_truncated(false)
+                .max_items(20)
+                .build()
+                .unwrap()
+        })
+    }
+
+    fn changed() -> ChangeResourceRecordSetsOutput {
+        ChangeResourceRecordSetsOutput::builder()
+            .change_info(
+                ChangeInfo::builder()
+                    .id("/change/C1")
+                    .status(ChangeStatus::Pending)
+                    .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn only_the_aliases_to_the_stacks_distribution_are_deleted() {
+        let listed = listing(vec![
+            alias("api.example.com.", RrType::A, "d111.cloudfront.net."),
+            alias("api.example.com.", RrType::Aaaa, "d111.cloudfront.net"),
+            alias("api.example.com.", RrType::A, "d999.cloudfront.net."),
+            alias("www.api.example.com.", RrType::A, "d111.cloudfront.net."),
+        ]);
+        let delete = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .match_requests(|r| {
+                let changes = r.change_batch().map(|b| b.changes()).unwrap_or_default();
+                changes.len() == 2
+                    && changes.iter().all(|c| {
+                        c.action() == &ChangeAction::Delete
+                            && c.resource_record_set()
+                                .and_then(|s| s.alias_target())
+                                .is_some_and(|a| a.dns_name().starts_with("d111"))
+                    })
+            })
+            .then_output(changed);
+        let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&listed, &delete]);
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            route53,
+            no_acm(),
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, Some("Z1"), true).await;
+        delete_dns_records(&deps, flow(&stack))
+            .await
+            .expect("deleted");
+        assert_eq!(delete.num_calls(), 1);
+        let step = step_of(&deps, &stack, DNS_STEP).await;
+        assert_eq!(step.status, StepStatus::Succeeded);
+        assert_eq!(step.detail.as_deref(), Some("2 alias records deleted"));
+    }
+
+    #[tokio::test]
+    async fn with_outside_dns_nothing_is_deleted_and_the_owner_is_told_to_remove_its_cname() {
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            no_route53(),
+            no_acm(),
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, None, false).await;
+        delete_dns_records(&deps, flow(&stack)).await.expect("done");
+        let detail = step_of(&deps, &stack, DNS_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(
+            detail.contains("remove your CNAME api.example.com → d111.cloudfront.net"),
+            "{detail}"
+        );
+    }
+
+    fn no_certificates_listed() -> Rule {
+        mock!(aws_sdk_acm::Client::list_certificates)
+            .then_output(|| ListCertificatesOutput::builder().build())
+    }
+
+    fn certificates_listed(arn: &'static str) -> Rule {
+        mock!(aws_sdk_acm::Client::list_certificates).then_output(move || {
+            ListCertificatesOutput::builder()
+                .certificate_summary_list(
+                    CertificateSummary::builder()
+                        .certificate_arn(arn)
+                        .domain_name(NAME)
+                        .build(),
+                )
+                .build()
+        })
+    }
+
+    fn deleted_certificates() -> Rule {
+        mock!(aws_sdk_acm::Client::delete_certificate)
+            .then_output(|| DeleteCertificateOutput::builder().build())
+    }
+
+    #[tokio::test]
+    async fn a_certificate_still_in_use_is_waited_for() {
+        let in_use = mock!(aws_sdk_acm::Client::delete_certificate)
+            .match_requests(|r| r.certificate_arn() == Some(EDGE_ARN))
+            .then_error(|| {
+                DeleteCertificateError::ResourceInUseException(
+                    ResourceInUseException::builder().build(),
+                )
+            });
+        let acm = mock_client!(
+            aws_sdk_acm,
+            RuleMode::MatchAny,
+            [&in_use, &deleted_certificates(), &no_certificates_listed()]
+        );
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            no_route53(),
+            acm,
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, Some("Z1"), true).await;
+        let next = delete_certificates(&deps, flow(&stack))
+            .await
+            .expect("waits");
+        assert_eq!((next.ready, next.polls), (false, 1));
+        assert!(next.wait_seconds > 0);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            now.outputs.certificate_arn.as_deref(),
+            Some(EDGE_ARN),
+            "still to delete"
+        );
+        assert_eq!(
+            now.outputs.regional_certificate_arn, None,
+            "gone, forgotten"
+        );
+        assert_eq!(
+            step_of(&deps, &stack, CERTIFICATES_STEP).await.status,
+            StepStatus::Waiting
+        );
+    }
+
+    #[tokio::test]
+    async fn a_validation_record_the_stack_did_not_create_is_kept() {
+        let acm = mock_client!(
+            aws_sdk_acm,
+            RuleMode::MatchAny,
+            [&deleted_certificates(), &no_certificates_listed()]
+        );
+        // No Route 53 call at all: the record is not the stack's.
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            no_route53(),
+            acm,
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, Some("Z1"), false).await;
+        let next = delete_certificates(&deps, flow(&stack))
+            .await
+            .expect("done");
+        assert!(next.ready);
+        let detail = step_of(&deps, &stack, CERTIFICATES_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(
+            detail.contains("kept") && detail.contains("before this stack"),
+            "{detail}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_validation_record_another_certificate_needs_is_kept() {
+        // Another certificate for the name (not the stack's: no tag of it).
+        let untagged = mock!(aws_sdk_acm::Client::list_tags_for_certificate)
+            .then_output(|| ListTagsForCertificateOutput::builder().build());
+        let acm = mock_client!(
+            aws_sdk_acm,
+            RuleMode::MatchAny,
+            [
+                &deleted_certificates(),
+                &certificates_listed("arn:aws:acm:us-east-1:123456789012:certificate/other"),
+                &untagged
+            ]
+        );
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            no_route53(),
+            acm,
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, Some("Z1"), true).await;
+        delete_certificates(&deps, flow(&stack))
+            .await
+            .expect("done");
+        let detail = step_of(&deps, &stack, CERTIFICATES_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(detail.contains("still uses it"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn a_validation_record_the_stack_created_and_nothing_needs_is_deleted() {
+        let acm = mock_client!(
+            aws_sdk_acm,
+            RuleMode::MatchAny,
+            [&deleted_certificates(), &no_certificates_listed()]
+        );
+        let listed = listing(vec![cname(VALIDATION, "_def.acm-validations.aws")]);
+        let delete = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .match_requests(|r| {
+                r.change_batch()
+                    .map(|b| b.changes())
+                    .is_some_and(|c| c.len() == 1 && c[0].action() == &ChangeAction::Delete)
+            })
+            .then_output(changed);
+        let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&listed, &delete]);
+        let deps = deps(Clients::given(
+            no_cloudfront(),
+            route53,
+            acm,
+            no_apigateway(),
+        ));
+        let stack = stored(&deps, Some("Z1"), true).await;
+        delete_certificates(&deps, flow(&stack))
+            .await
+            .expect("done");
+        assert_eq!(delete.num_calls(), 1);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert!(
+            now.outputs
+                .dns_records
+                .iter()
+                .all(|r| r.purpose != DnsPurpose::CertificateValidation),
+            "{:?}",
+            now.outputs.dns_records
+        );
+    }
+
+    #[tokio::test]
+    async fn a_certificate_of_the_stack_its_outputs_never_named_is_found_by_tag_and_deleted() {
+        const LOST: &str = "arn:aws:acm:us-east-1:123456789012:certificate/lost";
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = stored(&store_only, None, false).await;
+        let stack_id = stack.id.to_string();
+        let tagged = mock!(aws_sdk_acm::Client::list_tags_for_certificate)
+            .match_requests(|r| r.certificate_arn() == Some(LOST))
+            .then_output(move || {
+                ListTagsForCertificateOutput::builder()
+                    .tags(
+                        Tag::builder()
+                            .key(STACK_ID_TAG)
+                            .value(&stack_id)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let deleted_lost = mock!(aws_sdk_acm::Client::delete_certificate)
+            .match_requests(|r| r.certificate_arn() == Some(LOST))
+            .then_output(|| DeleteCertificateOutput::builder().build());
+        let acm = mock_client!(
+            aws_sdk_acm,
+            RuleMode::MatchAny,
+            [
+                &deleted_lost,
+                &deleted_certificates(),
+                &certificates_listed(LOST),
+                &tagged
+            ]
+        );
+        let deps = Deps {
+            clients: Clients::given(no_cloudfront(), no_route53(), acm, no_apigateway()),
+            ..store_only
+        };
+        delete_certificates(&deps, flow(&stack))
+            .await
+            .expect("done");
+        // One mocked ACM answers for both regions: the lost certificate is found in each.
+        assert_eq!(deleted_lost.num_calls(), 2);
+    }
 }

@@ -16,7 +16,6 @@ use super::distribution::find_distribution;
 
 use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
-use crate::aws::in_region;
 use crate::distribution;
 use crate::domain::Principal;
 use crate::permissions::Permissions;
@@ -42,7 +41,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     }
     if request.custom_domain.is_some() {
         check_no_custom_domain(deps, &stack).await?;
-        check_no_alias_in_use(&aws_sdk_cloudfront::Client::new(&deps.sdk), &stack).await?;
+        check_no_alias_in_use(&deps.clients.cloudfront.clone(), &stack).await?;
     }
     let detail = format!(
         "API {} in {} is Regional and stage {} is deployed",
@@ -81,7 +80,7 @@ pub fn still_granted(policy: &Permissions, stack: &Stack) -> Result<(), StepErro
 }
 
 async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError> {
-    let client = aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, request.region.as_str()));
+    let client = deps.clients.apigateway(request.region.as_str());
     let api = match client.get_rest_api().rest_api_id(request.api_id.as_str()).send().await {
         Ok(api) => api,
         Err(e) if matches!(e.as_service_error(), Some(GetRestApiError::NotFoundException(_))) => {
@@ -134,7 +133,7 @@ async fn check_api(deps: &Deps, request: &StackRequest) -> Result<(), StepError>
 }
 
 async fn check_zone(deps: &Deps, request: &StackRequest, zone_id: &str) -> Result<(), StepError> {
-    let client = aws_sdk_route53::Client::new(&deps.sdk);
+    let client = deps.clients.route53.clone();
     let zone = match client.get_hosted_zone().id(zone_id).send().await {
         Ok(out) => out.hosted_zone,
         Err(e) if matches!(e.as_service_error(), Some(GetHostedZoneError::NoSuchHostedZone(_))) => {
@@ -169,7 +168,7 @@ async fn check_no_custom_domain(deps: &Deps, stack: &Stack) -> Result<(), StepEr
     let Some(domain) = &request.custom_domain else {
         return Ok(());
     };
-    let client = aws_sdk_apigateway::Client::new(&in_region(&deps.sdk, request.region.as_str()));
+    let client = deps.clients.apigateway(request.region.as_str());
     match client
         .get_domain_name()
         .domain_name(domain.name.as_str())
@@ -206,7 +205,10 @@ async fn check_no_record_in_the_way(
     let Some(domain) = &stack.request.custom_domain else {
         return Ok(());
     };
-    let listed = aws_sdk_route53::Client::new(&deps.sdk)
+    let listed = deps
+        .clients
+        .route53
+        .clone()
         .list_resource_record_sets()
         .hosted_zone_id(zone_id)
         .start_record_name(domain.name.as_str())

@@ -1,0 +1,106 @@
+//! The AWS clients the workflow's steps call, built once per cold start and handed to each step
+//! through its `Deps` (the aws-lambda-rust-runtime examples' pattern): a step never builds a
+//! client, so a unit test hands it mocked ones (`aws-smithy-mocks`) and needs no emulator.
+//! CloudFront and Route 53 are global; ACM and API Gateway are asked in a region (CloudFront's
+//! certificates live in us-east-1, the fronted API in the stack's region), one client each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::aws::{in_region, SdkConfig};
+
+type Make<C> = Arc<dyn Fn(&str) -> C + Send + Sync>;
+
+/// One client per region, made on first use and kept.
+struct PerRegion<C> {
+    make: Make<C>,
+    made: Mutex<HashMap<String, C>>,
+}
+
+impl<C: Clone> PerRegion<C> {
+    fn new(make: Make<C>) -> Self {
+        Self {
+            make,
+            made: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, region: &str) -> C {
+        let mut made = self
+            .made
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        made.entry(region.to_owned())
+            .or_insert_with(|| (self.make)(region))
+            .clone()
+    }
+}
+
+pub struct Clients {
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
+    acm: PerRegion<aws_sdk_acm::Client>,
+    apigateway: PerRegion<aws_sdk_apigateway::Client>,
+}
+
+impl Clients {
+    pub fn from_config(sdk: &SdkConfig) -> Self {
+        let for_acm = sdk.clone();
+        let for_apigateway = sdk.clone();
+        Self {
+            cloudfront: aws_sdk_cloudfront::Client::new(sdk),
+            route53: aws_sdk_route53::Client::new(sdk),
+            acm: PerRegion::new(Arc::new(move |region| {
+                aws_sdk_acm::Client::new(&in_region(&for_acm, region))
+            })),
+            apigateway: PerRegion::new(Arc::new(move |region| {
+                aws_sdk_apigateway::Client::new(&in_region(&for_apigateway, region))
+            })),
+        }
+    }
+
+    /// Given clients (mocked, in tests): ACM and API Gateway answer the same in every region.
+    pub fn given(
+        cloudfront: aws_sdk_cloudfront::Client,
+        route53: aws_sdk_route53::Client,
+        acm: aws_sdk_acm::Client,
+        apigateway: aws_sdk_apigateway::Client,
+    ) -> Self {
+        Self {
+            cloudfront,
+            route53,
+            acm: PerRegion::new(Arc::new(move |_| acm.clone())),
+            apigateway: PerRegion::new(Arc::new(move |_| apigateway.clone())),
+        }
+    }
+
+    /// ACM in `region`.
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        self.acm.get(region)
+    }
+
+    /// API Gateway in `region`.
+    pub fn apigateway(&self, region: &str) -> aws_sdk_apigateway::Client {
+        self.apigateway.get(region)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn one_client_per_region_made_once() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let counter = made.clone();
+        let per_region = PerRegion::new(Arc::new(move |region: &str| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            region.to_owned()
+        }));
+        assert_eq!(per_region.get("us-east-1"), "us-east-1");
+        assert_eq!(per_region.get("eu-west-1"), "eu-west-1");
+        assert_eq!(per_region.get("us-east-1"), "us-east-1");
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+    }
+}
