@@ -133,3 +133,218 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .await?;
     Ok(flow)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Clients;
+    use crate::stack::{now_rfc3339, Stack, Status};
+    use crate::steps::testing::{deps, no_acm, no_aws, no_cloudfront, no_route53};
+    use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingOutput;
+    use aws_sdk_apigateway::operation::create_domain_name::{
+        CreateDomainNameError, CreateDomainNameOutput,
+    };
+    use aws_sdk_apigateway::operation::get_base_path_mapping::GetBasePathMappingOutput;
+    use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
+    use aws_sdk_apigateway::types::error::{
+        ConflictException, NotFoundException, TooManyRequestsException,
+    };
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+    const NAME: &str = "api.example.com";
+    const TARGET: &str = "d-abc123.execute-api.eu-west-1.amazonaws.com";
+
+    /// A stack whose certificates are issued, and `Deps` whose API Gateway answers by `rules`.
+    async fn provisioning(rules: &[&Rule]) -> (Deps, Stack) {
+        let store_only = deps(no_aws());
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": NAME, "hosted_zone_id": "Z1"}
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.status = Status::Provisioning;
+        stack.outputs.regional_certificate_arn =
+            Some("arn:aws:acm:eu-west-1:123456789012:certificate/r".into());
+        store_only.store.create(&stack, None).await.expect("stored");
+        let apigateway = mock_client!(
+            aws_sdk_apigateway,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        let deps = Deps {
+            clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+            ..store_only
+        };
+        (deps, stack)
+    }
+
+    fn not_found() -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_domain_name).then_error(|| {
+            GetDomainNameError::NotFoundException(NotFoundException::builder().build())
+        })
+    }
+
+    fn found(tagged_with: &'static str) -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_domain_name).then_output(move || {
+            GetDomainNameOutput::builder()
+                .domain_name(NAME)
+                .regional_domain_name(TARGET)
+                .tags(STACK_ID_TAG, tagged_with)
+                .build()
+        })
+    }
+
+    fn mapped() -> Rule {
+        mock!(aws_sdk_apigateway::Client::create_base_path_mapping)
+            .match_requests(|r| r.rest_api_id() == Some("a1b2c3d4e5") && r.stage() == Some("prod"))
+            .then_output(|| CreateBasePathMappingOutput::builder().build())
+    }
+
+    async fn outputs(deps: &Deps, stack: &Stack) -> Stack {
+        deps.store.get(&stack.id).await.unwrap().unwrap().value
+    }
+
+    #[tokio::test]
+    async fn a_new_name_is_created_regional_tls12_tagged_and_mapped() {
+        let create = mock!(aws_sdk_apigateway::Client::create_domain_name)
+            .match_requests(|r| {
+                r.domain_name() == Some(NAME)
+                    && r.security_policy() == Some(&SecurityPolicy::Tls12)
+                    && r.endpoint_configuration()
+                        .is_some_and(|c| c.types() == [EndpointType::Regional])
+                    && r.tags().is_some_and(|t| t.contains_key(STACK_ID_TAG))
+            })
+            .then_output(|| {
+                CreateDomainNameOutput::builder()
+                    .regional_domain_name(TARGET)
+                    .build()
+            });
+        let (deps, stack) = provisioning(&[&not_found(), &create, &mapped()]).await;
+        handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("created");
+        assert_eq!(create.num_calls(), 1);
+        let after = outputs(&deps, &stack).await;
+        assert_eq!(after.outputs.regional_domain_name.as_deref(), Some(TARGET));
+    }
+
+    #[tokio::test]
+    async fn the_stacks_own_domain_from_an_earlier_attempt_is_reused_and_its_mapping_read_back() {
+        let mapping_exists = mock!(aws_sdk_apigateway::Client::create_base_path_mapping)
+            .then_error(|| {
+                CreateBasePathMappingError::ConflictException(ConflictException::builder().build())
+            });
+        let same_mapping =
+            mock!(aws_sdk_apigateway::Client::get_base_path_mapping).then_output(|| {
+                GetBasePathMappingOutput::builder()
+                    .rest_api_id("a1b2c3d4e5")
+                    .stage("prod")
+                    .build()
+            });
+        // The stack id is known once stored: tag the found domain with it.
+        let (deps, stack) = provisioning(&[]).await;
+        let id: &'static str = Box::leak(stack.id.to_string().into_boxed_str());
+        let ours = found(id);
+        let apigateway = mock_client!(
+            aws_sdk_apigateway,
+            RuleMode::MatchAny,
+            [&ours, &mapping_exists, &same_mapping]
+        );
+        let deps = Deps {
+            clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+            ..deps
+        };
+        handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("reused");
+        assert_eq!(same_mapping.num_calls(), 1);
+        let after = outputs(&deps, &stack).await;
+        assert_eq!(after.outputs.regional_domain_name.as_deref(), Some(TARGET));
+    }
+
+    #[tokio::test]
+    async fn a_domain_of_the_name_that_is_not_the_stacks_is_never_touched() {
+        let theirs = found("stk_someoneelsesstack1");
+        let (deps, stack) = provisioning(&[&theirs]).await;
+        let err = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StepError::Conflict {
+                    code: "custom_domain_exists",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_that_meets_a_domain_made_meanwhile_reads_it_again() {
+        let conflict = mock!(aws_sdk_apigateway::Client::create_domain_name).then_error(|| {
+            CreateDomainNameError::ConflictException(ConflictException::builder().build())
+        });
+        let (deps, stack) = provisioning(&[&not_found(), &conflict]).await;
+        let err = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn the_accounts_custom_domain_quota_is_waited_out() {
+        let throttled = mock!(aws_sdk_apigateway::Client::create_domain_name).then_error(|| {
+            // As the SDK parses API Gateway's 429: the code is in the error's metadata.
+            CreateDomainNameError::TooManyRequestsException(
+                TooManyRequestsException::builder()
+                    .meta(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("TooManyRequestsException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let (deps, stack) = provisioning(&[&not_found(), &throttled]).await;
+        let err = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "RateLimited", "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_root_mapped_to_another_api_is_a_conflict() {
+        let create = mock!(aws_sdk_apigateway::Client::create_domain_name).then_output(|| {
+            CreateDomainNameOutput::builder()
+                .regional_domain_name(TARGET)
+                .build()
+        });
+        let mapping_exists = mock!(aws_sdk_apigateway::Client::create_base_path_mapping)
+            .then_error(|| {
+                CreateBasePathMappingError::ConflictException(ConflictException::builder().build())
+            });
+        let other = mock!(aws_sdk_apigateway::Client::get_base_path_mapping).then_output(|| {
+            GetBasePathMappingOutput::builder()
+                .rest_api_id("zzzzzzzzzz")
+                .stage("prod")
+                .build()
+        });
+        let (deps, stack) = provisioning(&[&not_found(), &create, &mapping_exists, &other]).await;
+        let err = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StepError::Conflict {
+                    code: "base_path_taken",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
