@@ -476,4 +476,248 @@ mod tests {
             ValidationRecordState::Other("TXT".into())
         );
     }
+
+    // ---- handle_request, with mocked ACM and Route 53 --------------------------------------
+
+    use crate::clients::Clients;
+    use crate::stack::{now_rfc3339, Stack};
+    use crate::steps::testing::{
+        cname, deps, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
+    };
+    use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
+    use aws_sdk_acm::operation::request_certificate::RequestCertificateOutput;
+    use aws_sdk_acm::types::{CertificateDetail, DomainValidation};
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+    use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
+    use aws_smithy_mocks::Rule;
+
+    const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c";
+
+    fn requested() -> Rule {
+        mock!(aws_sdk_acm::Client::request_certificate)
+            .match_requests(|r| {
+                r.domain_name() == Some("api.example.com")
+                    && r.idempotency_token().is_some()
+                    && r.tags().iter().any(|t| t.key() == "edgestack:stack-id")
+            })
+            .then_output(|| {
+                RequestCertificateOutput::builder()
+                    .certificate_arn(ARN)
+                    .build()
+            })
+    }
+
+    fn described(with_record: bool) -> Rule {
+        mock!(aws_sdk_acm::Client::describe_certificate).then_output(move || {
+            let mut option = DomainValidation::builder().domain_name("api.example.com");
+            if with_record {
+                option = option.resource_record(
+                    aws_sdk_acm::types::ResourceRecord::builder()
+                        .name("_abc.api.example.com.")
+                        .r#type(aws_sdk_acm::types::RecordType::Cname)
+                        .value("_def.acm-validations.aws.")
+                        .build()
+                        .unwrap(),
+                );
+            }
+            DescribeCertificateOutput::builder()
+                .certificate(
+                    CertificateDetail::builder()
+                        .certificate_arn(ARN)
+                        .domain_validation_options(option.build().unwrap())
+                        .build(),
+                )
+                .build()
+        })
+    }
+
+    fn created_cname() -> Rule {
+        mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .match_requests(|r| {
+                r.change_batch().is_some_and(|b| {
+                    b.changes().len() == 1
+                        && b.changes()[0].action() == &ChangeAction::Create
+                        && b.changes()[0]
+                            .resource_record_set()
+                            .is_some_and(|s| s.r#type() == &RrType::Cname)
+                })
+            })
+            .then_output(|| {
+                ChangeResourceRecordSetsOutput::builder()
+                    .change_info(
+                        ChangeInfo::builder()
+                            .id("/change/C1")
+                            .status(ChangeStatus::Pending)
+                            .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+    }
+
+    /// A stack about to request its certificates (`zone`: its hosted zone, none for outside
+    /// DNS), changed by `prepare`, and `Deps` whose ACM and Route 53 answer by the rules.
+    async fn requesting(
+        zone: Option<&str>,
+        prepare: impl FnOnce(&mut Stack),
+        acm: &[&Rule],
+        route53: &[&Rule],
+    ) -> (Deps, Stack) {
+        let store_only = deps(no_aws());
+        let mut domain = serde_json::json!({"name": "api.example.com"});
+        if let Some(zone) = zone {
+            domain["hosted_zone_id"] = zone.into();
+        }
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.status = Status::Provisioning;
+        prepare(&mut stack);
+        store_only.store.create(&stack, None).await.expect("stored");
+        let acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, acm.iter().copied());
+        let route53 = if route53.is_empty() {
+            no_route53()
+        } else {
+            mock_client!(aws_sdk_route53, RuleMode::MatchAny, route53.iter().copied())
+        };
+        let deps = Deps {
+            clients: Clients::given(no_cloudfront(), route53, acm, no_apigateway()),
+            ..store_only
+        };
+        (deps, stack)
+    }
+
+    async fn validation_of(deps: &Deps, stack: &Stack) -> DnsRecord {
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        now.outputs
+            .dns_records
+            .into_iter()
+            .find(|r| r.purpose == DnsPurpose::CertificateValidation)
+            .expect("the validation record in the outputs")
+    }
+
+    #[tokio::test]
+    async fn a_missing_validation_record_is_created_and_known_as_the_stacks() {
+        let create = created_cname();
+        let (deps, stack) = requesting(
+            Some("Z1"),
+            |_| {},
+            &[&requested(), &described(true)],
+            &[&zone_holding(vec![]), &create],
+        )
+        .await;
+        handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("requested");
+        assert_eq!(create.num_calls(), 1);
+        let record = validation_of(&deps, &stack).await;
+        assert_eq!((record.managed, record.created), (true, true));
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(now.outputs.certificate_arn.as_deref(), Some(ARN));
+        assert_eq!(now.outputs.regional_certificate_arn.as_deref(), Some(ARN));
+    }
+
+    #[tokio::test]
+    async fn a_validation_record_already_there_is_used_not_written_nor_claimed() {
+        let (deps, stack) = requesting(
+            Some("Z1"),
+            |_| {},
+            &[&requested(), &described(true)],
+            // No change rule: a write would fail the test.
+            &[&zone_holding(vec![cname(
+                "_abc.api.example.com.",
+                "_def.acm-validations.aws.",
+            )])],
+        )
+        .await;
+        handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("requested");
+        let record = validation_of(&deps, &stack).await;
+        assert_eq!((record.managed, record.created), (true, false));
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_the_stack_wrote_the_record_still_knows_it_created_it() {
+        let (deps, stack) = requesting(
+            Some("Z1"),
+            |s| {
+                s.outputs.certificate_arn = Some(ARN.into());
+                s.outputs.regional_certificate_arn = Some(ARN.into());
+                s.outputs.dns_records.push(DnsRecord {
+                    created: true,
+                    managed: true,
+                    ..record()
+                });
+            },
+            // No request rule: the recorded certificates are not requested again.
+            &[&described(true)],
+            &[&zone_holding(vec![cname(
+                "_abc.api.example.com.",
+                "_def.acm-validations.aws.",
+            )])],
+        )
+        .await;
+        handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("requested");
+        assert!(validation_of(&deps, &stack).await.created);
+    }
+
+    #[tokio::test]
+    async fn something_else_where_the_validation_record_goes_is_a_conflict() {
+        let (deps, stack) = requesting(
+            Some("Z1"),
+            |_| {},
+            &[&requested(), &described(true)],
+            &[&zone_holding(vec![cname(
+                "_abc.api.example.com.",
+                "elsewhere.example.net.",
+            )])],
+        )
+        .await;
+        let err = handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                StepError::Conflict {
+                    code: "dns_record_exists",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_recorded() {
+        let (deps, stack) =
+            requesting(Some("Z1"), |_| {}, &[&requested(), &described(false)], &[]).await;
+        let err = handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err:?}");
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert!(
+            now.outputs.certificate_arn.is_some() && now.outputs.regional_certificate_arn.is_some(),
+            "a failure from here on still finds both to undo"
+        );
+    }
+
+    #[tokio::test]
+    async fn with_outside_dns_nothing_is_written_and_the_owner_is_asked() {
+        let (deps, stack) = requesting(None, |_| {}, &[&requested(), &described(true)], &[]).await;
+        handle_request(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("requested");
+        let record = validation_of(&deps, &stack).await;
+        assert_eq!((record.managed, record.created), (false, false));
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(now.status, Status::AwaitingDns);
+    }
 }

@@ -778,7 +778,9 @@ mod tests {
     use super::*;
     use crate::clients::Clients;
     use crate::stack::{now_rfc3339, DnsRecord, Stack, StepStatus};
-    use crate::steps::testing::{deps, no_acm, no_apigateway, no_cloudfront, no_route53};
+    use crate::steps::testing::{
+        cname, deps, no_acm, no_apigateway, no_cloudfront, no_route53, zone_holding,
+    };
     use aws_sdk_acm::operation::delete_certificate::{
         DeleteCertificateError, DeleteCertificateOutput,
     };
@@ -787,10 +789,7 @@ mod tests {
     use aws_sdk_acm::types::error::ResourceInUseException;
     use aws_sdk_acm::types::{CertificateSummary, Tag};
     use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
-    use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
-    use aws_sdk_route53::types::{
-        AliasTarget, ChangeInfo, ChangeStatus, ResourceRecord, ResourceRecordSet,
-    };
+    use aws_sdk_route53::types::{AliasTarget, ChangeInfo, ChangeStatus, ResourceRecordSet};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 
     const NAME: &str = "api.example.com";
@@ -858,27 +857,6 @@ mod tests {
             .unwrap()
     }
 
-    fn cname(name: &str, value: &str) -> ResourceRecordSet {
-        ResourceRecordSet::builder()
-            .name(name)
-            .r#type(RrType::Cname)
-            .ttl(300)
-            .resource_records(ResourceRecord::builder().value(value).build().unwrap())
-            .build()
-            .unwrap()
-    }
-
-    fn listing(sets: Vec<ResourceRecordSet>) -> Rule {
-        mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(move || {
-            ListResourceRecordSetsOutput::builder()
-                .set_resource_record_sets(Some(sets.clone()))
-                .is_truncated(false)
-                .max_items(20)
-                .build()
-                .unwrap()
-        })
-    }
-
     fn changed() -> ChangeResourceRecordSetsOutput {
         ChangeResourceRecordSetsOutput::builder()
             .change_info(
@@ -894,7 +872,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_aliases_to_the_stacks_distribution_are_deleted() {
-        let listed = listing(vec![
+        let listed = zone_holding(vec![
             alias("api.example.com.", RrType::A, "d111.cloudfront.net."),
             alias("api.example.com.", RrType::Aaaa, "d111.cloudfront.net"),
             alias("api.example.com.", RrType::A, "d999.cloudfront.net."),
@@ -1081,7 +1059,7 @@ mod tests {
             RuleMode::MatchAny,
             [&deleted_certificates(), &no_certificates_listed()]
         );
-        let listed = listing(vec![cname(VALIDATION, "_def.acm-validations.aws")]);
+        let listed = zone_holding(vec![cname(VALIDATION, "_def.acm-validations.aws")]);
         let delete = mock!(aws_sdk_route53::Client::change_resource_record_sets)
             .match_requests(|r| {
                 r.change_batch()

@@ -43,3 +43,36 @@ pub fn deps(clients: Clients) -> Deps {
         permissions: None,
     }
 }
+
+/// A CNAME record set, as Route 53 lists it.
+pub fn cname(name: &str, value: &str) -> aws_sdk_route53::types::ResourceRecordSet {
+    aws_sdk_route53::types::ResourceRecordSet::builder()
+        .name(name)
+        .r#type(aws_sdk_route53::types::RrType::Cname)
+        .ttl(300)
+        .resource_records(
+            aws_sdk_route53::types::ResourceRecord::builder()
+                .value(value)
+                .build()
+                .expect("a record"),
+        )
+        .build()
+        .expect("a record set")
+}
+
+/// Route 53 listing `sets` for any name asked.
+pub fn zone_holding(
+    sets: Vec<aws_sdk_route53::types::ResourceRecordSet>,
+) -> aws_smithy_mocks::Rule {
+    use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+    aws_smithy_mocks::mock!(aws_sdk_route53::Client::list_resource_record_sets).then_output(
+        move || {
+            ListResourceRecordSetsOutput::builder()
+                .set_resource_record_sets(Some(sets.clone()))
+                .is_truncated(false)
+                .max_items(20)
+                .build()
+                .expect("a listing")
+        },
+    )
+}
