@@ -18,19 +18,19 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{assert_matches_schema, document, read_repo_file, schema_errors};
-use edgestack::domain::FieldError;
 use edgestack::request::StackRequest;
 use edgestack::stack::{
     now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack,
     StackError, Status, StepStatus,
 };
 use edgestack::store::Cursor;
+use edgestack::validated::FieldError;
 use serde_json::{json, Value};
 
 const APP: &str = "functions/api/src/app.rs";
 const ERRORS: &str = "functions/api/src/error.rs";
 const HANDLERS: &str = "functions/api/src/handlers.rs";
-const STACK: &str = "shared/src/stack.rs";
+const STACK: &str = "shared/domain/src/stack.rs";
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];

@@ -10,10 +10,10 @@ use aws_sdk_cloudfront::types::{
     SslSupportMethod, Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 
-use crate::domain::{Auth, TlsVersion};
-use crate::request::RESERVED_TAG_PREFIX;
 use crate::stack::Stack;
 use crate::store::OriginHeaderValues;
+use crate::tags::resource_tags;
+use crate::validated::{Auth, TlsVersion};
 
 pub const ORIGIN_ID: &str = "api-gateway";
 
@@ -53,24 +53,6 @@ pub fn origin_domain(stack: &Stack) -> Option<String> {
         )),
         Some(_) => stack.outputs.regional_domain_name.clone(),
     }
-}
-
-/// The tags on every resource a stack creates: the caller's, and edgestack's own.
-pub fn resource_tags(stack: &Stack) -> Vec<(String, String)> {
-    let mut tags: Vec<(String, String)> = stack
-        .request
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    tags.push((
-        format!("{RESERVED_TAG_PREFIX}stack-id"),
-        stack.id.to_string(),
-    ));
-    if let Some(name) = &stack.request.name {
-        tags.push((format!("{RESERVED_TAG_PREFIX}name"), name.clone()));
-    }
-    tags
 }
 
 fn ssl_protocols(min: TlsVersion) -> Result<OriginSslProtocols, BuildError> {
@@ -410,15 +392,5 @@ mod tests {
             cert.minimum_protocol_version(),
             Some(&MinimumProtocolVersion::TlSv122021)
         );
-    }
-
-    #[test]
-    fn tags_carry_the_stack_id_and_the_callers_tags() {
-        let s = stack(
-            json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "tags": {"team": "payments"}}),
-        );
-        let tags = resource_tags(&s);
-        assert!(tags.contains(&("team".into(), "payments".into())));
-        assert!(tags.contains(&("edgestack:stack-id".into(), s.id.to_string())));
     }
 }

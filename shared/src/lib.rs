@@ -5,12 +5,10 @@ pub mod aws;
 pub mod clients;
 pub mod config;
 pub mod distribution;
-pub mod domain;
-pub mod permissions;
-pub mod request;
-pub mod secret;
-pub mod stack;
 pub mod steps;
 pub mod store;
 pub mod telemetry;
 pub mod workflow;
+
+// The domain, re-exported: the functions and steps name its modules through this crate.
+pub use edgestack_domain::{permissions, request, secret, stack, tags, validated};

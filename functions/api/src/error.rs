@@ -1,7 +1,7 @@
 //! Every way a request can fail, mapped to its status and JSON shape in this one place.
 
-use edgestack::domain::FieldError;
 use edgestack::store::StoreError;
+use edgestack::validated::FieldError;
 use edgestack::workflow::WorkflowError;
 use lambda_http::{Body, Response};
 use serde_json::json;

@@ -1,9 +1,9 @@
 //! One function per operation of the contract in `api.md`.
 
-use edgestack::domain::{FieldError, Principal};
 use edgestack::request::StackRequest;
 use edgestack::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
 use edgestack::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
+use edgestack::validated::{FieldError, Principal};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -8,8 +8,8 @@ use aws_sdk_route53::types::{
 
 use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
-use crate::distribution::resource_tags;
 use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, Status, StepStatus};
+use crate::tags::resource_tags;
 
 pub const REQUEST_STEP: &str = "request_certificates";
 pub const AWAIT_STEP: &str = "await_certificate_validation";

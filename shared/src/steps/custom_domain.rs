@@ -8,11 +8,10 @@ use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPol
 
 use super::error::{self, from_sdk};
 use super::{Deps, Flow, StepError};
-use crate::distribution::resource_tags;
 use crate::stack::{Phase, StepStatus};
+use crate::tags::{resource_tags, STACK_ID_TAG};
 
 pub const STEP: &str = "create_custom_domain";
-pub const STACK_ID_TAG: &str = "edgestack:stack-id";
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps

@@ -64,7 +64,8 @@ async fn create(
             .clone()
             .unwrap_or_default(),
     };
-    if stack.request.auth == crate::domain::Auth::Iam && settings.iam_cache_policy_id.is_empty() {
+    if stack.request.auth == crate::validated::Auth::Iam && settings.iam_cache_policy_id.is_empty()
+    {
         return Err(StepError::Internal(
             "IAM_CACHE_POLICY_ID is not configured, so an auth: iam stack cannot forward Authorization".into(),
         ));

@@ -8,9 +8,9 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 
 use super::{Deps, Flow, StepError};
-use crate::domain::Principal;
 use crate::permissions::Permissions;
 use crate::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
+use crate::validated::Principal;
 
 pub const STEP: &str = "smoke_test";
 

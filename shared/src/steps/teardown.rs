@@ -12,12 +12,12 @@ use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfi
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 
 use super::certificates::CLOUDFRONT_REGION;
-use super::custom_domain::STACK_ID_TAG;
 use super::dns::CLOUDFRONT_ZONE_ID;
 use super::error::{self, from_sdk, CertificateDeletion};
 use super::{Deps, Flow, StepError};
 use crate::stack::{DnsPurpose, Phase, Status, StepStatus};
 use crate::store::modify;
+use crate::tags::STACK_ID_TAG;
 
 pub const DNS_STEP: &str = "delete_dns_records";
 pub const DISABLE_STEP: &str = "disable_distribution";

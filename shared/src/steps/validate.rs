@@ -11,16 +11,16 @@ use aws_sdk_apigateway::types::EndpointType;
 use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
 use aws_sdk_route53::types::RrType;
 
-use super::custom_domain::STACK_ID_TAG;
 use super::distribution::find_distribution;
+use crate::tags::STACK_ID_TAG;
 
 use super::error::from_sdk;
 use super::{Deps, Flow, StepError};
 use crate::distribution;
-use crate::domain::Principal;
 use crate::permissions::Permissions;
 use crate::request::StackRequest;
 use crate::stack::{Phase, Stack, StepStatus};
+use crate::validated::Principal;
 
 pub const STEP: &str = "validate";
 

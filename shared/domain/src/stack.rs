@@ -219,7 +219,7 @@ impl Signing {
 
     /// What clients of a stack with this request sign; `None` when its API needs no signature.
     pub fn for_request(request: &crate::request::StackRequest) -> Option<Self> {
-        if request.auth != crate::domain::Auth::Iam {
+        if request.auth != crate::validated::Auth::Iam {
             return None;
         }
         let region = request.region.to_string();

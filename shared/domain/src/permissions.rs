@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::domain::{FieldError, Principal};
 use crate::request::StackRequest;
+use crate::validated::{FieldError, Principal};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,18 +6,17 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::domain::{
+use crate::secret::Secret;
+use crate::tags::RESERVED_TAG_PREFIX;
+use crate::validated::{
     ApiId, Auth, DomainName, FieldError, HeaderName, HostedZoneId, PriceClass, Region, StageName,
     TlsVersion,
 };
-use crate::secret::Secret;
 
 /// CloudFront allows 10 origin custom headers per origin.
 pub const MAX_ORIGIN_HEADERS: usize = 10;
 /// CloudFront and ACM both allow 50 tags; edgestack keeps a few of them for itself.
 pub const MAX_TAGS: usize = 40;
-/// Tags edgestack puts on every resource it creates, so that nothing it made is ever anonymous.
-pub const RESERVED_TAG_PREFIX: &str = "edgestack:";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomDomain {

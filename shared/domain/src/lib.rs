@@ -1,0 +1,11 @@
+//! edgestack's domain, apart from AWS: what a caller may ask for (`validated`, `request`), who
+//! may ask (`permissions`), the stack a request becomes and its record (`stack`), secrets that
+//! never print (`secret`), and the tags that mark what edgestack makes (`tags`). Nothing here
+//! talks to AWS or knows Lambda; the crates that do depend on this one, never the reverse.
+
+pub mod permissions;
+pub mod request;
+pub mod secret;
+pub mod stack;
+pub mod tags;
+pub mod validated;
