@@ -124,12 +124,8 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(_) => Self::StackNotFound,
-            StoreError::Backend(cause)
-                if cause.contains("Throttl") || cause.contains("ProvisionedThroughputExceeded") =>
-            {
-                Self::Throttled
-            }
-            StoreError::Backend(cause) => Self::Unavailable(cause),
+            StoreError::Throttled(_) => Self::Throttled,
+            StoreError::Backend(_) => Self::Unavailable(edgestack::store::with_causes(&err)),
             StoreError::Conflict => {
                 Self::Unavailable("the stack kept changing under the update".into())
             }

@@ -74,7 +74,9 @@ impl From<crate::store::StoreError> for StepError {
         use crate::store::StoreError;
         match err {
             StoreError::NotFound(id) => Self::StackGone(format!("stack {id} does not exist")),
-            StoreError::Conflict | StoreError::Backend(_) => Self::Transient(err.to_string()),
+            StoreError::Conflict | StoreError::Throttled(_) | StoreError::Backend(_) => {
+                Self::Transient(crate::store::with_causes(&err))
+            }
             StoreError::Corrupt(_) => Self::Internal(err.to_string()),
         }
     }

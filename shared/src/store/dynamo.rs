@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -49,10 +49,29 @@ fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn backend<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
-    err: SdkError<E, R>,
-) -> StoreError {
-    StoreError::Backend(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+/// DynamoDB's answer as a store error: its throttling (by error code, as the SDK parses it)
+/// is `Throttled`, anything else `Backend`; the SDK error stays the source.
+fn backend<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    const THROTTLING: [&str; 3] = [
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+    ];
+    let throttled = err.code().is_some_and(|code| THROTTLING.contains(&code));
+    let source: super::BackendError = Box::new(err);
+    if throttled {
+        StoreError::Throttled(source)
+    } else {
+        StoreError::Backend(source)
+    }
+}
+
+fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Backend(Box::new(err))
 }
 
 fn stack_pk(id: &StackId) -> String {
@@ -90,10 +109,13 @@ impl DynamoStore {
 
     fn secrets_table(&self) -> Result<&str, StoreError> {
         self.secrets_table.as_deref().ok_or_else(|| {
-            StoreError::Backend(format!(
-                "this function has no {} to keep origin header values in",
-                crate::config::SECRETS_TABLE
-            ))
+            StoreError::Backend(
+                format!(
+                    "this function has no {} to keep origin header values in",
+                    crate::config::SECRETS_TABLE
+                )
+                .into(),
+            )
         })
     }
 
@@ -215,7 +237,7 @@ impl StackStore for DynamoStore {
             put.table_name(&self.table)
                 .build()
                 .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(|e| StoreError::Backend(e.to_string()))
+                .map_err(build_error)
         };
         let mut items = vec![build(
             Put::builder()
@@ -242,7 +264,7 @@ impl StackStore for DynamoStore {
                     .set_item(Some(Self::secrets_item(stack)))
                     .build()
                     .map(|put| TransactWriteItem::builder().put(put).build())
-                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    .map_err(build_error)?,
             );
         }
         if let Some(name) = claimed_name(stack) {
@@ -536,6 +558,56 @@ mod tests {
                 .as_s()
                 .unwrap(),
             "s3cret"
+        );
+    }
+
+    fn store_answering(rule: &aws_smithy_mocks::Rule) -> DynamoStore {
+        let client = aws_smithy_mocks::mock_client!(
+            aws_sdk_dynamodb,
+            aws_smithy_mocks::RuleMode::MatchAny,
+            [rule]
+        );
+        DynamoStore::new(client, "stacks")
+    }
+
+    #[tokio::test]
+    async fn dynamodbs_throttling_is_a_type_and_keeps_its_source() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemError;
+        use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+        let throttled = aws_smithy_mocks::mock!(Client::get_item).then_error(|| {
+            GetItemError::ProvisionedThroughputExceededException(
+                ProvisionedThroughputExceededException::builder()
+                    .meta(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("ProvisionedThroughputExceededException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let id = stack(Status::Ready).id;
+        let err = store_answering(&throttled).get(&id).await.unwrap_err();
+        assert!(matches!(err, StoreError::Throttled(_)), "{err:?}");
+        assert!(
+            super::super::with_causes(&err).contains("ProvisionedThroughputExceeded"),
+            "{}",
+            super::super::with_causes(&err)
+        );
+    }
+
+    #[tokio::test]
+    async fn any_other_failure_is_the_backends() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemError;
+        use aws_sdk_dynamodb::types::error::ResourceNotFoundException;
+        let missing_table = aws_smithy_mocks::mock!(Client::get_item).then_error(|| {
+            GetItemError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
+        });
+        let id = stack(Status::Ready).id;
+        let err = store_answering(&missing_table).get(&id).await.unwrap_err();
+        assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+        assert!(
+            std::error::Error::source(&err).is_some(),
+            "the cause is kept"
         );
     }
 }

@@ -21,6 +21,9 @@ pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
 /// replayed `POST` always finds the stack its key names).
 pub const DELETED_STACK_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
 
+/// What the store's backend said, with its own source chain.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no stack {0}")]
@@ -28,10 +31,25 @@ pub enum StoreError {
     /// Someone else changed the record since it was read; read it again and retry.
     #[error("the stack changed while it was being updated")]
     Conflict,
-    #[error("the stack store failed: {0}")]
-    Backend(String),
+    /// The backend asks callers to slow down (DynamoDB's throttling).
+    #[error("the stack store is throttling requests")]
+    Throttled(#[source] BackendError),
+    #[error("the stack store failed")]
+    Backend(#[source] BackendError),
     #[error("a stored stack could not be read: {0}")]
     Corrupt(String),
+}
+
+/// `err` and every error that caused it, as one line: for logs, which must say why.
+pub fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }
 
 #[derive(Debug, Clone)]
