@@ -59,12 +59,44 @@ impl StepError {
     }
 }
 
+/// What a failure says to the stack's owner: a stable code and a message to act on. It travels
+/// as the Lambda error's `errorMessage`, as JSON, to the failure recorder (`failure::explain`),
+/// which reads it back as this type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OwnerMessage {
+    pub code: String,
+    pub message: String,
+}
+
+impl StepError {
+    /// What this failure says to the owner; `None` for outages and bugs, which the owner cannot
+    /// act on (the step's log has their cause).
+    pub fn owner_message(&self) -> Option<OwnerMessage> {
+        let (code, message) = match self {
+            Self::InvalidStack { code, message }
+            | Self::Conflict { code, message }
+            | Self::Settling { code, message } => (*code, message),
+            Self::DeadlineExceeded(message) => ("deadline_exceeded", message),
+            Self::SmokeTestFailed(message) => ("smoke_test_failed", message),
+            _ => return None,
+        };
+        Some(OwnerMessage {
+            code: code.to_owned(),
+            message: message.clone(),
+        })
+    }
+}
+
 impl From<StepError> for Diagnostic {
     fn from(err: StepError) -> Self {
         tracing::warn!(error_type = err.error_type(), error = %err, "step failed");
+        let error_message = match err.owner_message() {
+            Some(said) => serde_json::to_string(&said).unwrap_or_else(|_| err.to_string()),
+            None => err.to_string(),
+        };
         Diagnostic {
             error_type: err.error_type().to_owned(),
-            error_message: err.to_string(),
+            error_message,
         }
     }
 }

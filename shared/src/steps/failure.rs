@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::error::OwnerMessage;
 use super::{CaughtError, Deps, Flow, StepError};
 use crate::stack::{now_rfc3339, StackError, Status, StepStatus};
 use crate::store::modify;
@@ -15,23 +16,15 @@ struct LambdaErrorBody {
 }
 
 /// The `(code, message)` a person reads, from what Step Functions caught. Step errors that
-/// speak to the owner read `code: message`; the cause of an AWS outage or a bug is for the
-/// operator's log (the step logged it), not for the stack's record.
+/// speak to the owner carry an `OwnerMessage` (JSON in the Lambda error's `errorMessage`); the
+/// cause of an AWS outage or a bug is for the operator's log (the step logged it), not for the
+/// stack's record.
 pub fn explain(caught: &CaughtError) -> (String, String) {
-    let message = serde_json::from_str::<LambdaErrorBody>(&caught.cause)
-        .map(|body| body.message)
-        .unwrap_or_else(|_| caught.cause.clone());
-    let spoken = [
-        "InvalidStack",
-        "Conflict",
-        "DeadlineExceeded",
-        "SmokeTestFailed",
-        "Settling",
-    ];
-    if spoken.contains(&caught.error.as_str()) {
-        if let Some((code, rest)) = message.split_once(": ") {
-            return (code.to_owned(), rest.to_owned());
-        }
+    let said = serde_json::from_str::<LambdaErrorBody>(&caught.cause)
+        .ok()
+        .and_then(|body| serde_json::from_str::<OwnerMessage>(&body.message).ok());
+    if let Some(OwnerMessage { code, message }) = said {
+        return (code, message);
     }
     match caught.error.as_str() {
         "States.Timeout" => (
@@ -116,18 +109,35 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 mod tests {
     use super::*;
 
+    /// What Step Functions catches from a Lambda that failed with `err`: the runtime's
+    /// `{"errorType", "errorMessage"}` as the cause.
+    fn caught(err: StepError) -> CaughtError {
+        let diagnostic = lambda_runtime::Diagnostic::from(err);
+        CaughtError {
+            error: diagnostic.error_type.clone(),
+            cause: serde_json::json!({
+                "errorType": diagnostic.error_type,
+                "errorMessage": diagnostic.error_message,
+            })
+            .to_string(),
+        }
+    }
+
     #[test]
     fn a_step_error_is_read_back_as_its_code_and_message() {
-        let caught = CaughtError {
-            error: "InvalidStack".into(),
-            cause: r#"{"errorType":"InvalidStack","errorMessage":"api_not_found: No REST API x exists in eu-west-1."}"#.into(),
-        };
+        let err = StepError::invalid("api_not_found", "No REST API x: exists in eu-west-1.");
         assert_eq!(
-            explain(&caught),
+            explain(&caught(err)),
             (
                 "api_not_found".into(),
-                "No REST API x exists in eu-west-1.".into()
-            )
+                "No REST API x: exists in eu-west-1.".into()
+            ),
+            "a colon in the message is the message's"
+        );
+        let deadline = StepError::DeadlineExceeded("gave up after 1900 s".into());
+        assert_eq!(
+            explain(&caught(deadline)),
+            ("deadline_exceeded".into(), "gave up after 1900 s".into())
         );
     }
 
