@@ -641,7 +641,6 @@ fn everything_set() -> Stack {
     );
     stack.begin_step("create_distribution", &now);
     stack.begin_step("create_distribution", &now);
-    stack.status = Status::Failed;
     stack.phase = Phase::RollingBack;
     stack.outputs = Outputs {
         distribution_id: Some("E2ABCDEF".into()),
@@ -671,12 +670,14 @@ fn everything_set() -> Stack {
             service: Signing::SERVICE.into(),
         }),
     };
-    stack.error = Some(StackError {
-        code: "distribution_failed".into(),
-        message: "CloudFront refused the distribution.".into(),
-        step: "create_distribution".into(),
-        rolled_back: false,
-    });
+    stack
+        .fail(StackError {
+            code: "distribution_failed".into(),
+            message: "CloudFront refused the distribution.".into(),
+            step: "create_distribution".into(),
+            rolled_back: false,
+        })
+        .expect("failed");
     stack.teardown_attempts = 1;
     stack
 }

@@ -11,4 +11,4 @@ pub mod telemetry;
 pub mod workflow;
 
 // The domain, re-exported: the functions and steps name its modules through this crate.
-pub use edgestack_domain::{permissions, request, secret, stack, tags, validated};
+pub use edgestack_domain::{lifecycle, permissions, request, secret, stack, tags, validated};

@@ -1,5 +1,6 @@
 //! One function per operation of the contract in `api.md`.
 
+use edgestack::lifecycle::Refusal;
 use edgestack::request::StackRequest;
 use edgestack::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
 use edgestack::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
@@ -134,7 +135,7 @@ pub async fn create(
             }
             // The first attempt may have stored the stack and died before starting the
             // workflow; starting it again is harmless, the execution is named after the stack.
-            if earlier.status == Status::Pending {
+            if earlier.status() == Status::Pending {
                 start_provisioning(app, &earlier).await?;
             }
             let mut response = accepted(&earlier);
@@ -175,18 +176,15 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
     tracing::error!(stack_id = %stack.id, error = %err, "provisioning could not start");
     let mut moved_on = false;
     let marked = modify(app.store.as_ref(), &stack.id, |s| {
-        // A step began: the execution runs after all.
-        moved_on = s.status != Status::Pending;
-        if moved_on {
-            return Ok(());
-        }
-        s.status = Status::Failed;
-        s.error = Some(StackError {
-            code: "workflow_not_started".into(),
-            message: "The provisioning workflow could not be started, so nothing was created. Send the request again.".into(),
-            step: "start".into(),
-            rolled_back: true,
-        });
+        // Refused once a step began: the execution runs after all.
+        moved_on = s
+            .fail_to_start(StackError {
+                code: "workflow_not_started".into(),
+                message: "The provisioning workflow could not be started, so nothing was created. Send the request again.".into(),
+                step: "start".into(),
+                rolled_back: true,
+            })
+            .is_err();
         Ok::<_, ApiError>(())
     })
     .await;
@@ -288,7 +286,7 @@ pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body
 
 pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, ApiError> {
     let stack = owned(app, owner, id).await?;
-    match stack.status {
+    match stack.status() {
         Status::Deleted => return Err(ApiError::AlreadyDeleted),
         Status::Deleting => {
             if app
@@ -300,12 +298,10 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
                 // too): this DELETE starts another attempt instead of waiting for nothing.
                 let seen = stack.teardown_attempts;
                 let stack = modify(app.store.as_ref(), &stack.id, |s| {
-                    if s.status != Status::Deleting || s.teardown_attempts != seen {
-                        return Err(ApiError::DeleteInProgress);
-                    }
-                    s.teardown_attempts += 1;
+                    s.retry_deleting(seen)
+                        .map_err(|_| ApiError::DeleteInProgress)?;
                     s.phase = Phase::DeletingDnsRecords;
-                    Ok(())
+                    Ok::<_, ApiError>(())
                 })
                 .await?;
                 app.workflows
@@ -327,19 +323,16 @@ pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, 
     let was_provisioning = stack.provisioning_execution_running();
     // The version check in `modify` makes two racing deletes end with one winner.
     let stack = modify(app.store.as_ref(), &stack.id, |s| {
-        match s.status {
-            Status::Deleting => return Err(ApiError::DeleteInProgress),
-            Status::Deleted => return Err(ApiError::AlreadyDeleted),
-            _ => {}
-        }
-        s.status = Status::Deleting;
-        s.teardown_attempts += 1;
+        s.start_deleting().map_err(|refusal| match refusal {
+            Refusal::Deleted => ApiError::AlreadyDeleted,
+            _ => ApiError::DeleteInProgress,
+        })?;
         s.phase = if was_provisioning {
             Phase::StoppingProvisioning
         } else {
             Phase::DeletingDnsRecords
         };
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     if was_provisioning {

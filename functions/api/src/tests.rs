@@ -523,13 +523,13 @@ async fn a_delete_during_a_rollback_stops_it_so_that_one_teardown_undoes_the_sta
     let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
     // Provisioning failed; its rollback runs in the provisioning execution.
     edgestack::store::modify(h.store.as_ref(), &id, |s| {
-        s.status = edgestack::stack::Status::Failed;
-        s.error = Some(edgestack::stack::StackError {
+        s.fail(edgestack::stack::StackError {
             code: "api_not_found".into(),
             message: "no such API".into(),
             step: "validate".into(),
             rolled_back: false,
-        });
+        })
+        .expect("failed");
         Ok::<_, edgestack::store::StoreError>(())
     })
     .await
@@ -556,13 +556,13 @@ async fn a_delete_of_a_rolled_back_stack_starts_its_teardown_at_once() {
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
     let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
     edgestack::store::modify(h.store.as_ref(), &id, |s| {
-        s.status = edgestack::stack::Status::Failed;
-        s.error = Some(edgestack::stack::StackError {
+        s.fail(edgestack::stack::StackError {
             code: "api_not_found".into(),
             message: "no such API".into(),
             step: "validate".into(),
             rolled_back: true,
-        });
+        })
+        .expect("failed");
         Ok::<_, edgestack::store::StoreError>(())
     })
     .await

@@ -3,6 +3,7 @@
 //! never print (`secret`), and the tags that mark what edgestack makes (`tags`). Nothing here
 //! talks to AWS or knows Lambda; the crates that do depend on this one, never the reverse.
 
+pub mod lifecycle;
 pub mod permissions;
 pub mod request;
 pub mod secret;

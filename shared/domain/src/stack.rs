@@ -279,7 +279,8 @@ pub struct StackError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stack {
     pub id: StackId,
-    pub status: Status,
+    /// Changed only by the lifecycle's transitions (`lifecycle.rs`); read with `status()`.
+    pub(crate) status: Status,
     pub phase: Phase,
     pub owner: String,
     pub request: StackRequest,

@@ -8,7 +8,7 @@ use aws_sdk_route53::types::{
 
 use super::error::{self, describe, from_sdk};
 use super::{Deps, Flow, StepError};
-use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, Status, StepStatus};
+use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, StepStatus};
 use crate::tags::resource_tags;
 
 pub const REQUEST_STEP: &str = "request_certificates";
@@ -289,7 +289,7 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
                 .retain(|r| r.purpose != DnsPurpose::CertificateValidation);
             s.outputs.dns_records.push(record.clone());
             if zone.is_none() {
-                s.status = Status::AwaitingDns;
+                s.await_owner_dns();
             }
         },
     )
@@ -356,11 +356,7 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             AWAIT_STEP,
             StepStatus::Succeeded,
             "certificates issued",
-            |s| {
-                if s.status == Status::AwaitingDns {
-                    s.status = Status::Provisioning;
-                }
-            },
+            |s| s.owner_dns_done(),
         )
         .await?;
         return Ok(Flow {
@@ -574,7 +570,7 @@ mod tests {
         }))
         .expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
-        stack.status = Status::Provisioning;
+        stack.begin_provisioning().expect("provisioning");
         prepare(&mut stack);
         store_only.store.create(&stack, None).await.expect("stored");
         let acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, acm.iter().copied());
@@ -718,6 +714,6 @@ mod tests {
         let record = validation_of(&deps, &stack).await;
         assert_eq!((record.managed, record.created), (false, false));
         let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
-        assert_eq!(now.status, Status::AwaitingDns);
+        assert_eq!(now.status(), crate::stack::Status::AwaitingDns);
     }
 }

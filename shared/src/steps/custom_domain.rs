@@ -137,7 +137,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 mod tests {
     use super::*;
     use crate::clients::Clients;
-    use crate::stack::{now_rfc3339, Stack, Status};
+    use crate::stack::{now_rfc3339, Stack};
     use crate::steps::testing::{deps, no_acm, no_aws, no_cloudfront, no_route53};
     use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingOutput;
     use aws_sdk_apigateway::operation::create_domain_name::{
@@ -162,7 +162,7 @@ mod tests {
         }))
         .expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
-        stack.status = Status::Provisioning;
+        stack.begin_provisioning().expect("provisioning");
         stack.outputs.regional_certificate_arn =
             Some("arn:aws:acm:eu-west-1:123456789012:certificate/r".into());
         store_only.store.create(&stack, None).await.expect("stored");

@@ -3,8 +3,9 @@ use std::sync::Arc;
 use crate::aws::SdkConfig;
 use crate::clients::Clients;
 use crate::config;
+use crate::lifecycle::Refusal;
 use crate::permissions::Permissions;
-use crate::stack::{now_rfc3339, Phase, Stack, StackId, Status, StepStatus};
+use crate::stack::{now_rfc3339, Phase, Stack, StackId, StepStatus};
 use crate::store::{modify, DynamoStore, StackStore};
 
 use super::StepError;
@@ -115,22 +116,10 @@ impl Settings {
     }
 }
 
-/// Why provisioning must not go on with `stack`, if it must not: it is being deleted (its
-/// teardown undoes it), or it is `FAILED` (an execution the API thought never started must not
-/// bring to life a stack whose name was freed). The state machine ends on `StackGone` without a
-/// rollback.
-fn not_provisioned(stack: &Stack) -> Option<StepError> {
-    match stack.status {
-        Status::Deleting | Status::Deleted => Some(StepError::StackGone(format!(
-            "stack {} is being deleted; provisioning stops",
-            stack.id
-        ))),
-        Status::Failed => Some(StepError::StackGone(format!(
-            "stack {} has failed; provisioning stops",
-            stack.id
-        ))),
-        _ => None,
-    }
+/// Provisioning refused by the lifecycle (`Stack::provisioning_may_go_on`): the state machine
+/// ends on `StackGone` without a rollback.
+fn stops(stack: &Stack, refusal: Refusal) -> StepError {
+    StepError::StackGone(format!("stack {}: {refusal}; provisioning stops", stack.id))
 }
 
 /// Everything a step needs, built once per cold start.
@@ -172,12 +161,9 @@ impl Deps {
     pub async fn begin(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
         let now = now_rfc3339();
         modify(self.store.as_ref(), id, |stack| {
-            if let Some(refused) = not_provisioned(stack) {
-                return Err(refused);
-            }
-            if stack.status == Status::Pending {
-                stack.status = Status::Provisioning;
-            }
+            stack
+                .begin_provisioning()
+                .map_err(|refusal| stops(stack, refusal))?;
             stack.phase = phase;
             stack.begin_step(step, &now);
             Ok(())
@@ -250,10 +236,10 @@ impl Deps {
             .await?
             .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
             .value;
-        match not_provisioned(&stack) {
-            Some(refused) => Err(refused),
-            None => Ok(stack),
-        }
+        stack
+            .provisioning_may_go_on()
+            .map_err(|refusal| stops(&stack, refusal))?;
+        Ok(stack)
     }
 
     /// Fails with `DeadlineExceeded` once `step` has waited longer than `deadline_seconds`.
@@ -295,14 +281,9 @@ impl Deps {
         let detail = detail.into();
         let now = now_rfc3339();
         modify(self.store.as_ref(), id, |stack| {
-            let before = stack.status;
+            // A status changes only through the lifecycle's transitions, which keep a stack
+            // deleted meanwhile with its teardown.
             change(stack);
-            // A DELETE may come while a provisioning step runs: that step's status change
-            // (AWAITING_DNS, READY...) must not take the stack back from the teardown.
-            let deleting = |s: Status| matches!(s, Status::Deleting | Status::Deleted);
-            if deleting(before) && !deleting(stack.status) {
-                stack.status = before;
-            }
             stack.finish_step(step, status, Some(detail.clone()), &now);
             Ok::<_, StepError>(())
         })
@@ -334,7 +315,7 @@ mod tests {
         .expect("begun");
         // DELETE arrives while the step runs.
         modify(deps.store.as_ref(), &stack.id, |s| {
-            s.status = Status::Deleting;
+            s.start_deleting().expect("deleting");
             Ok::<_, StepError>(())
         })
         .await
@@ -346,14 +327,14 @@ mod tests {
                 StepStatus::Succeeded,
                 "requested",
                 |s| {
-                    s.status = Status::AwaitingDns;
+                    s.await_owner_dns();
                     s.outputs.certificate_arn =
                         Some("arn:aws:acm:us-east-1:1:certificate/x".into());
                 },
             )
             .await
             .expect("finished");
-        assert_eq!(finished.status, Status::Deleting);
+        assert_eq!(finished.status(), crate::stack::Status::Deleting);
         assert!(
             finished.outputs.certificate_arn.is_some(),
             "what the step made is recorded, for the teardown to remove"
@@ -366,12 +347,12 @@ mod tests {
                 StepStatus::Succeeded,
                 "deleted",
                 |s| {
-                    s.status = Status::Deleted;
+                    s.mark_deleted().expect("deleted");
                 },
             )
             .await
             .expect("finished");
-        assert_eq!(deleted.status, Status::Deleted);
+        assert_eq!(deleted.status(), crate::stack::Status::Deleted);
     }
 
     #[tokio::test]
@@ -383,7 +364,14 @@ mod tests {
         .expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
         // The API marked it FAILED (the start got no answer), and then the execution started.
-        stack.status = Status::Failed;
+        stack
+            .fail_to_start(crate::stack::StackError {
+                code: "workflow_not_started".into(),
+                message: "no answer".into(),
+                step: "start".into(),
+                rolled_back: true,
+            })
+            .expect("failed");
         deps.store.create(&stack, None).await.expect("stored");
         let refused = deps
             .begin(&stack.id, "validate_request", Phase::Validating)
@@ -401,7 +389,7 @@ mod tests {
             .expect_err("nor polled further");
         assert_eq!(refused.error_type(), "StackGone", "{refused}");
         let after = deps.store.get(&stack.id).await.unwrap().unwrap().value;
-        assert_eq!(after.status, Status::Failed);
+        assert_eq!(after.status(), crate::stack::Status::Failed);
         assert!(after.steps.is_empty(), "no step began: {:?}", after.steps);
     }
 

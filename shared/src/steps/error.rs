@@ -376,9 +376,20 @@ mod tests {
     fn the_error_type_is_the_variant_name_the_state_machine_matches() {
         let d: Diagnostic = StepError::invalid("api_not_found", "no API x").into();
         assert_eq!(d.error_type, "InvalidStack");
-        assert_eq!(d.error_message, "api_not_found: no API x");
+        let said: OwnerMessage = serde_json::from_str(&d.error_message).expect("an OwnerMessage");
+        assert_eq!(
+            said,
+            OwnerMessage {
+                code: "api_not_found".into(),
+                message: "no API x".into()
+            }
+        );
         let d: Diagnostic = StepError::Transient("slow down".into()).into();
         assert_eq!(d.error_type, "Transient");
+        assert_eq!(
+            d.error_message, "transient: slow down",
+            "an outage says nothing to the owner"
+        );
     }
 }
 

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::error::OwnerMessage;
 use super::{CaughtError, Deps, Flow, StepError};
-use crate::stack::{now_rfc3339, StackError, Status, StepStatus};
+use crate::stack::{now_rfc3339, StackError, StepStatus};
 use crate::store::modify;
 
 pub const STEP: &str = "record_failure";
@@ -54,13 +54,6 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let (code, message) = explain(&caught);
     let now = now_rfc3339();
     modify(deps.store.as_ref(), &flow.stack_id, |stack| {
-        // A stack being deleted belongs to the teardown now, whatever provisioning (or its
-        // rollback, which a DELETE stops and takes over) left.
-        if (!flow.teardown || flow.rollback)
-            && matches!(stack.status, Status::Deleting | Status::Deleted)
-        {
-            return Ok::<_, StepError>(());
-        }
         let failed_step = stack
             .steps
             .iter()
@@ -68,12 +61,6 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             .find(|s| matches!(s.status, StepStatus::Running | StepStatus::Waiting))
             .map(|s| s.name.clone())
             .unwrap_or_else(|| "unknown".into());
-        stack.finish_step(
-            &failed_step,
-            StepStatus::Failed,
-            Some(message.clone()),
-            &now,
-        );
         // A rollback that failed keeps what the stack first failed of in its message.
         let message = match &stack.error {
             Some(earlier) if flow.teardown && earlier.code != "teardown_failed" => format!(
@@ -82,22 +69,33 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             ),
             _ => message.clone(),
         };
-        stack.status = Status::Failed;
-        if !flow.teardown {
-            stack.phase = crate::stack::Phase::RollingBack;
-        }
-        stack.error = Some(StackError {
+        let error = StackError {
             code: if flow.teardown {
                 "teardown_failed".into()
             } else {
                 code.clone()
             },
-            message,
-            step: failed_step,
+            message: message.clone(),
+            step: failed_step.clone(),
             // True only once the rollback has run to its end (teardown::finish), when the
             // name is free again: even a stack that created nothing has its claim to release.
             rolled_back: false,
-        });
+        };
+        // A teardown's failure ends its DELETING; provisioning's (or its rollback's) is refused
+        // for a stack being deleted, which belongs to the teardown now, whatever provisioning
+        // left (a DELETE stops a rollback and takes over).
+        let recorded = if flow.teardown && !flow.rollback {
+            stack.fail_teardown(error)
+        } else {
+            stack.fail(error)
+        };
+        if recorded.is_err() {
+            return Ok::<_, StepError>(());
+        }
+        stack.finish_step(&failed_step, StepStatus::Failed, Some(message), &now);
+        if !flow.teardown {
+            stack.phase = crate::stack::Phase::RollingBack;
+        }
         Ok(())
     })
     .await?;
@@ -170,7 +168,7 @@ mod tests {
         }))
         .expect("a valid request");
         let mut stack = crate::stack::Stack::new("arn:a".into(), request, now_rfc3339());
-        stack.status = Status::Deleting;
+        stack.start_deleting().expect("deleting");
         deps.store.create(&stack, None).await.expect("stored");
         stack.id
     }
@@ -199,7 +197,7 @@ mod tests {
             .await
             .expect("recorded");
         let stack = deps.store.get(&id).await.unwrap().unwrap().value;
-        assert_eq!(stack.status, Status::Deleting);
+        assert_eq!(stack.status(), crate::stack::Status::Deleting);
         assert!(stack.error.is_none(), "{:?}", stack.error);
     }
 
@@ -211,7 +209,7 @@ mod tests {
             .await
             .expect("recorded");
         let stack = deps.store.get(&id).await.unwrap().unwrap().value;
-        assert_eq!(stack.status, Status::Failed);
+        assert_eq!(stack.status(), crate::stack::Status::Failed);
         assert_eq!(stack.error.expect("an error").code, "teardown_failed");
     }
 }

@@ -1,7 +1,7 @@
 //! Recipe step 8: the stack is `READY`, with the URL clients call.
 
 use super::{Deps, Flow, StepError};
-use crate::stack::{Phase, Signing, Status, StepStatus};
+use crate::stack::{Phase, Signing, StepStatus};
 
 pub const STEP: &str = "mark_ready";
 
@@ -24,8 +24,8 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         |s| {
             s.outputs.endpoint_url = Some(endpoint.clone());
             s.outputs.signing = Signing::for_request(&s.request);
-            s.status = Status::Ready;
-            s.error = None;
+            // A stack deleted meanwhile stays with its teardown (the lifecycle refuses).
+            let _ = s.mark_ready();
         },
     )
     .await?;

@@ -741,7 +741,7 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     deps.store.release_claim(&stack).await?;
     // Nothing will send the origin header values to CloudFront again.
     deps.store.forget_origin_header_values(&stack.id).await?;
-    let deleting = stack.status == Status::Deleting;
+    let deleting = stack.status() == Status::Deleting;
     let detail = if deleting {
         "stack deleted"
     } else {
@@ -753,8 +753,7 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         StepStatus::Succeeded,
         detail,
         |s| {
-            if s.status == Status::Deleting {
-                s.status = Status::Deleted;
+            if s.mark_deleted().is_ok() {
                 s.outputs.endpoint_url = None;
             } else {
                 s.phase = Phase::RolledBack;
@@ -810,7 +809,7 @@ mod tests {
         }))
         .expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
-        stack.status = Status::Deleting;
+        stack.start_deleting().expect("deleting");
         stack.outputs.distribution_domain_name = Some(DISTRIBUTION.into());
         stack.outputs.certificate_arn = Some(EDGE_ARN.into());
         stack.outputs.regional_certificate_arn = Some(REGIONAL_ARN.into());

@@ -142,12 +142,12 @@ impl DynamoStore {
             ("pk".to_owned(), s(stack_pk(&stack.id))),
             ("owner".to_owned(), s(&stack.owner)),
             ("created_key".to_owned(), s(created_key(stack))),
-            ("status".to_owned(), s(stack.status.as_str())),
+            ("status".to_owned(), s(stack.status().as_str())),
             ("version".to_owned(), n(version)),
             ("teardown_attempts".to_owned(), n(stack.teardown_attempts)),
             ("document".to_owned(), s(document)),
         ]);
-        if stack.status == Status::Deleted {
+        if stack.status() == Status::Deleted {
             item.insert(
                 "expires_at".to_owned(),
                 n(epoch_seconds() + DELETED_STACK_TTL_SECONDS),
@@ -493,13 +493,17 @@ mod tests {
             "origin_headers": {"X-Origin-Verify": "s3cret"}
         }))
         .expect("a valid request");
-        let mut stack = Stack::new(
+        let stack = Stack::new(
             "arn:aws:iam::123456789012:role/team".into(),
             request,
             "2026-11-25T10:00:00Z".into(),
         );
-        stack.status = status;
-        stack
+        // As a stored stack in that status reads back, with its secret as the API took it.
+        let mut document = serde_json::to_value(&stack).expect("JSON");
+        document["status"] = serde_json::to_value(status).expect("JSON");
+        let mut read: Stack = serde_json::from_value(document).expect("a stack");
+        read.request.origin_headers = stack.request.origin_headers;
+        read
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl StackStore for MemoryStore {
             .values()
             .map(|(stack, _)| stack)
             .filter(|s| s.owner == query.owner)
-            .filter(|s| query.status.is_none_or(|status| s.status == status))
+            .filter(|s| query.status.is_none_or(|status| s.status() == status))
             .filter(|s| {
                 query
                     .after
