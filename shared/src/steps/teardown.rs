@@ -1131,4 +1131,207 @@ mod tests {
         // One mocked ACM answers for both regions: the lost certificate is found in each.
         assert_eq!(deleted_lost.num_calls(), 2);
     }
+
+    // ---- the distribution: disabled with its ETag, deleted with its ETag -----------------
+
+    use aws_sdk_cloudfront::operation::delete_distribution::{
+        DeleteDistributionError, DeleteDistributionOutput,
+    };
+    use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
+    use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigOutput;
+    use aws_sdk_cloudfront::operation::update_distribution::UpdateDistributionOutput;
+    use aws_sdk_cloudfront::types::error::{DistributionNotDisabled, NoSuchDistribution};
+    use aws_sdk_cloudfront::types::Distribution;
+
+    const DISTRIBUTION_ID: &str = "E1ABCDEF";
+
+    /// A DELETING stack without a custom domain whose distribution is `DISTRIBUTION_ID`.
+    async fn with_distribution(deps: &Deps) -> Stack {
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.start_deleting().expect("deleting");
+        stack.outputs.distribution_id = Some(DISTRIBUTION_ID.into());
+        stack.outputs.distribution_domain_name = Some(DISTRIBUTION.into());
+        deps.store.create(&stack, None).await.expect("stored");
+        stack
+    }
+
+    /// The stack's distribution config as CloudFront would return it, `enabled` or not.
+    fn config_of(stack: &Stack, enabled: bool) -> aws_sdk_cloudfront::types::DistributionConfig {
+        let mut config = crate::distribution::build(
+            stack,
+            &crate::store::OriginHeaderValues::new(),
+            &crate::distribution::EdgeSettings {
+                iam_cache_policy_id: String::new(),
+            },
+        )
+        .expect("a config");
+        config.enabled = enabled;
+        config
+    }
+
+    fn current_config(stack: &Stack, enabled: bool) -> Rule {
+        let config = config_of(stack, enabled);
+        mock!(aws_sdk_cloudfront::Client::get_distribution_config).then_output(move || {
+            GetDistributionConfigOutput::builder()
+                .distribution_config(config.clone())
+                .e_tag("ETAG-7")
+                .build()
+        })
+    }
+
+    fn deployment(stack: &Stack, status: &'static str) -> Rule {
+        let config = config_of(stack, false);
+        mock!(aws_sdk_cloudfront::Client::get_distribution).then_output(move || {
+            GetDistributionOutput::builder()
+                .distribution(
+                    Distribution::builder()
+                        .id(DISTRIBUTION_ID)
+                        .arn("arn:aws:cloudfront::123456789012:distribution/E1ABCDEF")
+                        .status(status)
+                        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+                        .in_progress_invalidation_batches(0)
+                        .domain_name(DISTRIBUTION)
+                        .distribution_config(config.clone())
+                        .build()
+                        .expect("a distribution"),
+                )
+                .build()
+        })
+    }
+
+    /// `Deps` over the same store as `store_only`, with CloudFront answering by `rules`.
+    fn with_cloudfront(store_only: Deps, rules: &[&Rule]) -> Deps {
+        let cloudfront = mock_client!(
+            aws_sdk_cloudfront,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        Deps {
+            clients: Clients::given(cloudfront, no_route53(), no_acm(), no_apigateway()),
+            ..store_only
+        }
+    }
+
+    #[tokio::test]
+    async fn an_enabled_distribution_is_disabled_with_its_etag_and_then_waited_for() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = with_distribution(&store_only).await;
+        let disable = mock!(aws_sdk_cloudfront::Client::update_distribution)
+            .match_requests(|r| {
+                r.id() == Some(DISTRIBUTION_ID)
+                    && r.if_match() == Some("ETAG-7")
+                    && r.distribution_config().is_some_and(|c| !c.enabled())
+            })
+            .then_output(|| UpdateDistributionOutput::builder().build());
+        let deps = with_cloudfront(
+            store_only,
+            &[
+                &current_config(&stack, true),
+                &disable,
+                &deployment(&stack, "InProgress"),
+            ],
+        );
+        let next = disable_distribution(&deps, flow(&stack))
+            .await
+            .expect("disabling");
+        assert_eq!(disable.num_calls(), 1);
+        assert_eq!((next.ready, next.polls), (false, 1));
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(now.phase, Phase::AwaitingDistributionDisabled);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_and_deployed_distribution_is_not_updated_again() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = with_distribution(&store_only).await;
+        // No update rule: an update would fail the test.
+        let deps = with_cloudfront(
+            store_only,
+            &[
+                &current_config(&stack, false),
+                &deployment(&stack, "Deployed"),
+            ],
+        );
+        let next = disable_distribution(&deps, flow(&stack))
+            .await
+            .expect("disabled");
+        assert!(next.ready);
+        assert_eq!(
+            step_of(&deps, &stack, DISABLE_STEP).await.status,
+            StepStatus::Succeeded
+        );
+    }
+
+    #[tokio::test]
+    async fn a_distribution_already_gone_is_done_for_both_steps() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = with_distribution(&store_only).await;
+        let gone = mock!(aws_sdk_cloudfront::Client::get_distribution_config).then_error(|| {
+            GetDistributionConfigError::NoSuchDistribution(NoSuchDistribution::builder().build())
+        });
+        let deps = with_cloudfront(store_only, &[&gone]);
+        assert!(
+            disable_distribution(&deps, flow(&stack))
+                .await
+                .expect("done")
+                .ready
+        );
+        delete_distribution(&deps, flow(&stack))
+            .await
+            .expect("done");
+        let detail = step_of(&deps, &stack, DISTRIBUTION_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(detail.contains("already gone"), "{detail}");
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(now.outputs.distribution_id, None);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_distribution_is_deleted_with_its_etag() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = with_distribution(&store_only).await;
+        let delete = mock!(aws_sdk_cloudfront::Client::delete_distribution)
+            .match_requests(|r| r.id() == Some(DISTRIBUTION_ID) && r.if_match() == Some("ETAG-7"))
+            .then_output(|| DeleteDistributionOutput::builder().build());
+        let deps = with_cloudfront(store_only, &[&current_config(&stack, false), &delete]);
+        delete_distribution(&deps, flow(&stack))
+            .await
+            .expect("deleted");
+        assert_eq!(delete.num_calls(), 1);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            (
+                now.outputs.distribution_id,
+                now.outputs.distribution_domain_name
+            ),
+            (None, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_distribution_not_yet_disabled_is_tried_again() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = with_distribution(&store_only).await;
+        let not_disabled =
+            mock!(aws_sdk_cloudfront::Client::delete_distribution).then_error(|| {
+                DeleteDistributionError::DistributionNotDisabled(
+                    DistributionNotDisabled::builder().build(),
+                )
+            });
+        let deps = with_cloudfront(store_only, &[&current_config(&stack, true), &not_disabled]);
+        let err = delete_distribution(&deps, flow(&stack)).await.unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err:?}");
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            now.outputs.distribution_id.as_deref(),
+            Some(DISTRIBUTION_ID),
+            "still to delete"
+        );
+    }
 }
