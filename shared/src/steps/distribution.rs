@@ -207,3 +207,173 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         ..flow
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::Clients;
+    use crate::stack::now_rfc3339;
+    use crate::steps::testing::{deps, no_acm, no_apigateway, no_aws, no_route53};
+    use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
+    use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
+    use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
+    use aws_sdk_cloudfront::types::{Distribution, DistributionList};
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+
+    const ID: &str = "E1ABCDEF";
+    const DOMAIN: &str = "d111.cloudfront.net";
+
+    /// A provisioning stack without a custom domain, with a secret origin header, its step
+    /// `step` begun at `started_at`; and `Deps` over its store with CloudFront answering `rules`.
+    async fn provisioning(step: &str, started_at: &str, rules: &[&Rule]) -> (Deps, Stack) {
+        let store_only = deps(no_aws());
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "origin_headers": {"X-Origin-Verify": "s3cret"}
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.begin_provisioning().expect("provisioning");
+        stack.begin_step(step, started_at);
+        stack.outputs.distribution_id = (step == AWAIT_STEP).then(|| ID.to_owned());
+        store_only.store.create(&stack, None).await.expect("stored");
+        let cloudfront = mock_client!(
+            aws_sdk_cloudfront,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        let deps = Deps {
+            clients: Clients::given(cloudfront, no_route53(), no_acm(), no_apigateway()),
+            ..store_only
+        };
+        (deps, stack)
+    }
+
+    fn distribution(status: &str) -> Distribution {
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }))
+        .expect("a valid request");
+        let stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let config = distribution::build(
+            &stack,
+            &crate::store::OriginHeaderValues::new(),
+            &EdgeSettings {
+                iam_cache_policy_id: String::new(),
+            },
+        )
+        .expect("a config");
+        Distribution::builder()
+            .id(ID)
+            .arn("arn:aws:cloudfront::123456789012:distribution/E1ABCDEF")
+            .status(status)
+            .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+            .in_progress_invalidation_batches(0)
+            .domain_name(DOMAIN)
+            .distribution_config(config)
+            .build()
+            .expect("a distribution")
+    }
+
+    fn none_listed() -> Rule {
+        mock!(Client::list_distributions).then_output(|| {
+            ListDistributionsOutput::builder()
+                .distribution_list(
+                    DistributionList::builder()
+                        .marker("")
+                        .max_items(100)
+                        .is_truncated(false)
+                        .quantity(0)
+                        .build()
+                        .expect("a list"),
+                )
+                .build()
+        })
+    }
+
+    #[tokio::test]
+    async fn a_new_distribution_is_created_tagged_with_the_secret_only_cloudfront_gets() {
+        let created = mock!(Client::create_distribution_with_tags)
+            .match_requests(|r| {
+                let with_tags = r.distribution_config_with_tags();
+                let header_value = with_tags
+                    .and_then(|c| c.distribution_config())
+                    .and_then(|c| c.origins())
+                    .and_then(|o| o.items().first())
+                    .and_then(|o| o.custom_headers())
+                    .and_then(|h| h.items().first())
+                    .map(|h| h.header_value().to_owned());
+                let tagged = with_tags.and_then(|c| c.tags()).is_some_and(|t| {
+                    t.items()
+                        .iter()
+                        .any(|t| t.key() == crate::tags::STACK_ID_TAG)
+                });
+                header_value.as_deref() == Some("s3cret") && tagged
+            })
+            .then_output(|| {
+                CreateDistributionWithTagsOutput::builder()
+                    .distribution(distribution("InProgress"))
+                    .build()
+            });
+        let (deps, stack) =
+            provisioning(CREATE_STEP, &now_rfc3339(), &[&none_listed(), &created]).await;
+        handle_create(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("created");
+        assert_eq!(created.num_calls(), 1);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            (
+                now.outputs.distribution_id.as_deref(),
+                now.outputs.distribution_domain_name.as_deref()
+            ),
+            (Some(ID), Some(DOMAIN))
+        );
+        assert!(
+            !serde_json::to_string(&now).unwrap().contains("s3cret"),
+            "the stack never holds the secret"
+        );
+    }
+
+    fn deployment(status: &'static str) -> Rule {
+        mock!(Client::get_distribution)
+            .match_requests(|r| r.id() == Some(ID))
+            .then_output(move || {
+                GetDistributionOutput::builder()
+                    .distribution(distribution(status))
+                    .build()
+            })
+    }
+
+    #[tokio::test]
+    async fn a_deploying_distribution_is_waited_for_and_a_deployed_one_ends_the_wait() {
+        let (deps, stack) =
+            provisioning(AWAIT_STEP, &now_rfc3339(), &[&deployment("InProgress")]).await;
+        let next = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("waiting");
+        assert_eq!((next.ready, next.polls), (false, 1));
+        assert!(next.wait_seconds > 0);
+
+        let (deps, stack) =
+            provisioning(AWAIT_STEP, &now_rfc3339(), &[&deployment("Deployed")]).await;
+        let next = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("deployed");
+        assert!(next.ready);
+    }
+
+    #[tokio::test]
+    async fn a_deployment_past_its_deadline_fails_the_stack() {
+        let (deps, stack) = provisioning(
+            AWAIT_STEP,
+            "2020-01-01T00:00:00.000Z",
+            &[&deployment("InProgress")],
+        )
+        .await;
+        let err = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "DeadlineExceeded", "{err:?}");
+    }
+}
