@@ -9,8 +9,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -364,36 +362,27 @@ pub async fn signature(
         .provide_credentials()
         .await
         .map_err(|e| Failure::Setup(format!("could not load AWS credentials: {e}")))?;
-    let identity = credentials.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("execute-api")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| Failure::Setup(format!("cannot sign: {e}")))?
-        .into();
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
     let mut signed: Vec<(&str, &str)> = vec![("host", host.as_str())];
     signed.extend(headers.iter().map(|(name, value)| (*name, value.as_str())));
-    let signable = SignableRequest::new(
-        method.as_str(),
-        url.as_str(),
-        signed.into_iter(),
-        SignableBody::Bytes(body),
+    edgestack_sigv4::sign(
+        &edgestack_sigv4::Scope {
+            credentials: &credentials,
+            region,
+            service: "execute-api",
+            time: SystemTime::now(),
+        },
+        &edgestack_sigv4::Request {
+            method: method.as_str(),
+            url: url.as_str(),
+            headers: &signed,
+            body,
+        },
     )
-    .map_err(|e| Failure::Setup(format!("cannot sign: {e}")))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| Failure::Setup(format!("cannot sign: {e}")))?
-        .into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect())
+    .map_err(|e| Failure::Setup(e.to_string()))
 }
 
 #[cfg(test)]

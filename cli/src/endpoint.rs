@@ -90,23 +90,11 @@ fn from_env_file(path: &Path) -> Result<Endpoint, String> {
     }
 }
 
-/// `KEY=VALUE` lines as a shell would source them: blank lines, comments, an `export ` prefix
-/// and quotes around the value are allowed.
+/// `KEY=VALUE` lines as a shell would source them (comments, an `export ` prefix, quotes), read
+/// by `dotenvy`; a line it cannot read is left out.
 pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| {
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            let (key, value) = line.split_once('=')?;
-            let value = value.trim();
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-                .unwrap_or(value);
-            Some((key.trim().to_owned(), value.to_owned()))
-        })
+    dotenvy::from_read_iter(text.as_bytes())
+        .filter_map(Result::ok)
         .collect()
 }
 

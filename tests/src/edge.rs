@@ -5,8 +5,6 @@
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use serde_json::Value;
 
 use crate::{LocalEnv, Reply};
@@ -43,36 +41,29 @@ impl Signing {
 /// local account's credentials.
 pub fn sigv4_headers(host: &str, path: &str, signing: &Signing) -> Vec<(String, String)> {
     let env = LocalEnv::get();
-    let identity = Credentials::new(
+    let credentials = Credentials::new(
         &env.access_key_id,
         &env.secret_access_key,
         None,
         None,
         "edgestack-tests",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&signing.region)
-        .name(&signing.service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing params")
-        .into();
+    );
     let url = format!("https://{host}{path}");
-    let request = SignableRequest::new(
-        "GET",
-        &url,
-        [("host", host)].into_iter(),
-        SignableBody::Bytes(&[]),
+    edgestack_sigv4::sign(
+        &edgestack_sigv4::Scope {
+            credentials: &credentials,
+            region: &signing.region,
+            service: &signing.service,
+            time: SystemTime::now(),
+        },
+        &edgestack_sigv4::Request {
+            method: "GET",
+            url: &url,
+            headers: &[("host", host)],
+            body: &[],
+        },
     )
-    .expect("a signable request");
-    let (instructions, _) = sign(request, &params).expect("a signature").into_parts();
-    instructions
-        .headers()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect()
+    .expect("a signature")
 }
 
 /// `GET {path}` through the distribution that serves `host`, with `headers`.

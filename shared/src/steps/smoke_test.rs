@@ -4,8 +4,6 @@
 use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 
 use super::{Deps, Flow, StepError};
 use crate::permissions::Permissions;
@@ -94,31 +92,22 @@ async fn sigv4_headers(
         .provide_credentials()
         .await
         .map_err(|e| StepError::Transient(format!("could not load credentials: {e}")))?;
-    let identity = credentials.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&signing.region)
-        .name(&signing.service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| StepError::Internal(e.to_string()))?
-        .into();
     let url = format!("https://{}{}", signing.host, signing.signed_path(path));
-    let signable = SignableRequest::new(
-        "GET",
-        &url,
-        [("host", signing.host.as_str())].into_iter(),
-        SignableBody::Bytes(&[]),
+    edgestack_sigv4::sign(
+        &edgestack_sigv4::Scope {
+            credentials: &credentials,
+            region: &signing.region,
+            service: &signing.service,
+            time: SystemTime::now(),
+        },
+        &edgestack_sigv4::Request {
+            method: "GET",
+            url: &url,
+            headers: &[("host", signing.host.as_str())],
+            body: &[],
+        },
     )
-    .map_err(|e| StepError::Internal(e.to_string()))?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| StepError::Internal(e.to_string()))?
-        .into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect())
+    .map_err(|e| StepError::Internal(e.to_string()))
 }
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
