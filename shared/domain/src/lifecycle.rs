@@ -276,4 +276,21 @@ mod tests {
         stack.retry_deleting(2).unwrap();
         assert_eq!(stack.teardown_attempts, 3);
     }
+
+    #[test]
+    fn the_owners_dns_wait_moves_only_a_provisioning_stack() {
+        let mut stack = pending();
+        stack.await_owner_dns();
+        assert_eq!(
+            stack.status(),
+            Status::Pending,
+            "not before provisioning began"
+        );
+        stack.begin_provisioning().unwrap();
+        stack.owner_dns_done();
+        assert_eq!(stack.status(), Status::Provisioning, "nothing to end");
+        stack.mark_ready().unwrap();
+        stack.await_owner_dns();
+        assert_eq!(stack.status(), Status::Ready, "a READY stack stays READY");
+    }
 }

@@ -716,4 +716,114 @@ mod tests {
         let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
         assert_eq!(now.status(), crate::stack::Status::AwaitingDns);
     }
+
+    // ---- handle_check, with a mocked ACM ---------------------------------------------------
+
+    const REGIONAL: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/r";
+
+    fn with_status(arn: &'static str, status: CertificateStatus) -> Rule {
+        mock!(aws_sdk_acm::Client::describe_certificate)
+            .match_requests(move |r| r.certificate_arn() == Some(arn))
+            .then_output(move || {
+                DescribeCertificateOutput::builder()
+                    .certificate(
+                        CertificateDetail::builder()
+                            .certificate_arn(arn)
+                            .status(status.clone())
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+
+    /// A stack waiting for its two certificates (with outside DNS: `AWAITING_DNS`), the wait
+    /// begun at `started_at`.
+    async fn awaiting(started_at: &str, acm: &[&Rule]) -> (Deps, Stack) {
+        requesting(
+            None,
+            |s| {
+                s.begin_provisioning().expect("provisioning");
+                s.await_owner_dns();
+                s.outputs.certificate_arn = Some(ARN.into());
+                s.outputs.regional_certificate_arn = Some(REGIONAL.into());
+                s.begin_step(AWAIT_STEP, started_at);
+            },
+            acm,
+            &[],
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn both_issued_ends_the_wait_and_the_owners_dns_wait() {
+        let (deps, stack) = awaiting(
+            &now_rfc3339(),
+            &[
+                &with_status(ARN, CertificateStatus::Issued),
+                &with_status(REGIONAL, CertificateStatus::Issued),
+            ],
+        )
+        .await;
+        let next = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("issued");
+        assert!(next.ready);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(now.status(), crate::stack::Status::Provisioning);
+    }
+
+    #[tokio::test]
+    async fn one_still_pending_is_waited_for() {
+        let (deps, stack) = awaiting(
+            &now_rfc3339(),
+            &[
+                &with_status(ARN, CertificateStatus::Issued),
+                &with_status(REGIONAL, CertificateStatus::PendingValidation),
+            ],
+        )
+        .await;
+        let next = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("waiting");
+        assert_eq!((next.ready, next.polls), (false, 1));
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            now.status(),
+            crate::stack::Status::AwaitingDns,
+            "still the owner's turn"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_certificate_acm_failed_fails_the_stack_with_a_reason() {
+        let (deps, stack) = awaiting(
+            &now_rfc3339(),
+            &[
+                &with_status(ARN, CertificateStatus::Failed),
+                &with_status(REGIONAL, CertificateStatus::PendingValidation),
+            ],
+        )
+        .await;
+        let err = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        let said = err.owner_message().expect("words for the owner");
+        assert_eq!(said.code, "certificate_failed", "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_validation_past_its_deadline_fails_the_stack() {
+        let (deps, stack) = awaiting(
+            "2020-01-01T00:00:00.000Z",
+            &[
+                &with_status(ARN, CertificateStatus::PendingValidation),
+                &with_status(REGIONAL, CertificateStatus::PendingValidation),
+            ],
+        )
+        .await;
+        let err = handle_check(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "DeadlineExceeded", "{err:?}");
+    }
 }

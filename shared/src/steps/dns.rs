@@ -471,4 +471,125 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.error_type(), "Transient", "{err}");
     }
+
+    // ---- the whole step ------------------------------------------------------------------
+
+    use crate::clients::Clients;
+    use crate::stack::{now_rfc3339, Stack};
+    use crate::steps::testing::{
+        deps, no_acm, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
+    };
+
+    /// A stack whose distribution is made (`zone`: its hosted zone, none for outside DNS),
+    /// and `Deps` with Route 53 answering by `rules`.
+    async fn writing(zone: Option<&str>, rules: &[&aws_smithy_mocks::Rule]) -> (Deps, Stack) {
+        let store_only = deps(no_aws());
+        let mut domain = serde_json::json!({"name": "api.example.com"});
+        if let Some(zone) = zone {
+            domain["hosted_zone_id"] = zone.into();
+        }
+        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        stack.begin_provisioning().expect("provisioning");
+        stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
+        store_only.store.create(&stack, None).await.expect("stored");
+        let route53 = if rules.is_empty() {
+            no_route53()
+        } else {
+            mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.iter().copied())
+        };
+        let deps = Deps {
+            clients: Clients::given(no_cloudfront(), route53, no_acm(), no_apigateway()),
+            ..store_only
+        };
+        (deps, stack)
+    }
+
+    #[tokio::test]
+    async fn with_outside_dns_the_cname_is_handed_over_and_nothing_written() {
+        let (deps, stack) = writing(None, &[]).await;
+        let next = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("handed over");
+        assert!(next.ready);
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        let endpoint: Vec<_> = now
+            .outputs
+            .dns_records
+            .iter()
+            .filter(|r| r.purpose == DnsPurpose::Endpoint)
+            .collect();
+        assert_eq!(endpoint.len(), 1);
+        assert_eq!(
+            (
+                endpoint[0].record_type.as_str(),
+                endpoint[0].value.as_str(),
+                endpoint[0].managed
+            ),
+            ("CNAME", "d111.cloudfront.net", false)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_aliases_are_created_then_their_change_waited_for_until_insync() {
+        let created = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+            .match_requests(|r| {
+                r.change_batch().is_some_and(|b| {
+                    b.changes().len() == 2
+                        && b.changes()
+                            .iter()
+                            .all(|c| c.action() == &ChangeAction::Create)
+                })
+            })
+            .then_output(|| {
+                ChangeResourceRecordSetsOutput::builder()
+                    .change_info(info("/change/C1", ChangeStatus::Pending))
+                    .build()
+            });
+        let insync = mock!(aws_sdk_route53::Client::get_change).then_output(|| {
+            GetChangeOutput::builder()
+                .change_info(info("/change/C1", ChangeStatus::Insync))
+                .build()
+        });
+        let (deps, stack) = writing(Some("Z1"), &[&zone_holding(vec![]), &created, &insync]).await;
+        let pending = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("changed");
+        assert_eq!(
+            (pending.ready, pending.change_id.as_deref()),
+            (false, Some("/change/C1"))
+        );
+        let done = handle(&deps, pending).await.expect("in sync");
+        assert!(done.ready);
+        assert_eq!(created.num_calls(), 1, "one change, then only asked about");
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        assert_eq!(
+            now.outputs
+                .dns_records
+                .iter()
+                .filter(|r| r.purpose == DnsPurpose::Endpoint && r.managed && r.created)
+                .count(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rerun_after_the_records_were_in_sync_changes_nothing() {
+        let (deps, stack) = writing(Some("Z1"), &[]).await;
+        crate::store::modify(deps.store.as_ref(), &stack.id, |s| {
+            s.begin_step(STEP, &now_rfc3339());
+            s.finish_step(STEP, StepStatus::Succeeded, None, &now_rfc3339());
+            Ok::<_, StepError>(())
+        })
+        .await
+        .expect("succeeded before");
+        // No Route 53 rule: any call would fail the test.
+        let next = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("done");
+        assert!(next.ready);
+    }
 }

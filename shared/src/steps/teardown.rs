@@ -1334,4 +1334,140 @@ mod tests {
             "still to delete"
         );
     }
+
+    // ---- the custom domain: found by name, deleted only when it is the stack's -------------
+
+    use aws_sdk_apigateway::operation::delete_base_path_mapping::DeleteBasePathMappingOutput;
+    use aws_sdk_apigateway::operation::delete_domain_name::DeleteDomainNameOutput;
+    use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
+    use aws_sdk_apigateway::types::error::{NotFoundException, TooManyRequestsException};
+
+    /// `Deps` over the same store as `store_only`, with API Gateway answering by `rules`.
+    fn with_apigateway(store_only: Deps, rules: &[&Rule]) -> Deps {
+        let apigateway = mock_client!(
+            aws_sdk_apigateway,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        Deps {
+            clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+            ..store_only
+        }
+    }
+
+    fn domain_tagged(id: String) -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_domain_name)
+            .match_requests(|r| r.domain_name() == Some(NAME))
+            .then_output(move || {
+                GetDomainNameOutput::builder()
+                    .domain_name(NAME)
+                    .tags(STACK_ID_TAG, id.clone())
+                    .build()
+            })
+    }
+
+    fn domain_deleted() -> Rule {
+        mock!(aws_sdk_apigateway::Client::delete_domain_name)
+            .match_requests(|r| r.domain_name() == Some(NAME))
+            .then_output(|| DeleteDomainNameOutput::builder().build())
+    }
+
+    #[tokio::test]
+    async fn the_stacks_domain_is_deleted_even_when_no_output_names_it() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = stored(&store_only, Some("Z1"), true).await;
+        assert_eq!(stack.outputs.regional_domain_name, None, "never recorded");
+        let deleted = domain_deleted();
+        let deps = with_apigateway(
+            store_only,
+            &[&domain_tagged(stack.id.to_string()), &deleted],
+        );
+        delete_custom_domain(&deps, flow(&stack))
+            .await
+            .expect("deleted");
+        assert_eq!(deleted.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_domain_of_the_name_that_is_not_the_stacks_is_left_alone() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = stored(&store_only, Some("Z1"), true).await;
+        // No delete rule: a delete would fail the test.
+        let deps = with_apigateway(
+            store_only,
+            &[&domain_tagged("stk_someoneelsesstack1".into())],
+        );
+        delete_custom_domain(&deps, flow(&stack))
+            .await
+            .expect("done");
+        let detail = step_of(&deps, &stack, CUSTOM_DOMAIN_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(detail.contains("not this stack's"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn a_domain_already_gone_is_done() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let stack = stored(&store_only, Some("Z1"), true).await;
+        let gone = mock!(aws_sdk_apigateway::Client::get_domain_name).then_error(|| {
+            GetDomainNameError::NotFoundException(NotFoundException::builder().build())
+        });
+        let deps = with_apigateway(store_only, &[&gone]);
+        delete_custom_domain(&deps, flow(&stack))
+            .await
+            .expect("done");
+        let detail = step_of(&deps, &stack, CUSTOM_DOMAIN_STEP)
+            .await
+            .detail
+            .unwrap_or_default();
+        assert!(detail.contains("already gone"), "{detail}");
+    }
+
+    #[tokio::test]
+    async fn a_mapping_the_stack_made_goes_first_and_a_quota_refusal_is_waited_out() {
+        let store_only = deps(crate::steps::testing::no_aws());
+        let mut stack = stored(&store_only, Some("Z1"), true).await;
+        modify(store_only.store.as_ref(), &stack.id, |s| {
+            s.begin_step(crate::steps::custom_domain::STEP, &now_rfc3339());
+            s.finish_step(
+                crate::steps::custom_domain::STEP,
+                StepStatus::Succeeded,
+                None,
+                &now_rfc3339(),
+            );
+            Ok::<_, StepError>(())
+        })
+        .await
+        .expect("mapped");
+        stack = store_only
+            .store
+            .get(&stack.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+        let unmapped = mock!(aws_sdk_apigateway::Client::delete_base_path_mapping)
+            .match_requests(|r| r.base_path() == Some("(none)"))
+            .then_output(|| DeleteBasePathMappingOutput::builder().build());
+        let throttled = mock!(aws_sdk_apigateway::Client::delete_domain_name).then_error(|| {
+            DeleteDomainNameError::TooManyRequestsException(
+                TooManyRequestsException::builder()
+                    .meta(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("TooManyRequestsException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let deps = with_apigateway(
+            store_only,
+            &[&domain_tagged(stack.id.to_string()), &unmapped, &throttled],
+        );
+        let err = delete_custom_domain(&deps, flow(&stack)).await.unwrap_err();
+        assert_eq!(unmapped.num_calls(), 1);
+        assert_eq!(err.error_type(), "RateLimited", "{err:?}");
+    }
 }

@@ -407,4 +407,193 @@ mod tests {
         let client = mock_client!(aws_sdk_cloudfront, [&rule]);
         assert!(check_no_alias_in_use(&client, &stack).await.is_ok());
     }
+
+    // ---- the whole step, with mocked API Gateway, Route 53 and CloudFront -----------------
+
+    use crate::clients::Clients;
+    use crate::steps::testing::{cname, deps, no_acm, no_aws, zone_holding};
+    use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
+    use aws_sdk_apigateway::operation::get_rest_api::GetRestApiOutput;
+    use aws_sdk_apigateway::operation::get_stage::GetStageOutput;
+    use aws_sdk_apigateway::types::error::NotFoundException;
+    use aws_sdk_apigateway::types::EndpointConfiguration;
+    use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
+    use aws_sdk_route53::types::error::NoSuchHostedZone;
+    use aws_sdk_route53::types::HostedZone;
+    use aws_smithy_mocks::Rule;
+
+    const ZONE: &str = "Z0123456789ABCDEFGHIJ";
+
+    fn api(kind: EndpointType) -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_rest_api).then_output(move || {
+            GetRestApiOutput::builder()
+                .id("a1b2c3d4e5")
+                .endpoint_configuration(
+                    EndpointConfiguration::builder().types(kind.clone()).build(),
+                )
+                .build()
+        })
+    }
+
+    fn stage() -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_stage)
+            .then_output(|| GetStageOutput::builder().stage_name("prod").build())
+    }
+
+    fn no_domain() -> Rule {
+        mock!(aws_sdk_apigateway::Client::get_domain_name).then_error(|| {
+            GetDomainNameError::NotFoundException(NotFoundException::builder().build())
+        })
+    }
+
+    fn zone_named(name: &'static str) -> Rule {
+        mock!(aws_sdk_route53::Client::get_hosted_zone).then_output(move || {
+            GetHostedZoneOutput::builder()
+                .hosted_zone(
+                    HostedZone::builder()
+                        .id(format!("/hostedzone/{ZONE}"))
+                        .name(name)
+                        .caller_reference("c")
+                        .build()
+                        .expect("a zone"),
+                )
+                .build()
+        })
+    }
+
+    fn no_distributions() -> Rule {
+        mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(|| page(vec![], None))
+    }
+
+    /// The stack of `stack()` stored as PENDING, and `Deps` whose services answer by the rules.
+    async fn validating(
+        apigateway: &[&Rule],
+        route53: &[&Rule],
+        cloudfront: &[&Rule],
+    ) -> (Deps, Stack) {
+        let store_only = deps(no_aws());
+        let stack = stack();
+        store_only.store.create(&stack, None).await.expect("stored");
+        let deps = Deps {
+            clients: Clients::given(
+                mock_client!(
+                    aws_sdk_cloudfront,
+                    RuleMode::MatchAny,
+                    cloudfront.iter().copied()
+                ),
+                mock_client!(aws_sdk_route53, RuleMode::MatchAny, route53.iter().copied()),
+                no_acm(),
+                mock_client!(
+                    aws_sdk_apigateway,
+                    RuleMode::MatchAny,
+                    apigateway.iter().copied()
+                ),
+            ),
+            ..store_only
+        };
+        (deps, stack)
+    }
+
+    async fn refused_with(code: &str, apigateway: &[&Rule], route53: &[&Rule]) {
+        let (deps, stack) = validating(apigateway, route53, &[&no_distributions()]).await;
+        let err = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.owner_message().map(|m| m.code),
+            Some(code.to_owned()),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_valid_request_routes_to_the_custom_domain_with_managed_dns() {
+        let (deps, stack) = validating(
+            &[&api(EndpointType::Regional), &stage(), &no_domain()],
+            &[&zone_named("example.com."), &zone_holding(vec![])],
+            &[&no_distributions()],
+        )
+        .await;
+        let next = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("valid");
+        assert_eq!((next.custom_domain, next.managed_dns), (true, true));
+    }
+
+    #[tokio::test]
+    async fn an_api_that_does_not_exist_is_refused() {
+        let missing = mock!(aws_sdk_apigateway::Client::get_rest_api).then_error(|| {
+            GetRestApiError::NotFoundException(NotFoundException::builder().build())
+        });
+        refused_with("api_not_found", &[&missing], &[]).await;
+    }
+
+    #[tokio::test]
+    async fn an_edge_optimized_api_is_refused() {
+        refused_with("api_not_regional", &[&api(EndpointType::Edge)], &[]).await;
+    }
+
+    #[tokio::test]
+    async fn a_stage_that_is_not_deployed_is_refused() {
+        let missing = mock!(aws_sdk_apigateway::Client::get_stage)
+            .then_error(|| GetStageError::NotFoundException(NotFoundException::builder().build()));
+        refused_with(
+            "stage_not_found",
+            &[&api(EndpointType::Regional), &missing],
+            &[],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_hosted_zone_that_does_not_exist_is_refused() {
+        let missing = mock!(aws_sdk_route53::Client::get_hosted_zone).then_error(|| {
+            GetHostedZoneError::NoSuchHostedZone(NoSuchHostedZone::builder().build())
+        });
+        refused_with(
+            "hosted_zone_not_found",
+            &[&api(EndpointType::Regional), &stage()],
+            &[&missing],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_zone_that_does_not_hold_the_name_is_refused() {
+        refused_with(
+            "name_outside_zone",
+            &[&api(EndpointType::Regional), &stage()],
+            &[&zone_named("example.org.")],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_record_for_the_name_that_edgestack_did_not_write_is_refused() {
+        refused_with(
+            "dns_record_exists",
+            &[&api(EndpointType::Regional), &stage()],
+            &[
+                &zone_named("example.com."),
+                &zone_holding(vec![cname("api.example.com.", "elsewhere.example.net.")]),
+            ],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn someone_elses_custom_domain_of_the_name_is_refused() {
+        let theirs = mock!(aws_sdk_apigateway::Client::get_domain_name).then_output(|| {
+            GetDomainNameOutput::builder()
+                .domain_name("api.example.com")
+                .tags(STACK_ID_TAG, "stk_someoneelsesstack1")
+                .build()
+        });
+        refused_with(
+            "custom_domain_exists",
+            &[&api(EndpointType::Regional), &stage(), &theirs],
+            &[&zone_named("example.com."), &zone_holding(vec![])],
+        )
+        .await;
+    }
 }
