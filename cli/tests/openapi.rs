@@ -4,7 +4,7 @@
 //! - every operation's statuses and error codes against what its handler in
 //!   `functions/api/src/handlers.rs` can return, and every code's status against
 //!   `functions/api/src/error.rs` (the API is a binary crate, so its sources are read as text);
-//! - the schemas against the implementation's own types (`edgestack::stack`, `::request`):
+//! - the schemas against the implementation's own types (`edgestack_domain::stack`, `::request`):
 //!   a stack with every field set and a fresh one validate, and every documented property is one
 //!   the implementation writes; the request schema accepts and refuses what
 //!   `StackRequest::from_json` accepts and refuses, case by case.
@@ -18,13 +18,13 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{assert_matches_schema, document, read_repo_file, schema_errors};
-use edgestack::request::StackRequest;
-use edgestack::stack::{
+use edgestack_aws::store::Cursor;
+use edgestack_domain::request::StackRequest;
+use edgestack_domain::stack::{
     now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack,
     StackError, Status, StepStatus,
 };
-use edgestack::store::Cursor;
-use edgestack::validated::FieldError;
+use edgestack_domain::validated::FieldError;
 use serde_json::{json, Value};
 
 const APP: &str = "functions/api/src/app.rs";

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use edgestack::permissions::Permissions;
-use edgestack::store::StackStore;
-use edgestack::workflow::Workflows;
+use edgestack_aws::store::StackStore;
+use edgestack_aws::workflow::Workflows;
+use edgestack_domain::permissions::Permissions;
 use lambda_http::{Body, Request, Response};
 
 use crate::error::ApiError;

@@ -1,8 +1,8 @@
 //! Every way a request can fail, mapped to its status and JSON shape in this one place.
 
-use edgestack::store::StoreError;
-use edgestack::validated::FieldError;
-use edgestack::workflow::WorkflowError;
+use edgestack_aws::store::StoreError;
+use edgestack_aws::workflow::WorkflowError;
+use edgestack_domain::validated::FieldError;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
@@ -125,7 +125,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(_) => Self::StackNotFound,
             StoreError::Throttled(_) => Self::Throttled,
-            StoreError::Backend(_) => Self::Unavailable(edgestack::store::with_causes(&err)),
+            StoreError::Backend(_) => Self::Unavailable(edgestack_aws::store::with_causes(&err)),
             StoreError::Conflict => {
                 Self::Unavailable("the stack kept changing under the update".into())
             }

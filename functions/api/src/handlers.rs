@@ -1,10 +1,10 @@
 //! One function per operation of the contract in `api.md`.
 
-use edgestack::lifecycle::Refusal;
-use edgestack::request::StackRequest;
-use edgestack::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
-use edgestack::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
-use edgestack::validated::{FieldError, Principal};
+use edgestack_aws::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
+use edgestack_domain::lifecycle::Refusal;
+use edgestack_domain::request::StackRequest;
+use edgestack_domain::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
+use edgestack_domain::validated::{FieldError, Principal};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -111,7 +111,7 @@ pub async fn create(
         CreateOutcome::Created => stack,
         CreateOutcome::KeyReused => return Err(ApiError::IdempotencyKeyReused),
         CreateOutcome::NameTaken(holder) => {
-            let name = edgestack::store::claimed_name(&stack)
+            let name = edgestack_aws::store::claimed_name(&stack)
                 .unwrap_or_default()
                 .to_owned();
             // Another caller's stack id is not this caller's business.

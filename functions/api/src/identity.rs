@@ -2,7 +2,7 @@
 //! context, as the owner it acts for (a role for its sessions: `Principal`). On the local stack
 //! only, a caller may name itself in `X-Edgestack-Principal`, as the request context would.
 
-use edgestack::validated::Principal;
+use edgestack_domain::validated::Principal;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 

@@ -9,7 +9,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use edgestack::{aws, config, store::DynamoStore, telemetry, workflow::StepFunctions};
+use edgestack_aws::{config, sdk, store::DynamoStore, telemetry, workflow::StepFunctions};
 use lambda_http::{run, service_fn, Error, Request};
 
 use crate::app::App;
@@ -27,7 +27,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn build() -> Result<App, config::ConfigError> {
-    let sdk = aws::load_config().await;
+    let sdk = sdk::load_config().await;
     let identity = if config::flag(config::LOCAL_IDENTITY) {
         tracing::warn!("local identity is on: callers name themselves; never deploy this");
         IdentitySource::LocalHeader
@@ -35,13 +35,11 @@ async fn build() -> Result<App, config::ConfigError> {
         IdentitySource::RequestContext
     };
     Ok(App {
-        store: Arc::new(
-            DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&sdk),
-                config::required(config::STACKS_TABLE)?,
-            )
-            .with_secrets_table(Some(config::required(config::SECRETS_TABLE)?)),
-        ),
+        // The API writes origin header values: its secrets table is not optional.
+        store: Arc::new({
+            config::required(config::SECRETS_TABLE)?;
+            DynamoStore::from_env(&sdk)?
+        }),
         workflows: Arc::new(StepFunctions::new(
             aws_sdk_sfn::Client::new(&sdk),
             config::required(config::PROVISION_STATE_MACHINE_ARN)?,

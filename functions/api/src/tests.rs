@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use edgestack::permissions::Permissions;
-use edgestack::stack::StackId;
-use edgestack::store::{MemoryStore, StackStore};
-use edgestack::workflow::{WorkflowError, Workflows};
+use edgestack_aws::store::{MemoryStore, StackStore};
+use edgestack_aws::workflow::{WorkflowError, Workflows};
+use edgestack_domain::permissions::Permissions;
+use edgestack_domain::stack::StackId;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
@@ -162,7 +162,7 @@ fn error_fields(body: &Value) -> Vec<String> {
 }
 
 async fn stored_count(h: &Harness, owner: &str) -> usize {
-    let query = edgestack::store::ListQuery {
+    let query = edgestack_aws::store::ListQuery {
         owner: owner.into(),
         status: None,
         limit: 100,
@@ -377,9 +377,9 @@ async fn a_replay_never_answers_with_a_stack_of_another_owner() {
     let (_, first, _) = call(&h, send()).await;
     let id = StackId::parse(first["id"].as_str().unwrap()).unwrap();
     // However the key came to lead elsewhere, the stack it leads to is another owner's now.
-    edgestack::store::modify(h.store.as_ref(), &id, |s| {
+    edgestack_aws::store::modify(h.store.as_ref(), &id, |s| {
         s.owner = "arn:b".into();
-        Ok::<_, edgestack::store::StoreError>(())
+        Ok::<_, edgestack_aws::store::StoreError>(())
     })
     .await
     .unwrap();
@@ -522,15 +522,15 @@ async fn a_delete_during_a_rollback_stops_it_so_that_one_teardown_undoes_the_sta
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
     let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
     // Provisioning failed; its rollback runs in the provisioning execution.
-    edgestack::store::modify(h.store.as_ref(), &id, |s| {
-        s.fail(edgestack::stack::StackError {
+    edgestack_aws::store::modify(h.store.as_ref(), &id, |s| {
+        s.fail(edgestack_domain::stack::StackError {
             code: "api_not_found".into(),
             message: "no such API".into(),
             step: "validate".into(),
             rolled_back: false,
         })
         .expect("failed");
-        Ok::<_, edgestack::store::StoreError>(())
+        Ok::<_, edgestack_aws::store::StoreError>(())
     })
     .await
     .unwrap();
@@ -555,15 +555,15 @@ async fn a_delete_of_a_rolled_back_stack_starts_its_teardown_at_once() {
     let h = harness();
     let (_, created, _) = post(&h, "arn:a", &valid_body()).await;
     let id = StackId::parse(created["id"].as_str().unwrap()).unwrap();
-    edgestack::store::modify(h.store.as_ref(), &id, |s| {
-        s.fail(edgestack::stack::StackError {
+    edgestack_aws::store::modify(h.store.as_ref(), &id, |s| {
+        s.fail(edgestack_domain::stack::StackError {
             code: "api_not_found".into(),
             message: "no such API".into(),
             step: "validate".into(),
             rolled_back: true,
         })
         .expect("failed");
-        Ok::<_, edgestack::store::StoreError>(())
+        Ok::<_, edgestack_aws::store::StoreError>(())
     })
     .await
     .unwrap();

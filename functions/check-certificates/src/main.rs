@@ -1,6 +1,6 @@
 //! Workflow step: poll until ACM has issued both certificates.
 
-use edgestack::steps::{certificates, run};
+use edgestack_steps::{provision::certificates, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

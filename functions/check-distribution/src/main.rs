@@ -1,6 +1,6 @@
 //! Workflow step: poll until the distribution is Deployed.
 
-use edgestack::steps::{distribution, run};
+use edgestack_steps::{provision::distribution, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Workflow step: create the Regional custom domain name and its base path mapping.
 
-use edgestack::steps::{custom_domain, run};
+use edgestack_steps::{provision::custom_domain, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Workflow step: create the stack's CloudFront distribution.
 
-use edgestack::steps::{distribution, run};
+use edgestack_steps::{provision::distribution, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Workflow step: alias records for the name to the distribution, or the record handed to the owner.
 
-use edgestack::steps::{dns, run};
+use edgestack_steps::{provision::dns, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Undo step: delete the certificates, then the validation record no other certificate uses.
 
-use edgestack::steps::{run, teardown};
+use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

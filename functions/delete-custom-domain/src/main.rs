@@ -1,6 +1,6 @@
 //! Undo step: delete the base path mapping and the Regional custom domain.
 
-use edgestack::steps::{run, teardown};
+use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Undo step: delete the stack's alias records first, so none points at a deleted distribution.
 
-use edgestack::steps::{run, teardown};
+use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

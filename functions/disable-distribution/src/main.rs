@@ -1,6 +1,6 @@
 //! Undo step: disable the distribution (with its ETag) and wait until that is deployed.
 
-use edgestack::steps::{run, teardown};
+use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

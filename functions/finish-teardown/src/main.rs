@@ -1,6 +1,6 @@
 //! Undo step: mark a deleted stack DELETED, or a failed one rolled back.
 
-use edgestack::steps::{run, teardown};
+use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,6 +1,6 @@
 //! Workflow step: mark the stack READY with its endpoint.
 
-use edgestack::steps::{ready, run};
+use edgestack_steps::{provision::ready, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

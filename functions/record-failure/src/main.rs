@@ -1,6 +1,6 @@
 //! Workflow step: write a caught failure on the stack for a person to act on.
 
-use edgestack::steps::{failure, run};
+use edgestack_steps::{failure, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

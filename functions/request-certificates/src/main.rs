@@ -1,6 +1,6 @@
 //! Workflow step: request the ACM certificates and write or hand over their validation record.
 
-use edgestack::steps::{certificates, run};
+use edgestack_steps::{provision::certificates, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

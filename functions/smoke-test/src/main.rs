@@ -1,6 +1,6 @@
 //! Workflow step: request the API through the distribution, signed for IAM.
 
-use edgestack::steps::{run, smoke_test};
+use edgestack_steps::{provision::smoke_test, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

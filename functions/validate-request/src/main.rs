@@ -1,6 +1,6 @@
 //! Workflow step: check that the API, stage, zone and name can be used.
 
-use edgestack::steps::{run, validate};
+use edgestack_steps::{provision::validate, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -1,14 +1,14 @@
 use std::sync::Arc;
 
-use crate::aws::SdkConfig;
-use crate::clients::Clients;
-use crate::config;
-use crate::lifecycle::Refusal;
-use crate::permissions::Permissions;
-use crate::stack::{now_rfc3339, Phase, Stack, StackId, StepStatus};
-use crate::store::{modify, DynamoStore, StackStore};
+use edgestack_aws::clients::Clients;
+use edgestack_aws::config;
+use edgestack_aws::sdk::SdkConfig;
+use edgestack_aws::store::{modify, DynamoStore, StackStore};
+use edgestack_domain::lifecycle::Refusal;
+use edgestack_domain::permissions::Permissions;
+use edgestack_domain::stack::{now_rfc3339, Phase, Stack, StackId, StepStatus};
 
-use super::StepError;
+use crate::StepError;
 
 /// How the workflow paces its waits. Production waits minutes; the local stack seconds.
 #[derive(Debug, Clone)]
@@ -137,12 +137,8 @@ pub struct Deps {
 
 impl Deps {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let sdk = crate::aws::load_config().await;
-        let store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            config::required(config::STACKS_TABLE)?,
-        )
-        .with_secrets_table(config::optional(config::SECRETS_TABLE));
+        let sdk = edgestack_aws::sdk::load_config().await;
+        let store = DynamoStore::from_env(&sdk)?;
         let permissions = match std::env::var(config::PERMISSIONS) {
             Ok(_) => Some(config::permissions()?),
             Err(_) => None,
@@ -294,11 +290,11 @@ impl Deps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::StackRequest;
+    use edgestack_domain::request::StackRequest;
 
     #[tokio::test]
     async fn a_step_finishing_after_a_delete_leaves_the_stack_to_the_teardown() {
-        let deps = crate::steps::testing::deps(crate::steps::testing::no_aws());
+        let deps = crate::testing::deps(crate::testing::no_aws());
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "custom_domain": {"name": "api.example.com"}
@@ -334,7 +330,7 @@ mod tests {
             )
             .await
             .expect("finished");
-        assert_eq!(finished.status(), crate::stack::Status::Deleting);
+        assert_eq!(finished.status(), edgestack_domain::stack::Status::Deleting);
         assert!(
             finished.outputs.certificate_arn.is_some(),
             "what the step made is recorded, for the teardown to remove"
@@ -352,12 +348,12 @@ mod tests {
             )
             .await
             .expect("finished");
-        assert_eq!(deleted.status(), crate::stack::Status::Deleted);
+        assert_eq!(deleted.status(), edgestack_domain::stack::Status::Deleted);
     }
 
     #[tokio::test]
     async fn no_step_provisions_a_failed_stack() {
-        let deps = crate::steps::testing::deps(crate::steps::testing::no_aws());
+        let deps = crate::testing::deps(crate::testing::no_aws());
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
@@ -365,7 +361,7 @@ mod tests {
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
         // The API marked it FAILED (the start got no answer), and then the execution started.
         stack
-            .fail_to_start(crate::stack::StackError {
+            .fail_to_start(edgestack_domain::stack::StackError {
                 code: "workflow_not_started".into(),
                 message: "no answer".into(),
                 step: "start".into(),
@@ -389,7 +385,7 @@ mod tests {
             .expect_err("nor polled further");
         assert_eq!(refused.error_type(), "StackGone", "{refused}");
         let after = deps.store.get(&stack.id).await.unwrap().unwrap().value;
-        assert_eq!(after.status(), crate::stack::Status::Failed);
+        assert_eq!(after.status(), edgestack_domain::stack::Status::Failed);
         assert!(after.steps.is_empty(), "no step began: {:?}", after.steps);
     }
 

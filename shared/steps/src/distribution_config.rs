@@ -10,10 +10,10 @@ use aws_sdk_cloudfront::types::{
     SslSupportMethod, Tag, Tags, ViewerCertificate, ViewerProtocolPolicy,
 };
 
-use crate::stack::Stack;
-use crate::store::OriginHeaderValues;
-use crate::tags::resource_tags;
-use crate::validated::{Auth, TlsVersion};
+use edgestack_aws::store::OriginHeaderValues;
+use edgestack_domain::stack::Stack;
+use edgestack_domain::tags::resource_tags;
+use edgestack_domain::validated::{Auth, TlsVersion};
 
 pub const ORIGIN_ID: &str = "api-gateway";
 
@@ -228,7 +228,7 @@ pub fn tags(stack: &Stack) -> Result<Tags, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::StackRequest;
+    use edgestack_domain::request::StackRequest;
     use serde_json::json;
 
     fn stack(body: serde_json::Value) -> Stack {
@@ -247,7 +247,7 @@ mod tests {
 
     /// The values the store keeps for `s`: those of its request.
     fn values(s: &Stack) -> OriginHeaderValues {
-        crate::store::origin_header_values_of(s)
+        edgestack_aws::store::origin_header_values_of(s)
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::aws::{in_region, SdkConfig};
+use crate::sdk::{in_region, SdkConfig};
 
 type Make<C> = Arc<dyn Fn(&str) -> C + Send + Sync>;
 

@@ -5,10 +5,10 @@ use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::{Deps, Flow, StepError};
-use crate::permissions::Permissions;
-use crate::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
-use crate::validated::Principal;
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::permissions::Permissions;
+use edgestack_domain::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
+use edgestack_domain::validated::Principal;
 
 pub const STEP: &str = "smoke_test";
 
@@ -213,7 +213,8 @@ mod tests {
     use super::*;
 
     fn stack(request: serde_json::Value) -> Stack {
-        let request = crate::request::StackRequest::from_json(&request).expect("a valid request");
+        let request =
+            edgestack_domain::request::StackRequest::from_json(&request).expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
         stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
         stack
@@ -300,7 +301,7 @@ mod tests {
     }
 
     fn iam_stack(owner: &str, api_id: &str) -> Stack {
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": api_id, "region": "eu-west-1", "stage": "prod", "auth": "iam"
         }))
         .expect("a valid request");

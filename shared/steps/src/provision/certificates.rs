@@ -6,10 +6,10 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use super::error::{self, describe, from_sdk};
-use super::{Deps, Flow, StepError};
-use crate::stack::{DnsPurpose, DnsRecord, Phase, Stack, StepStatus};
-use crate::tags::resource_tags;
+use crate::error::{self, describe, from_sdk};
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{DnsPurpose, DnsRecord, Phase, Stack, StepStatus};
+use edgestack_domain::tags::resource_tags;
 
 pub const REQUEST_STEP: &str = "request_certificates";
 pub const AWAIT_STEP: &str = "await_certificate_validation";
@@ -475,9 +475,7 @@ mod tests {
 
     // ---- handle_request, with mocked ACM and Route 53 --------------------------------------
 
-    use crate::clients::Clients;
-    use crate::stack::{now_rfc3339, Stack};
-    use crate::steps::testing::{
+    use crate::testing::{
         cname, deps, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
     };
     use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
@@ -486,6 +484,8 @@ mod tests {
     use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
     use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
     use aws_smithy_mocks::Rule;
+    use edgestack_aws::clients::Clients;
+    use edgestack_domain::stack::{now_rfc3339, Stack};
 
     const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c";
 
@@ -565,7 +565,7 @@ mod tests {
         if let Some(zone) = zone {
             domain["hosted_zone_id"] = zone.into();
         }
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
         }))
         .expect("a valid request");
@@ -714,7 +714,7 @@ mod tests {
         let record = validation_of(&deps, &stack).await;
         assert_eq!((record.managed, record.created), (false, false));
         let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
-        assert_eq!(now.status(), crate::stack::Status::AwaitingDns);
+        assert_eq!(now.status(), edgestack_domain::stack::Status::AwaitingDns);
     }
 
     // ---- handle_check, with a mocked ACM ---------------------------------------------------
@@ -769,7 +769,7 @@ mod tests {
             .expect("issued");
         assert!(next.ready);
         let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
-        assert_eq!(now.status(), crate::stack::Status::Provisioning);
+        assert_eq!(now.status(), edgestack_domain::stack::Status::Provisioning);
     }
 
     #[tokio::test]
@@ -789,7 +789,7 @@ mod tests {
         let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
         assert_eq!(
             now.status(),
-            crate::stack::Status::AwaitingDns,
+            edgestack_domain::stack::Status::AwaitingDns,
             "still the owner's turn"
         );
     }

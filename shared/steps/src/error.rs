@@ -101,13 +101,13 @@ impl From<StepError> for Diagnostic {
     }
 }
 
-impl From<crate::store::StoreError> for StepError {
-    fn from(err: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+impl From<edgestack_aws::store::StoreError> for StepError {
+    fn from(err: edgestack_aws::store::StoreError) -> Self {
+        use edgestack_aws::store::StoreError;
         match err {
             StoreError::NotFound(id) => Self::StackGone(format!("stack {id} does not exist")),
             StoreError::Conflict | StoreError::Throttled(_) | StoreError::Backend(_) => {
-                Self::Transient(crate::store::with_causes(&err))
+                Self::Transient(edgestack_aws::store::with_causes(&err))
             }
             StoreError::Corrupt(_) => Self::Internal(err.to_string()),
         }

@@ -1,7 +1,7 @@
 //! Settings read from the environment once per cold start. A missing setting stops the cold
 //! start with its name, rather than failing later on a request.
 
-use crate::permissions::Permissions;
+use edgestack_domain::permissions::Permissions;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{name}: {problem}")]

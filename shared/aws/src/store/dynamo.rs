@@ -13,8 +13,8 @@ use super::{
     OriginHeaderValues, Page, StackStore, StoreError, Versioned, DELETED_STACK_TTL_SECONDS,
     IDEMPOTENCY_KEY_TTL_SECONDS,
 };
-use crate::secret::Secret;
-use crate::stack::{Stack, StackId, Status};
+use edgestack_domain::secret::Secret;
+use edgestack_domain::stack::{Stack, StackId, Status};
 
 /// The list index: an owner's stacks by `created_key`.
 pub const OWNER_INDEX: &str = "by_owner";
@@ -97,6 +97,17 @@ impl DynamoStore {
             table: table.into(),
             secrets_table: None,
         }
+    }
+
+    /// The store a function's environment names: the stacks table (`STACKS_TABLE`, required)
+    /// and the table of origin header values (`SECRETS_TABLE`, only for the functions that
+    /// write, read or forget them).
+    pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, crate::config::ConfigError> {
+        use crate::config;
+        Ok(
+            Self::new(Client::new(sdk), config::required(config::STACKS_TABLE)?)
+                .with_secrets_table(config::optional(config::SECRETS_TABLE)),
+        )
     }
 
     /// With the table of origin header values (`SECRETS_TABLE`).
@@ -471,7 +482,7 @@ impl StackStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::StackRequest;
+    use edgestack_domain::request::StackRequest;
 
     #[test]
     fn idempotency_keys_of_two_owners_never_share_an_item() {

@@ -1,7 +1,7 @@
 //! Recipe step 8: the stack is `READY`, with the URL clients call.
 
-use super::{Deps, Flow, StepError};
-use crate::stack::{Phase, Signing, StepStatus};
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{Phase, Signing, StepStatus};
 
 pub const STEP: &str = "mark_ready";
 
@@ -35,8 +35,8 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::{now_rfc3339, Stack, Status};
-    use crate::steps::testing::{deps, no_aws};
+    use crate::testing::{deps, no_aws};
+    use edgestack_domain::stack::{now_rfc3339, Stack, Status};
 
     async fn stored(deps: &Deps, custom_domain: bool) -> Stack {
         let mut body = serde_json::json!({
@@ -45,7 +45,8 @@ mod tests {
         if custom_domain {
             body["custom_domain"] = serde_json::json!({"name": "api.example.com"});
         }
-        let request = crate::request::StackRequest::from_json(&body).expect("a valid request");
+        let request =
+            edgestack_domain::request::StackRequest::from_json(&body).expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
         stack.begin_provisioning().expect("provisioning");
         stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
@@ -82,7 +83,7 @@ mod tests {
     async fn a_stack_deleted_meanwhile_is_not_marked_ready() {
         let deps = deps(no_aws());
         let stack = stored(&deps, false).await;
-        crate::store::modify(deps.store.as_ref(), &stack.id, |s| {
+        edgestack_aws::store::modify(deps.store.as_ref(), &stack.id, |s| {
             s.start_deleting().expect("deleting");
             Ok::<_, StepError>(())
         })

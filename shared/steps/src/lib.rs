@@ -1,27 +1,26 @@
 //! The workflow's steps. Each is a plain `async fn(&Deps, Flow) -> Result<Flow, StepError>`
 //! that one thin binary under `functions/` hands to the Lambda runtime. The stack record is the
 //! state: between states only the stack id and a few routing flags travel (`Flow`).
+//!
+//! `provision` holds the steps that build a stack, `teardown` those that undo one (for a
+//! `DELETE`, and for a rollback inside the provisioning workflow). `StepError`'s variant names
+//! are the state machines' contract (their `Retry` and `Catch` match them).
 
-pub mod certificates;
-pub mod custom_domain;
 mod deps;
-pub mod distribution;
-pub mod dns;
+pub mod distribution_config;
 mod error;
 pub mod failure;
-pub mod ready;
-pub mod smoke_test;
+pub mod provision;
 pub mod teardown;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use deps::{Deps, Settings, FAULT_INJECTION_TAG};
 pub use error::StepError;
 
-use crate::stack::StackId;
+use edgestack_domain::stack::StackId;
 
 /// What one state hands the next. Choice states route on `custom_domain`, `managed_dns` and
 /// `ready`; Wait states wait `wait_seconds`; Catch puts the failure under `failure`.
@@ -87,7 +86,7 @@ where
     F: Fn(std::sync::Arc<Deps>, Flow) -> Fut,
     Fut: std::future::Future<Output = Result<Flow, StepError>>,
 {
-    crate::telemetry::init();
+    edgestack_aws::telemetry::init();
     let deps = std::sync::Arc::new(Deps::from_env().await?);
     lambda_runtime::run(lambda_runtime::service_fn(
         |event: lambda_runtime::LambdaEvent<Flow>| {

@@ -2,10 +2,10 @@
 
 use serde::Deserialize;
 
-use super::error::OwnerMessage;
-use super::{CaughtError, Deps, Flow, StepError};
-use crate::stack::{now_rfc3339, StackError, StepStatus};
-use crate::store::modify;
+use crate::error::OwnerMessage;
+use crate::{CaughtError, Deps, Flow, StepError};
+use edgestack_aws::store::modify;
+use edgestack_domain::stack::{now_rfc3339, StackError, StepStatus};
 
 pub const STEP: &str = "record_failure";
 
@@ -94,7 +94,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         }
         stack.finish_step(&failed_step, StepStatus::Failed, Some(message), &now);
         if !flow.teardown {
-            stack.phase = crate::stack::Phase::RollingBack;
+            stack.phase = edgestack_domain::stack::Phase::RollingBack;
         }
         Ok(())
     })
@@ -162,22 +162,22 @@ mod tests {
         assert_eq!(explain(&caught).0, "step_timed_out");
     }
 
-    async fn deleting_stack(deps: &Deps) -> crate::stack::StackId {
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+    async fn deleting_stack(deps: &Deps) -> edgestack_domain::stack::StackId {
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
-        let mut stack = crate::stack::Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = edgestack_domain::stack::Stack::new("arn:a".into(), request, now_rfc3339());
         stack.start_deleting().expect("deleting");
         deps.store.create(&stack, None).await.expect("stored");
         stack.id
     }
 
     fn deps() -> Deps {
-        crate::steps::testing::deps(crate::steps::testing::no_aws())
+        crate::testing::deps(crate::testing::no_aws())
     }
 
-    fn failed(id: crate::stack::StackId, rollback: bool) -> Flow {
+    fn failed(id: edgestack_domain::stack::StackId, rollback: bool) -> Flow {
         Flow {
             teardown: true,
             rollback,
@@ -197,7 +197,7 @@ mod tests {
             .await
             .expect("recorded");
         let stack = deps.store.get(&id).await.unwrap().unwrap().value;
-        assert_eq!(stack.status(), crate::stack::Status::Deleting);
+        assert_eq!(stack.status(), edgestack_domain::stack::Status::Deleting);
         assert!(stack.error.is_none(), "{:?}", stack.error);
     }
 
@@ -209,7 +209,7 @@ mod tests {
             .await
             .expect("recorded");
         let stack = deps.store.get(&id).await.unwrap().unwrap().value;
-        assert_eq!(stack.status(), crate::stack::Status::Failed);
+        assert_eq!(stack.status(), edgestack_domain::stack::Status::Failed);
         assert_eq!(stack.error.expect("an error").code, "teardown_failed");
     }
 }

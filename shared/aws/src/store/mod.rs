@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 
-use crate::secret::Secret;
-use crate::stack::{Stack, StackId, Status};
+use edgestack_domain::secret::Secret;
+use edgestack_domain::stack::{Stack, StackId, Status};
 
 /// How long an `Idempotency-Key` is remembered, as Stripe does.
 pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -182,7 +182,7 @@ pub fn origin_header_values_of(stack: &Stack) -> OriginHeaderValues {
 pub fn withheld(stack: &Stack) -> Stack {
     let mut kept = stack.clone();
     for value in kept.request.origin_headers.values_mut() {
-        *value = Secret::new(crate::secret::REDACTED);
+        *value = Secret::new(edgestack_domain::secret::REDACTED);
     }
     kept
 }
@@ -202,7 +202,7 @@ where
             .await?
             .ok_or_else(|| StoreError::NotFound(id.clone()))?;
         change(&mut value)?;
-        value.updated_at = crate::stack::now_rfc3339();
+        value.updated_at = edgestack_domain::stack::now_rfc3339();
         match store.replace(&value, version).await {
             Ok(_) => return Ok(value),
             Err(StoreError::Conflict) if attempt < ATTEMPTS => {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use aws_smithy_mocks::mock_client;
 
-use super::{Deps, Settings};
-use crate::clients::Clients;
-use crate::store::MemoryStore;
+use crate::{Deps, Settings};
+use edgestack_aws::clients::Clients;
+use edgestack_aws::store::MemoryStore;
 
 /// A CloudFront client that answers nothing: a step that must not call CloudFront fails.
 pub fn no_cloudfront() -> aws_sdk_cloudfront::Client {
@@ -36,7 +36,7 @@ pub fn deps(clients: Clients) -> Deps {
     Deps {
         store: Arc::new(MemoryStore::new()),
         clients,
-        sdk: crate::aws::SdkConfig::builder()
+        sdk: edgestack_aws::sdk::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build(),
         settings: Settings::default(),

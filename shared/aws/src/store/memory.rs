@@ -7,7 +7,7 @@ use super::{
     claimed_name, created_key, origin_header_values_of, withheld, CreateOutcome, Cursor,
     IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned,
 };
-use crate::stack::{Stack, StackId};
+use edgestack_domain::stack::{Stack, StackId};
 
 /// The store's semantics without DynamoDB, for fast tests of the logic above it.
 #[derive(Default)]

@@ -5,9 +5,9 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet, RrType,
 };
 
-use super::error;
-use super::{Deps, Flow, StepError};
-use crate::stack::{DnsPurpose, DnsRecord, Phase, StepStatus};
+use crate::error;
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{DnsPurpose, DnsRecord, Phase, StepStatus};
 
 pub const STEP: &str = "create_dns_records";
 /// The hosted zone id of every CloudFront distribution, for alias records.
@@ -247,7 +247,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     )
     .await?;
     let records = endpoint_records(&name, &distribution, true);
-    let record = |s: &mut crate::stack::Stack| {
+    let record = |s: &mut edgestack_domain::stack::Stack| {
         s.outputs
             .dns_records
             .retain(|r| r.purpose != DnsPurpose::Endpoint);
@@ -474,11 +474,11 @@ mod tests {
 
     // ---- the whole step ------------------------------------------------------------------
 
-    use crate::clients::Clients;
-    use crate::stack::{now_rfc3339, Stack};
-    use crate::steps::testing::{
+    use crate::testing::{
         deps, no_acm, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
     };
+    use edgestack_aws::clients::Clients;
+    use edgestack_domain::stack::{now_rfc3339, Stack};
 
     /// A stack whose distribution is made (`zone`: its hosted zone, none for outside DNS),
     /// and `Deps` with Route 53 answering by `rules`.
@@ -488,7 +488,7 @@ mod tests {
         if let Some(zone) = zone {
             domain["hosted_zone_id"] = zone.into();
         }
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
         }))
         .expect("a valid request");
@@ -579,7 +579,7 @@ mod tests {
     #[tokio::test]
     async fn a_rerun_after_the_records_were_in_sync_changes_nothing() {
         let (deps, stack) = writing(Some("Z1"), &[]).await;
-        crate::store::modify(deps.store.as_ref(), &stack.id, |s| {
+        edgestack_aws::store::modify(deps.store.as_ref(), &stack.id, |s| {
             s.begin_step(STEP, &now_rfc3339());
             s.finish_step(STEP, StepStatus::Succeeded, None, &now_rfc3339());
             Ok::<_, StepError>(())

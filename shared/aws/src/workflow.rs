@@ -8,7 +8,7 @@ use aws_sdk_sfn::operation::stop_execution::StopExecutionError;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
 
-use crate::stack::StackId;
+use edgestack_domain::stack::StackId;
 
 #[derive(Debug, thiserror::Error)]
 #[error("the workflow could not be {action}: {message}")]

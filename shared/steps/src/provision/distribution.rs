@@ -6,10 +6,10 @@ use aws_sdk_cloudfront::types::{DistributionConfigWithTags, DistributionSummary}
 use aws_sdk_cloudfront::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::error::{self, describe, from_sdk};
-use super::{Deps, Flow, StepError};
-use crate::distribution::{self, EdgeSettings};
-use crate::stack::{Phase, Stack, StepStatus};
+use crate::distribution_config::{self, EdgeSettings};
+use crate::error::{self, describe, from_sdk};
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{Phase, Stack, StepStatus};
 
 pub const CREATE_STEP: &str = "create_distribution";
 pub const AWAIT_STEP: &str = "await_distribution_deployment";
@@ -45,7 +45,7 @@ pub async fn find_existing(
     client: &Client,
     stack: &Stack,
 ) -> Result<Option<(String, String)>, StepError> {
-    let comment = distribution::comment(stack);
+    let comment = distribution_config::comment(stack);
     let found = find_distribution(client, |d| d.comment() == comment)
         .await
         .map_err(|e| StepError::Transient(describe(&e)))?;
@@ -64,7 +64,8 @@ async fn create(
             .clone()
             .unwrap_or_default(),
     };
-    if stack.request.auth == crate::validated::Auth::Iam && settings.iam_cache_policy_id.is_empty()
+    if stack.request.auth == edgestack_domain::validated::Auth::Iam
+        && settings.iam_cache_policy_id.is_empty()
     {
         return Err(StepError::Internal(
             "IAM_CACHE_POLICY_ID is not configured, so an auth: iam stack cannot forward Authorization".into(),
@@ -72,9 +73,9 @@ async fn create(
     }
     // The only read of the origin header values: they go to CloudFront and nowhere else.
     let header_values = deps.store.origin_header_values(&stack.id).await?;
-    let config =
-        distribution::build(stack, &header_values, &settings).map_err(StepError::Internal)?;
-    let tags = distribution::tags(stack).map_err(StepError::Internal)?;
+    let config = distribution_config::build(stack, &header_values, &settings)
+        .map_err(StepError::Internal)?;
+    let tags = distribution_config::tags(stack).map_err(StepError::Internal)?;
     let result = client
         .create_distribution_with_tags()
         .distribution_config_with_tags(
@@ -211,14 +212,14 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::Clients;
-    use crate::stack::now_rfc3339;
-    use crate::steps::testing::{deps, no_acm, no_apigateway, no_aws, no_route53};
+    use crate::testing::{deps, no_acm, no_apigateway, no_aws, no_route53};
     use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
     use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
     use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
     use aws_sdk_cloudfront::types::{Distribution, DistributionList};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use edgestack_aws::clients::Clients;
+    use edgestack_domain::stack::now_rfc3339;
 
     const ID: &str = "E1ABCDEF";
     const DOMAIN: &str = "d111.cloudfront.net";
@@ -227,7 +228,7 @@ mod tests {
     /// `step` begun at `started_at`; and `Deps` over its store with CloudFront answering `rules`.
     async fn provisioning(step: &str, started_at: &str, rules: &[&Rule]) -> (Deps, Stack) {
         let store_only = deps(no_aws());
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "origin_headers": {"X-Origin-Verify": "s3cret"}
         }))
@@ -250,14 +251,14 @@ mod tests {
     }
 
     fn distribution(status: &str) -> Distribution {
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
         let stack = Stack::new("arn:a".into(), request, now_rfc3339());
-        let config = distribution::build(
+        let config = distribution_config::build(
             &stack,
-            &crate::store::OriginHeaderValues::new(),
+            &edgestack_aws::store::OriginHeaderValues::new(),
             &EdgeSettings {
                 iam_cache_policy_id: String::new(),
             },
@@ -306,7 +307,7 @@ mod tests {
                 let tagged = with_tags.and_then(|c| c.tags()).is_some_and(|t| {
                     t.items()
                         .iter()
-                        .any(|t| t.key() == crate::tags::STACK_ID_TAG)
+                        .any(|t| t.key() == edgestack_domain::tags::STACK_ID_TAG)
                 });
                 header_value.as_deref() == Some("s3cret") && tagged
             })

@@ -6,10 +6,10 @@ use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappi
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 
-use super::error::{self, from_sdk};
-use super::{Deps, Flow, StepError};
-use crate::stack::{Phase, StepStatus};
-use crate::tags::{resource_tags, STACK_ID_TAG};
+use crate::error::{self, from_sdk};
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{Phase, StepStatus};
+use edgestack_domain::tags::{resource_tags, STACK_ID_TAG};
 
 pub const STEP: &str = "create_custom_domain";
 
@@ -136,9 +136,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::Clients;
-    use crate::stack::{now_rfc3339, Stack};
-    use crate::steps::testing::{deps, no_acm, no_aws, no_cloudfront, no_route53};
+    use crate::testing::{deps, no_acm, no_aws, no_cloudfront, no_route53};
     use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingOutput;
     use aws_sdk_apigateway::operation::create_domain_name::{
         CreateDomainNameError, CreateDomainNameOutput,
@@ -149,6 +147,8 @@ mod tests {
         ConflictException, NotFoundException, TooManyRequestsException,
     };
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use edgestack_aws::clients::Clients;
+    use edgestack_domain::stack::{now_rfc3339, Stack};
 
     const NAME: &str = "api.example.com";
     const TARGET: &str = "d-abc123.execute-api.eu-west-1.amazonaws.com";
@@ -156,7 +156,7 @@ mod tests {
     /// A stack whose certificates are issued, and `Deps` whose API Gateway answers by `rules`.
     async fn provisioning(rules: &[&Rule]) -> (Deps, Stack) {
         let store_only = deps(no_aws());
-        let request = crate::request::StackRequest::from_json(&serde_json::json!({
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "custom_domain": {"name": NAME, "hosted_zone_id": "Z1"}
         }))

@@ -12,15 +12,15 @@ use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
 use aws_sdk_route53::types::RrType;
 
 use super::distribution::find_distribution;
-use crate::tags::STACK_ID_TAG;
+use edgestack_domain::tags::STACK_ID_TAG;
 
-use super::error::from_sdk;
-use super::{Deps, Flow, StepError};
-use crate::distribution;
-use crate::permissions::Permissions;
-use crate::request::StackRequest;
-use crate::stack::{Phase, Stack, StepStatus};
-use crate::validated::Principal;
+use crate::distribution_config;
+use crate::error::from_sdk;
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::permissions::Permissions;
+use edgestack_domain::request::StackRequest;
+use edgestack_domain::stack::{Phase, Stack, StepStatus};
+use edgestack_domain::validated::Principal;
 
 pub const STEP: &str = "validate";
 
@@ -255,7 +255,7 @@ async fn check_no_alias_in_use(
     let Some(domain) = &stack.request.custom_domain else {
         return Ok(());
     };
-    let ours = distribution::comment(stack);
+    let ours = distribution_config::comment(stack);
     let holder = find_distribution(client, |d| {
         d.comment() != ours
             && d.aliases().is_some_and(|a| {
@@ -282,10 +282,10 @@ async fn check_no_alias_in_use(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::StackRequest;
     use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
     use aws_sdk_cloudfront::types::{Aliases, DistributionList, DistributionSummary};
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use edgestack_domain::request::StackRequest;
 
     fn stack() -> Stack {
         let request = StackRequest::from_json(&serde_json::json!({
@@ -394,7 +394,7 @@ mod tests {
     #[tokio::test]
     async fn the_stacks_own_distribution_and_other_names_are_no_conflict() {
         let stack = stack();
-        let own = distribution::comment(&stack);
+        let own = distribution_config::comment(&stack);
         let rule = mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(move || {
             page(
                 vec![
@@ -410,8 +410,7 @@ mod tests {
 
     // ---- the whole step, with mocked API Gateway, Route 53 and CloudFront -----------------
 
-    use crate::clients::Clients;
-    use crate::steps::testing::{cname, deps, no_acm, no_aws, zone_holding};
+    use crate::testing::{cname, deps, no_acm, no_aws, zone_holding};
     use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
     use aws_sdk_apigateway::operation::get_rest_api::GetRestApiOutput;
     use aws_sdk_apigateway::operation::get_stage::GetStageOutput;
@@ -421,6 +420,7 @@ mod tests {
     use aws_sdk_route53::types::error::NoSuchHostedZone;
     use aws_sdk_route53::types::HostedZone;
     use aws_smithy_mocks::Rule;
+    use edgestack_aws::clients::Clients;
 
     const ZONE: &str = "Z0123456789ABCDEFGHIJ";
 

@@ -1,0 +1,157 @@
+//! Deleting the certificates (once ACM lets go of them) and the validation record no other
+//! certificate still uses.
+
+use aws_sdk_route53::types::RrType;
+use edgestack_aws::store::modify;
+use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
+
+use super::*;
+use crate::error::{self, CertificateDeletion};
+use crate::provision::certificates::CLOUDFRONT_REGION;
+use crate::{Deps, Flow, StepError};
+
+pub(super) async fn delete_certificate(
+    deps: &Deps,
+    region: &str,
+    arn: &str,
+) -> Result<CertificateDeletion, StepError> {
+    let client = deps.clients.acm(region);
+    match client
+        .delete_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(CertificateDeletion::Gone),
+        Err(e) => error::delete_certificate(e),
+    }
+}
+
+pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let stack = if flow.polls == 0 {
+        deps.begin_undo(
+            &flow.stack_id,
+            CERTIFICATES_STEP,
+            Phase::DeletingCertificates,
+        )
+        .await?
+    } else {
+        deps.begin_poll_undo(&flow.stack_id).await?
+    };
+    let region = stack.request.region.to_string();
+    // Both on every pass: ACM may let go of either first.
+    let regional = match &stack.outputs.regional_certificate_arn {
+        Some(arn) => delete_certificate(deps, &region, arn).await?,
+        None => CertificateDeletion::Gone,
+    };
+    let edge = match &stack.outputs.certificate_arn {
+        Some(arn) => delete_certificate(deps, CLOUDFRONT_REGION, arn).await?,
+        None => CertificateDeletion::Gone,
+    };
+    let gone = |d: CertificateDeletion| d == CertificateDeletion::Gone;
+    // Those of the stack that its outputs never named (a lost answer, a step in flight).
+    let mut unrecorded = CertificateDeletion::Gone;
+    for (cert_region, arn) in tagged_certificates(deps, &stack).await? {
+        if !gone(delete_certificate(deps, &cert_region, &arn).await?) {
+            unrecorded = CertificateDeletion::InUse;
+        }
+    }
+    if !gone(regional) || !gone(edge) || !gone(unrecorded) {
+        deps.check_deadline(
+            &stack,
+            CERTIFICATES_STEP,
+            deps.settings.certificate_release_deadline_seconds,
+            "ACM to release the certificates",
+        )?;
+        let wait = deps.settings.poll_interval(flow.polls);
+        deps.finish(
+            &flow.stack_id,
+            CERTIFICATES_STEP,
+            StepStatus::Waiting,
+            format!("ACM still counts a user of the certificates (it lets go minutes after a distribution or custom domain is deleted); trying again in {wait} s"),
+            |s| {
+                if gone(regional) {
+                    s.outputs.regional_certificate_arn = None;
+                }
+                if gone(edge) {
+                    s.outputs.certificate_arn = None;
+                }
+            },
+        )
+        .await?;
+        return Ok(Flow {
+            ready: false,
+            polls: flow.polls + 1,
+            wait_seconds: wait,
+            ..flow
+        });
+    }
+    deps.finish(
+        &flow.stack_id,
+        CERTIFICATES_STEP,
+        StepStatus::Running,
+        "certificates deleted",
+        |s| {
+            s.outputs.certificate_arn = None;
+            s.outputs.regional_certificate_arn = None;
+        },
+    )
+    .await?;
+
+    let mut detail = "certificates deleted".to_owned();
+    let validation = stack
+        .outputs
+        .dns_records
+        .iter()
+        .find(|r| r.purpose == DnsPurpose::CertificateValidation && r.managed)
+        .cloned();
+    if let (Some(record), Some(domain)) = (validation, &stack.request.custom_domain) {
+        let zone = domain
+            .hosted_zone_id
+            .as_ref()
+            .map(|z| z.to_string())
+            .unwrap_or_default();
+        let mut regions = vec![CLOUDFRONT_REGION.to_owned(), region.clone()];
+        for extra in &deps.settings.certificate_regions {
+            if !regions.contains(extra) {
+                regions.push(extra.clone());
+            }
+        }
+        modify(deps.store.as_ref(), &flow.stack_id, |s| {
+            s.phase = Phase::DeletingValidationRecords;
+            Ok::<_, StepError>(())
+        })
+        .await?;
+        if !record.created {
+            detail = format!("certificates deleted; validation record {} kept: it was in the zone before this stack (edgestack deletes only what it created)", record.name);
+        } else if name_still_certified(deps, &regions, domain.name.as_str()).await? {
+            detail = format!("certificates deleted; validation record {} kept: another certificate for {} still uses it", record.name, domain.name);
+        } else {
+            delete_records(deps, &zone, &record.name, &[RrType::Cname], |set| {
+                set.resource_records()
+                    .iter()
+                    .any(|r| same_name(r.value(), &record.value))
+            })
+            .await?;
+            detail = format!("certificates and validation record {} deleted", record.name);
+        }
+    }
+    deps.finish(
+        &flow.stack_id,
+        CERTIFICATES_STEP,
+        StepStatus::Succeeded,
+        detail,
+        |s| {
+            s.outputs
+                .dns_records
+                .retain(|r| !(r.purpose == DnsPurpose::CertificateValidation && r.managed));
+        },
+    )
+    .await?;
+    Ok(Flow {
+        ready: true,
+        polls: 0,
+        wait_seconds: 0,
+        ..flow
+    })
+}

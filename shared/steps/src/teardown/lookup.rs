@@ -1,0 +1,114 @@
+//! Finding what the stack made by its marks (tags, names) rather than its outputs, which a
+//! lost answer or a step in flight leaves incomplete.
+
+use edgestack_domain::tags::STACK_ID_TAG;
+
+use super::*;
+use crate::error::from_sdk;
+use crate::provision::certificates::CLOUDFRONT_REGION;
+use crate::{Deps, StepError};
+
+/// Every certificate of the account in `region` that names `name` (as its domain or a SAN).
+/// `ListCertificates` shows only RSA_1024 and RSA_2048 keys unless asked for the others (ACM API
+/// reference), so every key type is asked for.
+pub(super) async fn certificates_naming(
+    deps: &Deps,
+    region: &str,
+    name: &str,
+) -> Result<Vec<String>, StepError> {
+    use aws_sdk_acm::types::{Filters, KeyAlgorithm};
+    let every_key_type = Filters::builder()
+        .set_key_types(Some(
+            KeyAlgorithm::values()
+                .iter()
+                .map(|k| KeyAlgorithm::from(*k))
+                .collect(),
+        ))
+        .build();
+    let client = deps.clients.acm(region);
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .list_certificates()
+            .includes(every_key_type.clone())
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        for c in out.certificate_summary_list() {
+            let names_it = c.domain_name().is_some_and(|d| same_name(d, name))
+                || c.subject_alternative_name_summaries()
+                    .iter()
+                    .any(|san| same_name(san, name));
+            if let (true, Some(arn)) = (names_it, c.certificate_arn()) {
+                found.push(arn.to_owned());
+            }
+        }
+        match out.next_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// Whether a certificate of the account (in `regions`) still names `name`, as its domain or a
+/// SAN: the validation CNAME is the same for a name in every region and for a SAN, so it stays
+/// while any of them needs it.
+pub(super) async fn name_still_certified(
+    deps: &Deps,
+    regions: &[String],
+    name: &str,
+) -> Result<bool, StepError> {
+    for region in regions {
+        if !certificates_naming(deps, region, name).await?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The stack's certificates found by its tag (`region`, ARN), in us-east-1 and the API's
+/// region: a request whose answer was lost, or that a step made after a DELETE, leaves a
+/// certificate the outputs never named.
+pub(super) async fn tagged_certificates(
+    deps: &Deps,
+    stack: &edgestack_domain::stack::Stack,
+) -> Result<Vec<(String, String)>, StepError> {
+    let Some(domain) = &stack.request.custom_domain else {
+        return Ok(Vec::new());
+    };
+    let mut regions = vec![CLOUDFRONT_REGION.to_owned()];
+    if stack.request.region.as_str() != CLOUDFRONT_REGION {
+        regions.push(stack.request.region.to_string());
+    }
+    let mut found = Vec::new();
+    for region in regions {
+        let client = deps.clients.acm(&region);
+        for arn in certificates_naming(deps, &region, domain.name.as_str()).await? {
+            let tags = match client
+                .list_tags_for_certificate()
+                .certificate_arn(&arn)
+                .send()
+                .await
+            {
+                Ok(out) => out.tags.unwrap_or_default(),
+                // Deleted since it was listed.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found_exception()) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(from_sdk(e)),
+            };
+            let ours = tags
+                .iter()
+                .any(|t| t.key() == STACK_ID_TAG && t.value() == Some(stack.id.as_str()));
+            if ours {
+                found.push((region.clone(), arn));
+            }
+        }
+    }
+    Ok(found)
+}
