@@ -14,9 +14,11 @@ On the CloudFormation that SAM makes of the template (so a role SAM would add is
 - the conditions that narrow the broad grants stay: Route 53 changes pinned to their record types
   and actions, creates pinned to the stack-id tag;
 - a state machine's role may invoke exactly the functions its ASL file names;
-- the code: every AWS SDK operation that shared/ and functions/ call (found in the sources, against
-  the operations of the aws-sdk-* crates in Cargo.lock) maps to IAM actions in SDK_OPERATIONS
-  that some role is granted. A new call fails here until it is mapped and granted.
+- the code: each function's calls, as infra/calls.json declares them (every client a function
+  builds refuses an undeclared call, shared/aws/src/calls.rs), are operations of the aws-sdk-*
+  crates in Cargo.lock, map to IAM actions in SDK_OPERATIONS, and its role grants exactly those
+  actions (for API Gateway, on the resource path each call is authorized on). A new call fails
+  the function until it is declared, and fails here until its role grants it.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ LOG_DELIVERY = {
     "logs:DescribeLogGroups",
 }
 
-# Who may do what: the calls of shared/src/steps/*.rs (and store/, workflow.rs for the api).
+# Who may do what: the IAM actions of each function's declared calls (infra/calls.json), and the
+# grants no SDK call needs (NOT_SDK_CALLS).
 EXPECTED: dict[str, set[str]] = {
     "api": LOGS | STACK_RECORD | {"dynamodb:Query", "dynamodb:DeleteItem", "states:StartExecution", "states:StopExecution", "states:DescribeExecution"},
     "validate-request": LOGS
@@ -462,35 +465,16 @@ def sdk_operations() -> set[str]:
     return ops
 
 
-def called_operations(sources: tuple[Path, ...], known: set[str]) -> dict[str, set[str]]:
-    """op -> files that call it, outside tests."""
-    called: dict[str, set[str]] = {}
-    for source_dir in sources:
-        for path in sorted(source_dir.rglob("*.rs")):
-            if path.name == "tests.rs" or "tests" in path.relative_to(source_dir).parts[:-1]:
-                continue
-            text = path.read_text()
-            text = text.split("#[cfg(test)]", 1)[0]
-            for op in re.findall(r"\.\s*([a-z][a-z0-9_]*)\(\)", text):
-                if op in known:
-                    called.setdefault(op, set()).add(str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path))
-    return called
+def declared_calls(path: Path) -> dict[str, set[str]]:
+    """function -> its declared calls (`service:Operation`), from infra/calls.json."""
+    data = json.loads(path.read_text())
+    data.pop("$comment", None)
+    return {function: set(calls) for function, calls in data.items()}
 
 
-def check_code(paths: Paths, granted_anywhere: set[str], known: set[str]) -> list[str]:
-    problems = []
-    called = called_operations(paths.sources, known)
-    needed: set[str] = set()
-    for op, files in sorted(called.items()):
-        if op not in SDK_OPERATIONS:
-            problems.append(f"{', '.join(sorted(files))} call(s) {op}: map it to its IAM actions in check_iam.py and grant them")
-            continue
-        needed |= SDK_OPERATIONS[op]
-    for action in sorted(needed - granted_anywhere):
-        problems.append(f"the code needs {action}, which no role is granted")
-    for action in sorted(granted_anywhere - needed - NOT_SDK_CALLS):
-        problems.append(f"{action} is granted, but no code calls an operation that needs it")
-    return problems
+def snake(operation: str) -> str:
+    """The SDK's operation name as its Rust method and module are named: GetItem -> get_item."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
 
 
 # API Gateway authorizes by verb and resource path: the path each operation is authorized on.
@@ -507,95 +491,41 @@ APIGATEWAY_PATHS: dict[str, list[tuple[str, str]]] = {
     "delete_base_path_mapping": [("apigateway:DELETE", "/domainnames/api.example.com/basepathmappings/(none)")],
     "delete_domain_name": [("apigateway:DELETE", "/domainnames/api.example.com")],
 }
-STEPS_DIR = ROOT / "shared" / "src" / "steps"
-ITEM = re.compile(r"^(?:pub(?:\([a-z]+\))? )?(?:async )?fn ([a-z_][a-z0-9_]*)", re.M)
-
-
-def step_functions(steps_dir: Path) -> dict[tuple[str, str], str]:
-    """(module, fn) -> body, for every top-level fn of shared/src/steps/*.rs outside tests."""
-    found: dict[tuple[str, str], str] = {}
-    for path in sorted(steps_dir.glob("*.rs")):
-        module = path.stem
-        text = path.read_text().split("#[cfg(test)]", 1)[0]
-        starts = list(ITEM.finditer(text))
-        for i, match in enumerate(starts):
-            end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-            found[(module, match.group(1))] = text[match.start():end]
-    return found
-
-
-def reachable_operations(entry: tuple[str, str], functions: dict[tuple[str, str], str], known: set[str]) -> dict[str, str]:
-    """op -> the `module::fn` that calls it, over every step fn `entry` calls, directly or not."""
-    ops: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()
-    todo = [entry]
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in functions:
-            continue
-        seen.add(current)
-        module, _ = current
-        body = functions[current]
-        for op in re.findall(r"\.\s*([a-z][a-z0-9_]*)\(\)", body):
-            if op in known:
-                ops.setdefault(op, f"{current[0]}::{current[1]}")
-        for other_module, name in re.findall(r"\b([a-z_][a-z0-9_]*)::([a-z_][a-z0-9_]*)\s*\(", body):
-            todo.append((other_module, name))
-        for name in re.findall(r"(?<![.\w:])([a-z_][a-z0-9_]*)\s*\(", body):
-            if (module, name) in functions:
-                todo.append((module, name))
-            else:
-                todo.extend(key for key in functions if key[1] == name and key[0] != module)
-    return ops
-
-
-def entry_points(functions_dir: Path) -> dict[str, tuple[str, str]]:
-    """binary -> the steps' (module, fn) its main.rs runs."""
-    entries: dict[str, tuple[str, str]] = {}
-    for main in sorted(functions_dir.glob("*/src/main.rs")):
-        text = "\n".join(line for line in main.read_text().splitlines() if not line.lstrip().startswith("//"))
-        if "steps::" not in text:
-            continue
-        calls = re.findall(r"\b([a-z_]+)::([a-z_]+)\(&deps", text)
-        if len(calls) == 1:
-            entries[main.parent.parent.name] = calls[0]
-    return entries
-
-
 def glob_match(granted: str, needed: str) -> bool:
     return re.fullmatch(re.escape(granted).replace(r"\*", ".*"), needed) is not None
 
 
 def check_functions_calls(paths: Paths, grants: dict[str, list[tuple[str, str]]], known: set[str]) -> list[str]:
-    """Each step function's role allows what the code it runs calls: every SDK operation reachable
-    from its main.rs's entry point (through the step modules' fns), and for API Gateway, on the
-    resource path the call is authorized on."""
+    """Each function's role allows what its declared calls need, on the resource path each API
+    Gateway call is authorized on, and nothing more than those and NOT_SDK_CALLS."""
     problems: list[str] = []
-    functions = step_functions(paths.root / "shared" / "src" / "steps")
-    entries = entry_points(paths.functions)
-    for binary in sorted(EXPECTED):
-        if binary.startswith("state-machine:") or binary == "api":
-            continue
-        if binary not in entries:
-            problems.append(f"functions/{binary}/src/main.rs: cannot tell which step fn it runs (one `module::fn(&deps` call)")
-    for binary, entry in sorted(entries.items()):
-        if entry not in functions:
-            problems.append(f"functions/{binary} runs {entry[0]}::{entry[1]}, which shared/src/steps/ does not define")
-            continue
-        allowed = grants.get(binary, [])
+    declared = declared_calls(paths.calls)
+    functions = {p.name for p in paths.functions.iterdir() if p.is_dir()}
+    for function in sorted(functions - declared.keys()):
+        problems.append(f"infra/calls.json declares no calls for functions/{function}")
+    for function in sorted(declared.keys() - functions):
+        problems.append(f"infra/calls.json declares the calls of {function}, which functions/ does not hold")
+    for function, calls in sorted(declared.items()):
+        allowed = grants.get(function, [])
         actions = {action for action, _ in allowed}
-        for op, caller in sorted(reachable_operations(entry, functions, known).items()):
-            needed = SDK_OPERATIONS.get(op)
-            if needed is None:
-                continue  # check_code names an unmapped operation
-            for action in sorted(needed - actions):
-                problems.append(f"{binary} calls {op} (in {caller}), which needs {action}; its role does not allow it")
+        needed: set[str] = set()
+        for call in sorted(calls):
+            op = snake(call.partition(":")[2])
+            if op not in known:
+                problems.append(f"{function} declares {call}, which no aws-sdk-* crate of the workspace has")
+                continue
+            if op not in SDK_OPERATIONS:
+                problems.append(f"{function} declares {call}: map {op} to its IAM actions in check_iam.py and grant them")
+                continue
+            needed |= SDK_OPERATIONS[op]
+            for action in sorted(SDK_OPERATIONS[op] - actions):
+                problems.append(f"{function} calls {call}, which needs {action}; its role does not allow it")
             for action, path in APIGATEWAY_PATHS.get(op, []):
                 resources = [arn.split(":", 5)[5] for a, arn in allowed if a == action and arn.count(":") >= 5]
                 if action in actions and not any(glob_match(r, path) for r in resources):
-                    problems.append(
-                        f"{binary} calls {op} (in {caller}): its role allows {action} on {resources}, not on {path}"
-                    )
+                    problems.append(f"{function} calls {call}: its role allows {action} on {resources}, not on {path}")
+        for action in sorted(actions - needed - NOT_SDK_CALLS):
+            problems.append(f"{function}'s role allows {action}, which none of its declared calls needs")
     return problems
 
 
@@ -611,7 +541,6 @@ def check(paths: Paths = Paths(), reference: dict | None = None, code: bool = Tr
             return problems + [f"cargo metadata failed ({e}); cannot list the SDK's operations"]
         if not known:
             return problems + ["no aws-sdk-* operations found through cargo metadata"]
-        problems += check_code(paths, granted, known)
         problems += check_functions_calls(paths, grants, known)
     return problems
 

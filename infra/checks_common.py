@@ -27,7 +27,7 @@ class Paths:
     template: Path = ROOT / "infra" / "template.yaml"
     statemachines: Path = ROOT / "statemachine"
     functions: Path = ROOT / "functions"
-    sources: tuple[Path, ...] = (ROOT / "shared" / "src", ROOT / "functions")
+    calls: Path = ROOT / "infra" / "calls.json"
 
 
 def load_template(path: Path) -> dict[str, Any]:

@@ -9,6 +9,8 @@ mod tests;
 
 use std::sync::Arc;
 
+use edgestack_aws::calls::DeclaredCalls;
+use edgestack_aws::clients::Clients;
 use edgestack_aws::{config, sdk, store::DynamoStore, telemetry, workflow::StepFunctions};
 use lambda_http::{run, service_fn, Error, Request};
 
@@ -27,6 +29,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn build() -> Result<App, config::ConfigError> {
+    let declared = DeclaredCalls::of(env!("CARGO_PKG_NAME"))?;
     let sdk = sdk::load_config().await;
     let identity = if config::flag(config::LOCAL_IDENTITY) {
         tracing::warn!("local identity is on: callers name themselves; never deploy this");
@@ -38,10 +41,10 @@ async fn build() -> Result<App, config::ConfigError> {
         // The API writes origin header values: its secrets table is not optional.
         store: Arc::new({
             config::required(config::SECRETS_TABLE)?;
-            DynamoStore::from_env(&sdk)?
+            DynamoStore::from_env(&sdk, &declared)?
         }),
         workflows: Arc::new(StepFunctions::new(
-            aws_sdk_sfn::Client::new(&sdk),
+            Clients::sfn(&sdk, &declared),
             config::required(config::PROVISION_STATE_MACHINE_ARN)?,
             config::required(config::TEARDOWN_STATE_MACHINE_ARN)?,
         )),

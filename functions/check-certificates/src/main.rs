@@ -4,5 +4,8 @@ use edgestack_steps::{provision::certificates, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    run(|deps, flow| async move { certificates::handle_check(&deps, flow).await }).await
+    run(env!("CARGO_PKG_NAME"), |deps, flow| async move {
+        certificates::handle_check(&deps, flow).await
+    })
+    .await
 }

@@ -4,5 +4,8 @@ use edgestack_steps::{provision::custom_domain, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    run(|deps, flow| async move { custom_domain::handle(&deps, flow).await }).await
+    run(env!("CARGO_PKG_NAME"), |deps, flow| async move {
+        custom_domain::handle(&deps, flow).await
+    })
+    .await
 }

@@ -4,5 +4,8 @@ use edgestack_steps::{provision::distribution, run};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    run(|deps, flow| async move { distribution::handle_create(&deps, flow).await }).await
+    run(env!("CARGO_PKG_NAME"), |deps, flow| async move {
+        distribution::handle_create(&deps, flow).await
+    })
+    .await
 }

@@ -4,5 +4,8 @@ use edgestack_steps::{run, teardown};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    run(|deps, flow| async move { teardown::finish(&deps, flow).await }).await
+    run(env!("CARGO_PKG_NAME"), |deps, flow| async move {
+        teardown::finish(&deps, flow).await
+    })
+    .await
 }

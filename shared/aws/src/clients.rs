@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::calls::DeclaredCalls;
 use crate::sdk::{in_region, SdkConfig};
 
 type Make<C> = Arc<dyn Fn(&str) -> C + Send + Sync>;
@@ -44,19 +45,45 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn from_config(sdk: &SdkConfig) -> Self {
-        let for_acm = sdk.clone();
-        let for_apigateway = sdk.clone();
+    /// Every client held to the calls its function declares.
+    pub fn from_config(sdk: &SdkConfig, declared: &DeclaredCalls) -> Self {
+        let (for_acm, acm_calls) = (sdk.clone(), declared.clone());
+        let (for_apigateway, apigateway_calls) = (sdk.clone(), declared.clone());
         Self {
-            cloudfront: aws_sdk_cloudfront::Client::new(sdk),
-            route53: aws_sdk_route53::Client::new(sdk),
+            cloudfront: aws_sdk_cloudfront::Client::from_conf(
+                aws_sdk_cloudfront::config::Builder::from(sdk)
+                    .interceptor(declared.clone())
+                    .build(),
+            ),
+            route53: aws_sdk_route53::Client::from_conf(
+                aws_sdk_route53::config::Builder::from(sdk)
+                    .interceptor(declared.clone())
+                    .build(),
+            ),
             acm: PerRegion::new(Arc::new(move |region| {
-                aws_sdk_acm::Client::new(&in_region(&for_acm, region))
+                aws_sdk_acm::Client::from_conf(
+                    aws_sdk_acm::config::Builder::from(&in_region(&for_acm, region))
+                        .interceptor(acm_calls.clone())
+                        .build(),
+                )
             })),
             apigateway: PerRegion::new(Arc::new(move |region| {
-                aws_sdk_apigateway::Client::new(&in_region(&for_apigateway, region))
+                aws_sdk_apigateway::Client::from_conf(
+                    aws_sdk_apigateway::config::Builder::from(&in_region(&for_apigateway, region))
+                        .interceptor(apigateway_calls.clone())
+                        .build(),
+                )
             })),
         }
+    }
+
+    /// Step Functions, for the API.
+    pub fn sfn(sdk: &SdkConfig, declared: &DeclaredCalls) -> aws_sdk_sfn::Client {
+        aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(sdk)
+                .interceptor(declared.clone())
+                .build(),
+        )
     }
 
     /// Given clients (mocked, in tests): ACM and API Gateway answer the same in every region.

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use edgestack_aws::calls::DeclaredCalls;
 use edgestack_aws::clients::Clients;
 use edgestack_aws::config;
 use edgestack_aws::sdk::SdkConfig;
@@ -136,16 +137,19 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub async fn from_env() -> Result<Self, config::ConfigError> {
+    /// The context of `function` (its directory under `functions/`): its clients may make only
+    /// the calls it declares in infra/calls.json.
+    pub async fn from_env(function: &str) -> Result<Self, config::ConfigError> {
+        let declared = DeclaredCalls::of(function)?;
         let sdk = edgestack_aws::sdk::load_config().await;
-        let store = DynamoStore::from_env(&sdk)?;
+        let store = DynamoStore::from_env(&sdk, &declared)?;
         let permissions = match std::env::var(config::PERMISSIONS) {
             Ok(_) => Some(config::permissions()?),
             Err(_) => None,
         };
         Ok(Self {
             store: Arc::new(store),
-            clients: Clients::from_config(&sdk),
+            clients: Clients::from_config(&sdk, &declared),
             sdk,
             settings: Settings::from_env()?,
             permissions,

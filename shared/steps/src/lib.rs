@@ -80,14 +80,15 @@ pub struct CaughtError {
     pub cause: String,
 }
 
-/// Runs a step as a Lambda function: clients built once per cold start, then one call per event.
-pub async fn run<F, Fut>(step: F) -> Result<(), lambda_runtime::Error>
+/// Runs a step as the Lambda function `function` (its directory under `functions/`): clients
+/// built once per cold start, then one call per event.
+pub async fn run<F, Fut>(function: &str, step: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(std::sync::Arc<Deps>, Flow) -> Fut,
     Fut: std::future::Future<Output = Result<Flow, StepError>>,
 {
     edgestack_aws::telemetry::init();
-    let deps = std::sync::Arc::new(Deps::from_env().await?);
+    let deps = std::sync::Arc::new(Deps::from_env(function).await?);
     lambda_runtime::run(lambda_runtime::service_fn(
         |event: lambda_runtime::LambdaEvent<Flow>| {
             let deps = std::sync::Arc::clone(&deps);

@@ -102,12 +102,19 @@ impl DynamoStore {
     /// The store a function's environment names: the stacks table (`STACKS_TABLE`, required)
     /// and the table of origin header values (`SECRETS_TABLE`, only for the functions that
     /// write, read or forget them).
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self, crate::config::ConfigError> {
+    /// Its client is held to the calls the function declares.
+    pub fn from_env(
+        sdk: &aws_config::SdkConfig,
+        declared: &crate::calls::DeclaredCalls,
+    ) -> Result<Self, crate::config::ConfigError> {
         use crate::config;
-        Ok(
-            Self::new(Client::new(sdk), config::required(config::STACKS_TABLE)?)
-                .with_secrets_table(config::optional(config::SECRETS_TABLE)),
-        )
+        let client = Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .interceptor(declared.clone())
+                .build(),
+        );
+        Ok(Self::new(client, config::required(config::STACKS_TABLE)?)
+            .with_secrets_table(config::optional(config::SECRETS_TABLE)))
     }
 
     /// With the table of origin header values (`SECRETS_TABLE`).
