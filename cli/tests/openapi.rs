@@ -15,14 +15,15 @@
 #[allow(dead_code)]
 mod common;
 
+use edgestack_domain::timestamp::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{assert_matches_schema, document, read_repo_file, schema_errors};
 use edgestack_aws::store::Cursor;
 use edgestack_domain::request::StackRequest;
 use edgestack_domain::stack::{
-    now_rfc3339, DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack,
-    StackError, Status, StepStatus,
+    DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack, StackError, Status,
+    StepStatus,
 };
 use edgestack_domain::validated::FieldError;
 use serde_json::{json, Value};
@@ -626,21 +627,21 @@ fn full_request() -> Value {
 /// A stack with every field the implementation can write.
 fn everything_set() -> Stack {
     let request = StackRequest::from_json(&full_request()).expect("the full example is accepted");
-    let now = now_rfc3339();
+    let now = Timestamp::now();
     let mut stack = Stack::new(
         "arn:aws:iam::123456789012:role/team-payments".into(),
         request,
-        now.clone(),
+        now,
     );
-    stack.begin_step("validate", &now);
+    stack.begin_step("validate", now);
     stack.finish_step(
         "validate",
         StepStatus::Succeeded,
         Some("API a1b2c3d4e5 found".into()),
-        &now,
+        now,
     );
-    stack.begin_step("create_distribution", &now);
-    stack.begin_step("create_distribution", &now);
+    stack.begin_step("create_distribution", now);
+    stack.begin_step("create_distribution", now);
     stack.phase = Phase::RollingBack;
     stack.outputs = Outputs {
         distribution_id: Some("E2ABCDEF".into()),
@@ -661,7 +662,7 @@ fn everything_set() -> Stack {
             url: "https://api.example.com/greetings".into(),
             status_code: 200,
             signed: true,
-            at: now.clone(),
+            at: now,
         }),
         signing: Some(Signing {
             host: "api.example.com".into(),
@@ -741,7 +742,7 @@ fn a_fresh_stack_and_a_page_match_the_schemas() {
     let stack = Stack::new(
         "arn:aws:iam::123456789012:user/local-developer".into(),
         request,
-        now_rfc3339(),
+        Timestamp::now(),
     );
     let value = serde_json::to_value(&stack).unwrap();
     assert_matches_schema("Stack", &value);

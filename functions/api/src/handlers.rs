@@ -3,7 +3,8 @@
 use edgestack_aws::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
 use edgestack_domain::lifecycle::Refusal;
 use edgestack_domain::request::StackRequest;
-use edgestack_domain::stack::{now_rfc3339, Phase, Stack, StackError, StackId, Status};
+use edgestack_domain::stack::{Phase, Stack, StackError, StackId, Status};
+use edgestack_domain::timestamp::Timestamp;
 use edgestack_domain::validated::{FieldError, Principal};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
@@ -101,7 +102,7 @@ pub async fn create(
         return Err(ApiError::Forbidden(refused));
     }
 
-    let stack = Stack::new(owner.to_owned(), request, now_rfc3339());
+    let stack = Stack::new(owner.to_owned(), request, Timestamp::now());
     let idempotency = key.map(|key| IdempotencyKey {
         owner: owner.to_owned(),
         key,

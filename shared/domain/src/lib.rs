@@ -9,4 +9,5 @@ pub mod request;
 pub mod secret;
 pub mod stack;
 pub mod tags;
+pub mod timestamp;
 pub mod validated;

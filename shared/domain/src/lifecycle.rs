@@ -170,14 +170,14 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::now_rfc3339;
+    use crate::timestamp::Timestamp;
 
     fn pending() -> Stack {
         let request = crate::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
-        Stack::new("arn:a".into(), request, now_rfc3339())
+        Stack::new("arn:a".into(), request, Timestamp::now())
     }
 
     fn error(code: &str) -> StackError {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::timestamp::Timestamp;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -158,9 +159,9 @@ pub enum StepStatus {
 pub struct StepRecord {
     pub name: String,
     pub status: StepStatus,
-    pub started_at: String,
+    pub started_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -196,7 +197,7 @@ pub struct SmokeTestResult {
     /// Whether the request was SigV4-signed (see `steps::smoke_test::signs`).
     #[serde(default)]
     pub signed: bool,
-    pub at: String,
+    pub at: Timestamp,
 }
 
 /// What a client of an `auth: iam` stack signs with SigV4. A signature covers the host and the
@@ -284,8 +285,8 @@ pub struct Stack {
     pub phase: Phase,
     pub owner: String,
     pub request: StackRequest,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub steps: Vec<StepRecord>,
     pub outputs: Outputs,
     pub error: Option<StackError>,
@@ -297,14 +298,14 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub fn new(owner: String, request: StackRequest, now: String) -> Self {
+    pub fn new(owner: String, request: StackRequest, now: Timestamp) -> Self {
         Self {
             id: StackId::generate(),
             status: Status::Pending,
             phase: Phase::Accepted,
             owner,
             request,
-            created_at: now.clone(),
+            created_at: now,
             updated_at: now,
             steps: Vec::new(),
             outputs: Outputs::default(),
@@ -316,11 +317,11 @@ impl Stack {
     /// Starts (or counts another attempt of) the step `name`, as Step Functions retries it. A
     /// step that had ended starts a new run (a second teardown after a failed one): its waits'
     /// deadlines count from now, not from its first run.
-    pub fn begin_step(&mut self, name: &str, now: &str) {
+    pub fn begin_step(&mut self, name: &str, now: Timestamp) {
         match self.steps.iter_mut().find(|s| s.name == name) {
             Some(step) => {
                 if !matches!(step.status, StepStatus::Running | StepStatus::Waiting) {
-                    step.started_at = now.to_owned();
+                    step.started_at = now;
                 }
                 step.attempts += 1;
                 step.status = StepStatus::Running;
@@ -329,7 +330,7 @@ impl Stack {
             None => self.steps.push(StepRecord {
                 name: name.to_owned(),
                 status: StepStatus::Running,
-                started_at: now.to_owned(),
+                started_at: now,
                 finished_at: None,
                 attempts: 1,
                 detail: None,
@@ -343,7 +344,7 @@ impl Stack {
         name: &str,
         status: StepStatus,
         detail: Option<String>,
-        now: &str,
+        now: Timestamp,
     ) {
         if !self.steps.iter().any(|s| s.name == name) {
             self.begin_step(name, now);
@@ -352,25 +353,22 @@ impl Stack {
             step.status = status;
             step.detail = detail;
             if status != StepStatus::Waiting {
-                step.finished_at = Some(now.to_owned());
+                step.finished_at = Some(now);
             }
         }
     }
 }
 
-/// The current time as the API shows it: RFC 3339, UTC, milliseconds (they order stacks
-/// created in the same second).
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    now.format(&format).expect("a UTC time always formats")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The n-th second of a test's clock.
+    fn t(n: i64) -> Timestamp {
+        Timestamp::parse("2026-11-25T10:00:00Z")
+            .unwrap()
+            .plus_seconds(n)
+    }
 
     #[test]
     fn generated_ids_parse_and_differ() {
@@ -396,14 +394,14 @@ mod tests {
             &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
         )
         .unwrap();
-        let mut stack = Stack::new("me".into(), req, now_rfc3339());
-        stack.begin_step("validate", "t1");
-        stack.begin_step("validate", "t2");
-        stack.finish_step("validate", StepStatus::Succeeded, Some("ok".into()), "t3");
+        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        stack.begin_step("validate", t(1));
+        stack.begin_step("validate", t(2));
+        stack.finish_step("validate", StepStatus::Succeeded, Some("ok".into()), t(3));
         assert_eq!(stack.steps.len(), 1);
         assert_eq!(stack.steps[0].attempts, 2);
-        assert_eq!(stack.steps[0].started_at, "t1");
-        assert_eq!(stack.steps[0].finished_at.as_deref(), Some("t3"));
+        assert_eq!(stack.steps[0].started_at, t(1));
+        assert_eq!(stack.steps[0].finished_at, Some(t(3)));
     }
 
     #[test]
@@ -412,25 +410,27 @@ mod tests {
             &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
         )
         .unwrap();
-        let mut stack = Stack::new("me".into(), req, now_rfc3339());
-        stack.begin_step("delete_certificates", "t1");
-        stack.finish_step("delete_certificates", StepStatus::Waiting, None, "t2");
-        stack.begin_step("delete_certificates", "t3");
+        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        stack.begin_step("delete_certificates", t(1));
+        stack.finish_step("delete_certificates", StepStatus::Waiting, None, t(2));
+        stack.begin_step("delete_certificates", t(3));
         assert_eq!(
-            stack.steps[0].started_at, "t1",
+            stack.steps[0].started_at,
+            t(1),
             "a retry within one wait keeps its deadline"
         );
-        stack.finish_step("delete_certificates", StepStatus::Failed, None, "t4");
-        stack.begin_step("delete_certificates", "t5");
+        stack.finish_step("delete_certificates", StepStatus::Failed, None, t(4));
+        stack.begin_step("delete_certificates", t(5));
         assert_eq!(
-            stack.steps[0].started_at, "t5",
+            stack.steps[0].started_at,
+            t(5),
             "a second teardown's wait has a deadline of its own"
         );
     }
 
     #[test]
     fn timestamps_are_rfc3339_utc_with_milliseconds() {
-        let now = now_rfc3339();
+        let now = Timestamp::now().to_string();
         assert_eq!(now.len(), "2026-11-25T10:00:00.000Z".len(), "{now}");
         assert!(now.ends_with('Z'));
     }

@@ -37,7 +37,7 @@ mod tests {
             "tags": {"team": "payments"}, "name": "payments-edge"
         }))
         .expect("a valid request");
-        let s = Stack::new("arn:a".into(), request, crate::stack::now_rfc3339());
+        let s = Stack::new("arn:a".into(), request, crate::timestamp::Timestamp::now());
         let tags = resource_tags(&s);
         assert!(tags.contains(&("team".into(), "payments".into())));
         assert!(tags.contains(&(STACK_ID_TAG.into(), s.id.to_string())));

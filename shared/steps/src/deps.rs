@@ -1,3 +1,4 @@
+use edgestack_domain::timestamp::Timestamp;
 use std::sync::Arc;
 
 use edgestack_aws::calls::DeclaredCalls;
@@ -7,7 +8,7 @@ use edgestack_aws::sdk::SdkConfig;
 use edgestack_aws::store::{modify, DynamoStore, StackStore};
 use edgestack_domain::lifecycle::Refusal;
 use edgestack_domain::permissions::Permissions;
-use edgestack_domain::stack::{now_rfc3339, Phase, Stack, StackId, StepStatus};
+use edgestack_domain::stack::{Phase, Stack, StackId, StepStatus};
 
 use crate::StepError;
 
@@ -159,13 +160,13 @@ impl Deps {
     /// Marks `step` as running (another attempt if it ran before) and the stack as in `phase`.
     /// A stack being deleted is not provisioned further.
     pub async fn begin(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
-        let now = now_rfc3339();
+        let now = Timestamp::now();
         modify(self.store.as_ref(), id, |stack| {
             stack
                 .begin_provisioning()
                 .map_err(|refusal| stops(stack, refusal))?;
             stack.phase = phase;
-            stack.begin_step(step, &now);
+            stack.begin_step(step, now);
             Ok(())
         })
         .await
@@ -198,10 +199,10 @@ impl Deps {
         step: &str,
         phase: Phase,
     ) -> Result<Stack, StepError> {
-        let now = now_rfc3339();
+        let now = Timestamp::now();
         modify(self.store.as_ref(), id, |stack| {
             stack.phase = phase;
-            stack.begin_step(step, &now);
+            stack.begin_step(step, now);
             Ok::<_, StepError>(())
         })
         .await
@@ -250,17 +251,17 @@ impl Deps {
         deadline_seconds: u64,
         what: &str,
     ) -> Result<(), StepError> {
-        let started = stack.steps.iter().find(|s| s.name == step).and_then(|s| {
-            time::OffsetDateTime::parse(
-                &s.started_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .ok()
-        });
-        let Some(started) = started else {
+        // Every wait begins its step first, so the record is there; without one there is no
+        // start to count from.
+        let Some(started) = stack
+            .steps
+            .iter()
+            .find(|s| s.name == step)
+            .map(|s| s.started_at)
+        else {
             return Ok(());
         };
-        let waited = (time::OffsetDateTime::now_utc() - started).whole_seconds();
+        let waited = started.seconds_ago();
         if waited > deadline_seconds as i64 {
             return Err(StepError::DeadlineExceeded(format!(
                 "gave up after {waited} s waiting for {what} (the deadline is {deadline_seconds} s)"
@@ -279,12 +280,12 @@ impl Deps {
         mut change: impl FnMut(&mut Stack),
     ) -> Result<Stack, StepError> {
         let detail = detail.into();
-        let now = now_rfc3339();
+        let now = Timestamp::now();
         modify(self.store.as_ref(), id, |stack| {
             // A status changes only through the lifecycle's transitions, which keep a stack
             // deleted meanwhile with its teardown.
             change(stack);
-            stack.finish_step(step, status, Some(detail.clone()), &now);
+            stack.finish_step(step, status, Some(detail.clone()), now);
             Ok::<_, StepError>(())
         })
         .await
@@ -304,7 +305,7 @@ mod tests {
             "custom_domain": {"name": "api.example.com"}
         }))
         .expect("a valid request");
-        let stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let stack = Stack::new("arn:a".into(), request, Timestamp::now());
         deps.store.create(&stack, None).await.expect("stored");
         deps.begin(
             &stack.id,
@@ -362,7 +363,7 @@ mod tests {
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
         // The API marked it FAILED (the start got no answer), and then the execution started.
         stack
             .fail_to_start(edgestack_domain::stack::StackError {

@@ -235,7 +235,7 @@ mod tests {
         Stack::new(
             "arn:me".into(),
             StackRequest::from_json(&body).unwrap(),
-            "t".into(),
+            edgestack_domain::timestamp::Timestamp::now(),
         )
     }
 

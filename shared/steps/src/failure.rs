@@ -1,11 +1,12 @@
 //! Where every `Catch` leads: the failure is written on the stack for a person to act on.
 
+use edgestack_domain::timestamp::Timestamp;
 use serde::Deserialize;
 
 use crate::error::OwnerMessage;
 use crate::{CaughtError, Deps, Flow, StepError};
 use edgestack_aws::store::modify;
-use edgestack_domain::stack::{now_rfc3339, StackError, StepStatus};
+use edgestack_domain::stack::{StackError, StepStatus};
 
 pub const STEP: &str = "record_failure";
 
@@ -52,7 +53,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         cause: String::new(),
     });
     let (code, message) = explain(&caught);
-    let now = now_rfc3339();
+    let now = Timestamp::now();
     modify(deps.store.as_ref(), &flow.stack_id, |stack| {
         let failed_step = stack
             .steps
@@ -92,7 +93,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         if recorded.is_err() {
             return Ok::<_, StepError>(());
         }
-        stack.finish_step(&failed_step, StepStatus::Failed, Some(message), &now);
+        stack.finish_step(&failed_step, StepStatus::Failed, Some(message), now);
         if !flow.teardown {
             stack.phase = edgestack_domain::stack::Phase::RollingBack;
         }
@@ -167,7 +168,8 @@ mod tests {
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
-        let mut stack = edgestack_domain::stack::Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack =
+            edgestack_domain::stack::Stack::new("arn:a".into(), request, Timestamp::now());
         stack.start_deleting().expect("deleting");
         deps.store.create(&stack, None).await.expect("stored");
         stack.id

@@ -514,7 +514,7 @@ mod tests {
         let stack = Stack::new(
             "arn:aws:iam::123456789012:role/team".into(),
             request,
-            "2026-11-25T10:00:00Z".into(),
+            edgestack_domain::timestamp::Timestamp::parse("2026-11-25T10:00:00Z").unwrap(),
         );
         // As a stored stack in that status reads back, with its secret as the API took it.
         let mut document = serde_json::to_value(&stack).expect("JSON");

@@ -202,7 +202,7 @@ where
             .await?
             .ok_or_else(|| StoreError::NotFound(id.clone()))?;
         change(&mut value)?;
-        value.updated_at = edgestack_domain::stack::now_rfc3339();
+        value.updated_at = edgestack_domain::timestamp::Timestamp::now();
         match store.replace(&value, version).await {
             Ok(_) => return Ok(value),
             Err(StoreError::Conflict) if attempt < ATTEMPTS => {

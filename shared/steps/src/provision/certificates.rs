@@ -397,6 +397,7 @@ mod tests {
     use super::*;
     use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use edgestack_domain::timestamp::Timestamp;
 
     fn record() -> DnsRecord {
         DnsRecord {
@@ -485,7 +486,7 @@ mod tests {
     use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
     use aws_smithy_mocks::Rule;
     use edgestack_aws::clients::Clients;
-    use edgestack_domain::stack::{now_rfc3339, Stack};
+    use edgestack_domain::stack::Stack;
 
     const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c";
 
@@ -569,7 +570,11 @@ mod tests {
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
         }))
         .expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         stack.begin_provisioning().expect("provisioning");
         prepare(&mut stack);
         store_only.store.create(&stack, None).await.expect("stored");
@@ -738,7 +743,7 @@ mod tests {
 
     /// A stack waiting for its two certificates (with outside DNS: `AWAITING_DNS`), the wait
     /// begun at `started_at`.
-    async fn awaiting(started_at: &str, acm: &[&Rule]) -> (Deps, Stack) {
+    async fn awaiting(started_at: Timestamp, acm: &[&Rule]) -> (Deps, Stack) {
         requesting(
             None,
             |s| {
@@ -757,7 +762,7 @@ mod tests {
     #[tokio::test]
     async fn both_issued_ends_the_wait_and_the_owners_dns_wait() {
         let (deps, stack) = awaiting(
-            &now_rfc3339(),
+            Timestamp::now(),
             &[
                 &with_status(ARN, CertificateStatus::Issued),
                 &with_status(REGIONAL, CertificateStatus::Issued),
@@ -775,7 +780,7 @@ mod tests {
     #[tokio::test]
     async fn one_still_pending_is_waited_for() {
         let (deps, stack) = awaiting(
-            &now_rfc3339(),
+            Timestamp::now(),
             &[
                 &with_status(ARN, CertificateStatus::Issued),
                 &with_status(REGIONAL, CertificateStatus::PendingValidation),
@@ -797,7 +802,7 @@ mod tests {
     #[tokio::test]
     async fn a_certificate_acm_failed_fails_the_stack_with_a_reason() {
         let (deps, stack) = awaiting(
-            &now_rfc3339(),
+            Timestamp::now(),
             &[
                 &with_status(ARN, CertificateStatus::Failed),
                 &with_status(REGIONAL, CertificateStatus::PendingValidation),
@@ -814,7 +819,7 @@ mod tests {
     #[tokio::test]
     async fn a_validation_past_its_deadline_fails_the_stack() {
         let (deps, stack) = awaiting(
-            "2020-01-01T00:00:00.000Z",
+            Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap(),
             &[
                 &with_status(ARN, CertificateStatus::PendingValidation),
                 &with_status(REGIONAL, CertificateStatus::PendingValidation),

@@ -148,7 +148,7 @@ mod tests {
     };
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use edgestack_aws::clients::Clients;
-    use edgestack_domain::stack::{now_rfc3339, Stack};
+    use edgestack_domain::stack::Stack;
 
     const NAME: &str = "api.example.com";
     const TARGET: &str = "d-abc123.execute-api.eu-west-1.amazonaws.com";
@@ -161,7 +161,11 @@ mod tests {
             "custom_domain": {"name": NAME, "hosted_zone_id": "Z1"}
         }))
         .expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         stack.begin_provisioning().expect("provisioning");
         stack.outputs.regional_certificate_arn =
             Some("arn:aws:acm:eu-west-1:123456789012:certificate/r".into());

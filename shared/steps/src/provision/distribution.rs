@@ -219,21 +219,25 @@ mod tests {
     use aws_sdk_cloudfront::types::{Distribution, DistributionList};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use edgestack_aws::clients::Clients;
-    use edgestack_domain::stack::now_rfc3339;
+    use edgestack_domain::timestamp::Timestamp;
 
     const ID: &str = "E1ABCDEF";
     const DOMAIN: &str = "d111.cloudfront.net";
 
     /// A provisioning stack without a custom domain, with a secret origin header, its step
     /// `step` begun at `started_at`; and `Deps` over its store with CloudFront answering `rules`.
-    async fn provisioning(step: &str, started_at: &str, rules: &[&Rule]) -> (Deps, Stack) {
+    async fn provisioning(step: &str, started_at: Timestamp, rules: &[&Rule]) -> (Deps, Stack) {
         let store_only = deps(no_aws());
         let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
             "origin_headers": {"X-Origin-Verify": "s3cret"}
         }))
         .expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         stack.begin_provisioning().expect("provisioning");
         stack.begin_step(step, started_at);
         stack.outputs.distribution_id = (step == AWAIT_STEP).then(|| ID.to_owned());
@@ -255,7 +259,11 @@ mod tests {
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
         }))
         .expect("a valid request");
-        let stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         let config = distribution_config::build(
             &stack,
             &edgestack_aws::store::OriginHeaderValues::new(),
@@ -317,7 +325,7 @@ mod tests {
                     .build()
             });
         let (deps, stack) =
-            provisioning(CREATE_STEP, &now_rfc3339(), &[&none_listed(), &created]).await;
+            provisioning(CREATE_STEP, Timestamp::now(), &[&none_listed(), &created]).await;
         handle_create(&deps, Flow::new(stack.id.clone()))
             .await
             .expect("created");
@@ -349,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn a_deploying_distribution_is_waited_for_and_a_deployed_one_ends_the_wait() {
         let (deps, stack) =
-            provisioning(AWAIT_STEP, &now_rfc3339(), &[&deployment("InProgress")]).await;
+            provisioning(AWAIT_STEP, Timestamp::now(), &[&deployment("InProgress")]).await;
         let next = handle_check(&deps, Flow::new(stack.id.clone()))
             .await
             .expect("waiting");
@@ -357,7 +365,7 @@ mod tests {
         assert!(next.wait_seconds > 0);
 
         let (deps, stack) =
-            provisioning(AWAIT_STEP, &now_rfc3339(), &[&deployment("Deployed")]).await;
+            provisioning(AWAIT_STEP, Timestamp::now(), &[&deployment("Deployed")]).await;
         let next = handle_check(&deps, Flow::new(stack.id.clone()))
             .await
             .expect("deployed");
@@ -368,7 +376,7 @@ mod tests {
     async fn a_deployment_past_its_deadline_fails_the_stack() {
         let (deps, stack) = provisioning(
             AWAIT_STEP,
-            "2020-01-01T00:00:00.000Z",
+            Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap(),
             &[&deployment("InProgress")],
         )
         .await;

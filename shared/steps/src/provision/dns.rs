@@ -478,7 +478,7 @@ mod tests {
         deps, no_acm, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
     };
     use edgestack_aws::clients::Clients;
-    use edgestack_domain::stack::{now_rfc3339, Stack};
+    use edgestack_domain::stack::Stack;
 
     /// A stack whose distribution is made (`zone`: its hosted zone, none for outside DNS),
     /// and `Deps` with Route 53 answering by `rules`.
@@ -492,7 +492,11 @@ mod tests {
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod", "custom_domain": domain
         }))
         .expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         stack.begin_provisioning().expect("provisioning");
         stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
         store_only.store.create(&stack, None).await.expect("stored");
@@ -580,8 +584,13 @@ mod tests {
     async fn a_rerun_after_the_records_were_in_sync_changes_nothing() {
         let (deps, stack) = writing(Some("Z1"), &[]).await;
         edgestack_aws::store::modify(deps.store.as_ref(), &stack.id, |s| {
-            s.begin_step(STEP, &now_rfc3339());
-            s.finish_step(STEP, StepStatus::Succeeded, None, &now_rfc3339());
+            s.begin_step(STEP, edgestack_domain::timestamp::Timestamp::now());
+            s.finish_step(
+                STEP,
+                StepStatus::Succeeded,
+                None,
+                edgestack_domain::timestamp::Timestamp::now(),
+            );
             Ok::<_, StepError>(())
         })
         .await

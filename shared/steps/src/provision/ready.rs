@@ -36,7 +36,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 mod tests {
     use super::*;
     use crate::testing::{deps, no_aws};
-    use edgestack_domain::stack::{now_rfc3339, Stack, Status};
+    use edgestack_domain::stack::{Stack, Status};
 
     async fn stored(deps: &Deps, custom_domain: bool) -> Stack {
         let mut body = serde_json::json!({
@@ -47,7 +47,11 @@ mod tests {
         }
         let request =
             edgestack_domain::request::StackRequest::from_json(&body).expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new(
+            "arn:a".into(),
+            request,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
         stack.begin_provisioning().expect("provisioning");
         stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
         deps.store.create(&stack, None).await.expect("stored");

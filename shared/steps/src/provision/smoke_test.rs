@@ -1,13 +1,14 @@
 //! Recipe step 7: the seed's `curl -I`, done by the workflow: one request through the
 //! distribution, SigV4-signed when the API uses IAM. Its result is recorded on the stack.
 
+use edgestack_domain::timestamp::Timestamp;
 use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
 
 use crate::{Deps, Flow, StepError};
 use edgestack_domain::permissions::Permissions;
-use edgestack_domain::stack::{now_rfc3339, Phase, Signing, SmokeTestResult, Stack, StepStatus};
+use edgestack_domain::stack::{Phase, Signing, SmokeTestResult, Stack, StepStatus};
 use edgestack_domain::validated::Principal;
 
 pub const STEP: &str = "smoke_test";
@@ -164,7 +165,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         url: public_url.clone(),
         status_code: status,
         signed,
-        at: now_rfc3339(),
+        at: Timestamp::now(),
     };
     let unsigned_note = if unsigned_iam {
         format!(
@@ -215,7 +216,7 @@ mod tests {
     fn stack(request: serde_json::Value) -> Stack {
         let request =
             edgestack_domain::request::StackRequest::from_json(&request).expect("a valid request");
-        let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+        let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
         stack.outputs.distribution_domain_name = Some("d111.cloudfront.net".into());
         stack
     }
@@ -305,7 +306,7 @@ mod tests {
             "api_id": api_id, "region": "eu-west-1", "stage": "prod", "auth": "iam"
         }))
         .expect("a valid request");
-        Stack::new(owner.into(), request, now_rfc3339())
+        Stack::new(owner.into(), request, Timestamp::now())
     }
 
     #[test]

@@ -296,7 +296,7 @@ mod tests {
         Stack::new(
             "arn:aws:iam::123456789012:role/team".into(),
             request,
-            "2026-11-25T10:00:00Z".into(),
+            edgestack_domain::timestamp::Timestamp::parse("2026-11-25T10:00:00Z").unwrap(),
         )
     }
 

@@ -17,9 +17,10 @@ use aws_sdk_route53::types::{AliasTarget, ChangeInfo, ChangeStatus, ResourceReco
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use edgestack_aws::clients::Clients;
 use edgestack_aws::store::modify;
-use edgestack_domain::stack::{now_rfc3339, DnsRecord, Stack, StepStatus};
 use edgestack_domain::stack::{DnsPurpose, Phase};
+use edgestack_domain::stack::{DnsRecord, Stack, StepStatus};
 use edgestack_domain::tags::STACK_ID_TAG;
+use edgestack_domain::timestamp::Timestamp;
 
 const NAME: &str = "api.example.com";
 const DISTRIBUTION: &str = "d111.cloudfront.net";
@@ -38,7 +39,7 @@ async fn stored(deps: &Deps, zone: Option<&str>, validation_created: bool) -> St
         "custom_domain": domain
     }))
     .expect("a valid request");
-    let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+    let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
     stack.start_deleting().expect("deleting");
     stack.outputs.distribution_domain_name = Some(DISTRIBUTION.into());
     stack.outputs.certificate_arn = Some(EDGE_ARN.into());
@@ -381,7 +382,7 @@ async fn with_distribution(deps: &Deps) -> Stack {
         "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
     }))
     .expect("a valid request");
-    let mut stack = Stack::new("arn:a".into(), request, now_rfc3339());
+    let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
     stack.start_deleting().expect("deleting");
     stack.outputs.distribution_id = Some(DISTRIBUTION_ID.into());
     stack.outputs.distribution_domain_name = Some(DISTRIBUTION.into());
@@ -656,12 +657,12 @@ async fn a_mapping_the_stack_made_goes_first_and_a_quota_refusal_is_waited_out()
     let store_only = deps(crate::testing::no_aws());
     let mut stack = stored(&store_only, Some("Z1"), true).await;
     modify(store_only.store.as_ref(), &stack.id, |s| {
-        s.begin_step(crate::provision::custom_domain::STEP, &now_rfc3339());
+        s.begin_step(crate::provision::custom_domain::STEP, Timestamp::now());
         s.finish_step(
             crate::provision::custom_domain::STEP,
             StepStatus::Succeeded,
             None,
-            &now_rfc3339(),
+            Timestamp::now(),
         );
         Ok::<_, StepError>(())
     })
