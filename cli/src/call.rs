@@ -6,18 +6,10 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use edgestack_domain::stack::Stack;
 use reqwest::{Method, Url};
-use serde_json::Value;
 
 use crate::client::{signature, Failure};
-
-/// What `outputs.signing` says a client signs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signing {
-    pub host: String,
-    pub path_prefix: String,
-    pub region: String,
-}
 
 /// Where one call goes and what it signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,16 +24,16 @@ pub struct Target {
 }
 
 /// The target of `path` through `stack`, sent to `edge` (the local data plane) when given.
-pub fn target(stack: &Value, path: &str, edge: Option<&str>) -> Result<Target, String> {
+pub fn target(stack: &Stack, path: &str, edge: Option<&str>) -> Result<Target, String> {
     if !path.starts_with('/') {
         return Err(format!("the path must start with '/': {path:?}"));
     }
-    let outputs = &stack["outputs"];
-    let endpoint = outputs["endpoint_url"].as_str().ok_or_else(|| {
+    let outputs = &stack.outputs;
+    let endpoint = outputs.endpoint_url.as_deref().ok_or_else(|| {
         format!(
             "stack {} has no endpoint yet (status {}): call it once it is READY",
-            stack["id"].as_str().unwrap_or("?"),
-            stack["status"].as_str().unwrap_or("?")
+            stack.id,
+            stack.status().as_str()
         )
     })?;
     let public = Url::parse(&format!("{}{path}", endpoint.trim_end_matches('/')))
@@ -54,22 +46,7 @@ pub fn target(stack: &Value, path: &str, edge: Option<&str>) -> Result<Target, S
         ),
         None => (public, None),
     };
-    let signing = match outputs.get("signing") {
-        Some(s) if !s.is_null() => {
-            let field = |name: &str| {
-                s[name]
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| format!("outputs.signing.{name} is missing"))
-            };
-            Some(Signing {
-                host: field("host")?,
-                path_prefix: field("path_prefix")?,
-                region: field("region")?,
-            })
-        }
-        _ => None,
-    };
+    let signing = outputs.signing.as_ref();
     let signed_url = signing
         .as_ref()
         .map(|s| {
@@ -81,7 +58,7 @@ pub fn target(stack: &Value, path: &str, edge: Option<&str>) -> Result<Target, S
         url,
         host,
         signed_url,
-        region: signing.map(|s| s.region),
+        region: signing.map(|s| s.region.clone()),
     })
 }
 
@@ -128,12 +105,12 @@ pub async fn send(target: &Target, method: &Method, body: &[u8]) -> Result<(u16,
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
-    fn stack(outputs: Value) -> Value {
-        json!({"id": "stk_1", "status": "READY", "outputs": outputs})
+    fn stack(outputs: Value) -> Stack {
+        crate::testing::stack(json!({"status": "READY", "outputs": outputs}))
     }
 
     #[test]
@@ -164,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_stack_without_an_endpoint_or_a_relative_path_is_refused() {
-        let pending = json!({"id": "stk_1", "status": "PROVISIONING", "outputs": {}});
+        let pending = crate::testing::stack(json!({"status": "PROVISIONING"}));
         let err = target(&pending, "/greetings", None).unwrap_err();
         assert!(err.contains("PROVISIONING"), "{err}");
         let ready = stack(json!({"endpoint_url": "https://api.example.com"}));

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use edgestack_domain::stack::Stack;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -41,6 +42,9 @@ pub enum Failure {
     Usage(String),
     /// The client could not be set up (credentials, region).
     Setup(String),
+    /// The API answered what this CLI cannot read (a stack of a newer API, a body that is not
+    /// the contract's): asking again will not help.
+    Unreadable(String),
 }
 
 impl Failure {
@@ -54,7 +58,7 @@ impl Failure {
             } if code == "stack_not_found" => Exit::NotFound,
             Failure::Api { status: 404, .. } => Exit::Error,
             Failure::Api { status, .. } => Exit::for_http_status(*status),
-            Failure::Transport(_) | Failure::Setup(_) => Exit::Error,
+            Failure::Transport(_) | Failure::Setup(_) | Failure::Unreadable(_) => Exit::Error,
             Failure::Usage(_) => Exit::Usage,
         }
     }
@@ -64,7 +68,7 @@ impl Failure {
         match self {
             Failure::Transport(_) => true,
             Failure::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Failure::Usage(_) | Failure::Setup(_) => false,
+            Failure::Usage(_) | Failure::Setup(_) | Failure::Unreadable(_) => false,
         }
     }
 
@@ -133,9 +137,62 @@ pub struct Client {
     caller: Caller,
 }
 
+/// A stack as the API answered it: read into the domain's `Stack` for everything the CLI decides
+/// and shows, and kept as it came for `--output json`, which prints the API's answer unchanged
+/// (a field this CLI does not know yet included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    pub stack: Stack,
+    pub json: Value,
+}
+
+impl Answered {
+    pub fn read(json: Value) -> Result<Self, Failure> {
+        let stack = serde_json::from_value(json.clone()).map_err(|e| {
+            Failure::Unreadable(format!(
+                "the API answered a stack this CLI cannot read ({e}); is the CLI older than the API?"
+            ))
+        })?;
+        Ok(Self { stack, json })
+    }
+}
+
+/// One page of `GET /stacks`.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Answered>,
+    pub next_token: Option<String>,
+    pub json: Value,
+}
+
+impl Page {
+    fn read(json: Value) -> Result<Self, Failure> {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            items: Vec<Value>,
+            #[serde(default)]
+            next_token: Option<String>,
+        }
+        let shape: Shape = serde_json::from_value(json.clone()).map_err(|e| {
+            Failure::Unreadable(format!(
+                "the API answered a page this CLI cannot read ({e})"
+            ))
+        })?;
+        Ok(Self {
+            items: shape
+                .items
+                .into_iter()
+                .map(Answered::read)
+                .collect::<Result<_, _>>()?,
+            next_token: shape.next_token,
+            json,
+        })
+    }
+}
+
 /// What `POST /stacks` returned.
 pub struct Created {
-    pub stack: Value,
+    pub stack: Answered,
     /// The answer replays an earlier request with the same idempotency key.
     pub replayed: bool,
 }
@@ -222,20 +279,24 @@ impl Client {
         let answer = self
             .with_retries(|| self.send(Method::POST, url.clone(), &headers, &bytes))
             .await?;
-        expect(answer, 202).map(|(stack, replayed)| Created { stack, replayed })
+        let (json, replayed) = expect(answer, 202)?;
+        Ok(Created {
+            stack: Answered::read(json)?,
+            replayed,
+        })
     }
 
     /// `GET /stacks/{id}`.
-    pub async fn get(&self, id: &str) -> Result<Value, Failure> {
+    pub async fn get(&self, id: &str) -> Result<Answered, Failure> {
         let url = self.endpoint.url(&["stacks", id]);
         let answer = self
             .with_retries(|| self.send(Method::GET, url.clone(), &[], &[]))
             .await?;
-        expect(answer, 200).map(|(stack, _)| stack)
+        Answered::read(expect(answer, 200)?.0)
     }
 
     /// `GET /stacks` with these query parameters: one page.
-    pub async fn list(&self, query: &[(&str, String)]) -> Result<Value, Failure> {
+    pub async fn list(&self, query: &[(&str, String)]) -> Result<Page, Failure> {
         let mut url = self.endpoint.url(&["stacks"]);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -243,14 +304,14 @@ impl Client {
         let answer = self
             .with_retries(|| self.send(Method::GET, url.clone(), &[], &[]))
             .await?;
-        expect(answer, 200).map(|(page, _)| page)
+        Page::read(expect(answer, 200)?.0)
     }
 
     /// `DELETE /stacks/{id}`. Sent once: a repeated delete is a 409, not a retry.
-    pub async fn delete(&self, id: &str) -> Result<Value, Failure> {
+    pub async fn delete(&self, id: &str) -> Result<Answered, Failure> {
         let url = self.endpoint.url(&["stacks", id]);
         let answer = self.send(Method::DELETE, url, &[], &[]).await?;
-        expect(answer, 202).map(|(stack, _)| stack)
+        Answered::read(expect(answer, 202)?.0)
     }
 
     async fn with_retries<F, Fut>(&self, mut attempt: F) -> Result<Answer, Failure>

@@ -8,7 +8,7 @@ use crate::args::{
     CallArgs, Cli, Command, CreateArgs, DeleteArgs, Files, GlobalArgs, IdArg, ListArgs,
     OutputFormat, WaitArgs,
 };
-use crate::client::{Client, Identity};
+use crate::client::{Answered, Client, Identity};
 use crate::endpoint::{self, Sources};
 use crate::exit::Exit;
 use crate::output::{self, print_failure};
@@ -79,7 +79,7 @@ async fn call(client: &Client, args: &CallArgs, global: &GlobalArgs) -> Exit {
         Some(Some(url)) => Some(url),
         None => None,
     };
-    let target = match crate::call::target(&stack, &args.path, edge.as_deref()) {
+    let target = match crate::call::target(&stack.stack, &args.path, edge.as_deref()) {
         Ok(target) => target,
         Err(message) => {
             eprintln!("error: {message}");
@@ -133,15 +133,11 @@ async fn connect(global: &GlobalArgs) -> Result<Client, Exit> {
     })
 }
 
-fn show_stack(format: OutputFormat, stack: &Value) {
+fn show_stack(format: OutputFormat, answered: &Answered) {
     match format {
-        OutputFormat::Json => println!("{}", output::json(stack)),
-        OutputFormat::Text => print!("{}", output::stack_text(stack)),
+        OutputFormat::Json => println!("{}", output::json(&answered.json)),
+        OutputFormat::Text => print!("{}", output::stack_text(&answered.stack)),
     }
-}
-
-fn id_of(stack: &Value) -> String {
-    stack["id"].as_str().unwrap_or_default().to_owned()
 }
 
 fn new_idempotency_key() -> String {
@@ -160,7 +156,7 @@ async fn create(client: &Client, args: &CreateArgs, body: Value, global: &Global
             return failure.exit();
         }
     };
-    let id = id_of(&created.stack);
+    let id = created.stack.stack.id.to_string();
     if created.replayed {
         eprintln!("note: this Idempotency-Key was used before with the same request; this is that request's stack");
     }
@@ -206,7 +202,7 @@ async fn get(client: &Client, id: &str, global: &GlobalArgs) -> Exit {
 }
 
 async fn list(client: &Client, args: &ListArgs, global: &GlobalArgs) -> Exit {
-    let mut items: Vec<Value> = Vec::new();
+    let mut items: Vec<Answered> = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let page = match client.list(&args.query(token.as_deref())).await {
@@ -216,13 +212,12 @@ async fn list(client: &Client, args: &ListArgs, global: &GlobalArgs) -> Exit {
                 return failure.exit();
             }
         };
-        let next = page["next_token"].as_str().map(str::to_owned);
+        let next = page.next_token.clone();
         if !args.all {
             match global.output {
-                OutputFormat::Json => println!("{}", output::json(&page)),
+                OutputFormat::Json => println!("{}", output::json(&page.json)),
                 OutputFormat::Text => {
-                    let page_items = page["items"].as_array().cloned().unwrap_or_default();
-                    print!("{}", output::list_text(&page_items));
+                    print!("{}", output::list_text(page.items.iter().map(|a| &a.stack)));
                     if let Some(next) = &next {
                         eprintln!(
                             "more stacks follow: edgestack list --next-token {next} (or --all)"
@@ -232,16 +227,21 @@ async fn list(client: &Client, args: &ListArgs, global: &GlobalArgs) -> Exit {
             }
             return Exit::Ok;
         }
-        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        items.extend(page.items);
         match next {
             Some(next) => token = Some(next),
             None => {
                 match global.output {
-                    OutputFormat::Json => println!(
-                        "{}",
-                        output::json(&json!({ "items": items, "next_token": null }))
-                    ),
-                    OutputFormat::Text => print!("{}", output::list_text(&items)),
+                    OutputFormat::Json => {
+                        let items: Vec<&Value> = items.iter().map(|a| &a.json).collect();
+                        println!(
+                            "{}",
+                            output::json(&json!({ "items": items, "next_token": null }))
+                        )
+                    }
+                    OutputFormat::Text => {
+                        print!("{}", output::list_text(items.iter().map(|a| &a.stack)))
+                    }
                 }
                 return Exit::Ok;
             }
@@ -293,7 +293,7 @@ async fn wait_for(client: &Client, args: &WaitArgs, global: &GlobalArgs) -> Exit
 async fn finish_wait(
     client: &Client,
     id: &str,
-    first: Option<Value>,
+    first: Option<Answered>,
     goal: Option<Goal>,
     options: Options,
     global: &GlobalArgs,
@@ -309,7 +309,10 @@ async fn finish_wait(
     if let Some(stack) = &end.stack {
         show_stack(global.output, stack);
     }
-    let status = end.stack.as_ref().map(wait::status).unwrap_or("unknown");
+    let status = end
+        .stack
+        .as_ref()
+        .map_or("unknown", |a| a.stack.status().as_str());
     match end.exit {
         Exit::TimedOut => {
             let mut message = format!(
@@ -322,11 +325,9 @@ async fn finish_wait(
             eprintln!("{message}; wait again with: edgestack wait {id}");
         }
         Exit::Failed => {
-            let error = end.stack.as_ref().map(|s| &s["error"]);
-            let code = error.and_then(|e| e["code"].as_str()).unwrap_or("unknown");
-            let message = error
-                .and_then(|e| e["message"].as_str())
-                .unwrap_or_default();
+            let error = end.stack.as_ref().and_then(|a| a.stack.error.as_ref());
+            let code = error.map_or("unknown", |e| e.code.as_str());
+            let message = error.map_or("", |e| e.message.as_str());
             eprintln!("error: stack {id} FAILED ({code}): {message}");
         }
         Exit::Deleted => eprintln!("error: stack {id} was deleted before it was READY"),

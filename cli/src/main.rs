@@ -10,6 +10,8 @@ mod endpoint;
 mod exit;
 mod output;
 mod progress;
+#[cfg(test)]
+mod testing;
 mod wait;
 
 use std::process::ExitCode;

@@ -4,13 +4,19 @@
 
 use std::fmt::Write as _;
 
+use edgestack_domain::stack::Stack;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::OutputFormat;
 use crate::client::Failure;
 
-fn text<'a>(value: &'a Value, field: &str) -> &'a str {
-    value[field].as_str().unwrap_or_default()
+/// An enum's name as the API writes it (`CREATING_DISTRIBUTION`, `certificate_validation`).
+pub fn api_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
+    }
 }
 
 pub fn json(value: &Value) -> String {
@@ -18,42 +24,50 @@ pub fn json(value: &Value) -> String {
 }
 
 /// A stack for people: what it is, where it stands, what it made, what went wrong.
-pub fn stack_text(stack: &Value) -> String {
+pub fn stack_text(stack: &Stack) -> String {
     let mut out = String::new();
-    let request = &stack["request"];
+    let request = &stack.request;
     let mut row = |label: &str, value: &str| {
         if !value.is_empty() {
             let _ = writeln!(out, "{label:<10}{value}");
         }
     };
-    row("id", text(stack, "id"));
-    row("status", text(stack, "status"));
-    row("phase", text(stack, "phase"));
-    row("name", text(request, "name"));
+    row("id", stack.id.as_str());
+    row("status", stack.status().as_str());
+    row("phase", &api_name(&stack.phase));
+    row("name", request.name.as_deref().unwrap_or_default());
     let api = format!(
         "{} in {}, stage {}",
-        text(request, "api_id"),
-        text(request, "region"),
-        text(request, "stage")
+        request.api_id, request.region, request.stage
     );
     row("api", &api);
-    row("domain", text(&request["custom_domain"], "name"));
-    row("endpoint", text(&stack["outputs"], "endpoint_url"));
-    row("owner", text(stack, "owner"));
-    row("created", text(stack, "created_at"));
-    row("updated", text(stack, "updated_at"));
+    if let Some(domain) = &request.custom_domain {
+        row("domain", domain.name.as_str());
+    }
+    let outputs = &stack.outputs;
+    row(
+        "endpoint",
+        outputs.endpoint_url.as_deref().unwrap_or_default(),
+    );
+    row("owner", &stack.owner);
+    row("created", &stack.created_at.to_string());
+    row("updated", &stack.updated_at.to_string());
 
-    let outputs = &stack["outputs"];
     let named: Vec<(&str, &str)> = [
-        "distribution_id",
-        "distribution_domain_name",
-        "certificate_arn",
-        "regional_certificate_arn",
-        "regional_domain_name",
+        ("distribution_id", &outputs.distribution_id),
+        (
+            "distribution_domain_name",
+            &outputs.distribution_domain_name,
+        ),
+        ("certificate_arn", &outputs.certificate_arn),
+        (
+            "regional_certificate_arn",
+            &outputs.regional_certificate_arn,
+        ),
+        ("regional_domain_name", &outputs.regional_domain_name),
     ]
     .into_iter()
-    .map(|field| (field, text(outputs, field)))
-    .filter(|(_, value)| !value.is_empty())
+    .filter_map(|(field, value)| value.as_deref().map(|v| (field, v)))
     .collect();
     if !named.is_empty() {
         out.push_str("outputs:\n");
@@ -61,22 +75,17 @@ pub fn stack_text(stack: &Value) -> String {
             let _ = writeln!(out, "  {field:<26}{value}");
         }
     }
-    if let Some(smoke) = outputs["smoke_test"].as_object() {
+    if let Some(smoke) = &outputs.smoke_test {
         let _ = writeln!(
             out,
             "smoke test: {} answered {} at {}",
-            smoke.get("url").and_then(Value::as_str).unwrap_or_default(),
-            smoke
-                .get("status_code")
-                .and_then(Value::as_u64)
-                .unwrap_or_default(),
-            smoke.get("at").and_then(Value::as_str).unwrap_or_default(),
+            smoke.url, smoke.status_code, smoke.at
         );
     }
-    if let Some(records) = outputs["dns_records"].as_array().filter(|r| !r.is_empty()) {
+    if !outputs.dns_records.is_empty() {
         out.push_str("dns records:\n");
-        for record in records {
-            let who = if record["managed"] == Value::Bool(true) {
+        for record in &outputs.dns_records {
+            let who = if record.managed {
                 "managed by edgestack"
             } else {
                 "YOU create it"
@@ -84,42 +93,36 @@ pub fn stack_text(stack: &Value) -> String {
             let _ = writeln!(
                 out,
                 "  {} {} {} ({}, {who})",
-                text(record, "name"),
-                text(record, "type"),
-                text(record, "value"),
-                text(record, "purpose"),
+                record.name,
+                record.record_type,
+                record.value,
+                api_name(&record.purpose),
             );
         }
     }
-    if let Some(steps) = stack["steps"].as_array().filter(|s| !s.is_empty()) {
+    if !stack.steps.is_empty() {
         out.push_str("steps:\n");
-        let width = steps
-            .iter()
-            .map(|s| text(s, "name").len())
-            .max()
-            .unwrap_or(0);
-        for step in steps {
+        let width = stack.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        for step in &stack.steps {
             let _ = write!(
                 out,
                 "  {:<width$}  {:<9}",
-                text(step, "name"),
-                text(step, "status")
+                step.name,
+                api_name(&step.status)
             );
-            if let Some(detail) = step["detail"].as_str() {
+            if let Some(detail) = &step.detail {
                 let _ = write!(out, "  {detail}");
             }
             out.push('\n');
         }
     }
-    if let Some(error) = stack["error"].as_object() {
-        let field = |name: &str| error.get(name).and_then(Value::as_str).unwrap_or_default();
-        let _ = writeln!(out, "error:    {} (step {})", field("code"), field("step"));
-        let _ = writeln!(out, "  {}", field("message"));
-        let rolled_back = error.get("rolled_back") == Some(&Value::Bool(true));
+    if let Some(error) = &stack.error {
+        let _ = writeln!(out, "error:    {} (step {})", error.code, error.step);
+        let _ = writeln!(out, "  {}", error.message);
         let _ = writeln!(
             out,
             "  {}",
-            if rolled_back {
+            if error.rolled_back {
                 "nothing was left behind"
             } else {
                 "resources may remain: delete the stack to remove them"
@@ -130,21 +133,21 @@ pub fn stack_text(stack: &Value) -> String {
 }
 
 /// A page of stacks as a table.
-pub fn list_text(items: &[Value]) -> String {
+pub fn list_text<'a>(items: impl IntoIterator<Item = &'a Stack>) -> String {
     let rows: Vec<[String; 5]> = items
-        .iter()
+        .into_iter()
         .map(|stack| {
-            let request = &stack["request"];
-            let what = match text(&request["custom_domain"], "name") {
-                "" => format!("{} ({})", text(request, "api_id"), text(request, "region")),
-                domain => domain.to_owned(),
+            let request = &stack.request;
+            let what = match &request.custom_domain {
+                Some(domain) => domain.name.to_string(),
+                None => format!("{} ({})", request.api_id, request.region),
             };
             [
-                text(stack, "id").to_owned(),
-                text(stack, "status").to_owned(),
-                text(request, "name").to_owned(),
+                stack.id.to_string(),
+                stack.status().as_str().to_owned(),
+                request.name.clone().unwrap_or_default(),
                 what,
-                text(stack, "created_at").to_owned(),
+                stack.created_at.to_string(),
             ]
         })
         .collect();
@@ -187,7 +190,10 @@ pub fn failure_text(failure: &Failure) -> String {
             }
             out
         }
-        Failure::Transport(message) | Failure::Setup(message) | Failure::Usage(message) => {
+        Failure::Transport(message)
+        | Failure::Setup(message)
+        | Failure::Usage(message)
+        | Failure::Unreadable(message) => {
             format!("error: {message}\n")
         }
     }
@@ -210,8 +216,8 @@ mod tests {
 
     use super::*;
 
-    fn ready() -> Value {
-        json!({
+    fn ready() -> Stack {
+        crate::testing::stack(json!({
             "id": "stk_a2b3c4d5e6f7g2h3i4j5", "status": "READY", "phase": "COMPLETE",
             "owner": "arn:aws:iam::123456789012:role/team-payments",
             "request": { "name": "greetings-prod", "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
@@ -222,10 +228,10 @@ mod tests {
                 "distribution_id": "E2ABC", "endpoint_url": "https://api.example.com",
                 "dns_records": [ { "name": "_x.api.example.com", "type": "CNAME", "value": "_y",
                                    "purpose": "certificate_validation", "managed": false } ],
-                "smoke_test": { "url": "https://api.example.com/greetings", "status_code": 200, "at": "t" }
+                "smoke_test": { "url": "https://api.example.com/greetings", "status_code": 200, "at": "2026-11-25T10:04:10.000Z" }
             },
             "error": null
-        })
+        }))
     }
 
     #[test]
@@ -249,10 +255,11 @@ mod tests {
 
     #[test]
     fn a_failed_stack_says_why() {
-        let mut stack = ready();
+        let mut stack = serde_json::to_value(ready()).unwrap();
         stack["status"] = json!("FAILED");
         stack["error"] = json!({ "code": "api_not_found", "message": "No REST API a1b2c3d4e5 exists.",
                                  "step": "validate", "rolled_back": true });
+        let stack = crate::testing::stack(stack);
         let text = stack_text(&stack);
         assert!(
             text.contains("error:    api_not_found (step validate)"),

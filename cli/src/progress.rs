@@ -5,19 +5,21 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use serde_json::Value;
+use edgestack_domain::stack::{Stack, Status, StepStatus};
+
+use crate::output::api_name;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub trait Progress {
     /// The stack as just read.
-    fn update(&mut self, stack: &Value, elapsed: Duration);
+    fn update(&mut self, stack: &Stack, elapsed: Duration);
     /// Time passes (the live display's spinner and clock).
     fn tick(&mut self, elapsed: Duration);
     /// Something worth a line that is not the stack (a failed poll).
     fn note(&mut self, line: &str, elapsed: Duration);
     /// The wait is over; the stack as last seen.
-    fn finish(&mut self, stack: Option<&Value>, elapsed: Duration);
+    fn finish(&mut self, stack: Option<&Stack>, elapsed: Duration);
 }
 
 /// The display for this process: live when standard error is a terminal that can redraw
@@ -42,10 +44,10 @@ pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn update(&mut self, _: &Value, _: Duration) {}
+    fn update(&mut self, _: &Stack, _: Duration) {}
     fn tick(&mut self, _: Duration) {}
     fn note(&mut self, _: &str, _: Duration) {}
-    fn finish(&mut self, _: Option<&Value>, _: Duration) {}
+    fn finish(&mut self, _: Option<&Stack>, _: Duration) {}
 }
 
 /// `1:05` or `1:02:05`.
@@ -58,43 +60,22 @@ pub fn clock(elapsed: Duration) -> String {
     }
 }
 
-fn text<'a>(value: &'a Value, field: &str) -> &'a str {
-    value[field].as_str().unwrap_or_default()
-}
-
-fn steps(stack: &Value) -> &[Value] {
-    stack["steps"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
 /// The records the owner of outside DNS must create (`managed: false`).
-fn records_to_create(stack: &Value) -> Vec<String> {
-    stack["outputs"]["dns_records"]
-        .as_array()
-        .map(|records| {
-            records
-                .iter()
-                .filter(|r| r["managed"] == Value::Bool(false))
-                .map(|r| {
-                    format!(
-                        "{} {} {}",
-                        text(r, "name"),
-                        text(r, "type"),
-                        text(r, "value")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+fn records_to_create(stack: &Stack) -> Vec<String> {
+    stack
+        .outputs
+        .dns_records
+        .iter()
+        .filter(|r| !r.managed)
+        .map(|r| format!("{} {} {}", r.name, r.record_type, r.value))
+        .collect()
 }
 
 /// One line per change: the status or phase, each step as it starts, retries or ends.
 pub struct Lines<W: Write> {
     out: W,
     stage: Option<(String, String)>,
-    steps: BTreeMap<String, (String, u64)>,
+    steps: BTreeMap<String, (String, u32)>,
     dns_shown: bool,
 }
 
@@ -120,35 +101,32 @@ impl<W: Write> Lines<W> {
 }
 
 impl<W: Write> Progress for Lines<W> {
-    fn update(&mut self, stack: &Value, elapsed: Duration) {
-        let stage = (
-            text(stack, "status").to_owned(),
-            text(stack, "phase").to_owned(),
-        );
+    fn update(&mut self, stack: &Stack, elapsed: Duration) {
+        let stage = (stack.status().as_str().to_owned(), api_name(&stack.phase));
         if self.stage.as_ref() != Some(&stage) {
-            let id = text(stack, "id").to_owned();
-            self.line(elapsed, &format!("{id} {} (phase {})", stage.0, stage.1));
+            self.line(
+                elapsed,
+                &format!("{} {} (phase {})", stack.id, stage.0, stage.1),
+            );
             self.stage = Some(stage);
         }
-        for step in steps(stack) {
-            let name = text(step, "name").to_owned();
-            let status = text(step, "status").to_owned();
-            let attempts = step["attempts"].as_u64().unwrap_or(1);
-            let seen = (status.clone(), attempts);
-            if self.steps.get(&name) == Some(&seen) {
+        for step in &stack.steps {
+            let status = api_name(&step.status);
+            let seen = (status.clone(), step.attempts);
+            if self.steps.get(&step.name) == Some(&seen) {
                 continue;
             }
-            let mut line = format!("  step {name}: {status}");
-            if attempts > 1 {
-                line.push_str(&format!(" (attempt {attempts})"));
+            let mut line = format!("  step {}: {status}", step.name);
+            if step.attempts > 1 {
+                line.push_str(&format!(" (attempt {})", step.attempts));
             }
-            if let Some(detail) = step["detail"].as_str() {
+            if let Some(detail) = &step.detail {
                 line.push_str(&format!(" - {detail}"));
             }
             self.line(elapsed, &line);
-            self.steps.insert(name, seen);
+            self.steps.insert(step.name.clone(), seen);
         }
-        if !self.dns_shown && text(stack, "status") == "AWAITING_DNS" {
+        if !self.dns_shown && stack.status() == Status::AwaitingDns {
             let records = records_to_create(stack);
             if !records.is_empty() {
                 self.line(
@@ -169,19 +147,25 @@ impl<W: Write> Progress for Lines<W> {
         self.line(elapsed, line);
     }
 
-    fn finish(&mut self, _: Option<&Value>, _: Duration) {
+    fn finish(&mut self, _: Option<&Stack>, _: Duration) {
         let _ = self.out.flush();
     }
 }
 
 /// A frame redrawn in place: the stack's status, phase and clock, then one line per step.
+///
+/// Drawn by hand rather than with indicatif: the frame is one snapshot of the stack, redrawn whole
+/// at each poll and tick from this thread, with three ECMA-48 sequences (cursor to the previous
+/// line N times, erase below, colours). indicatif's model is bars and spinners per task, redrawn
+/// by its own ticker, which would add a second owner of the terminal for no gain; the terminal's
+/// size comes from a crate (terminal_size), and the tests read the exact bytes drawn into a Vec.
 pub struct Live<W: Write> {
     out: W,
     width: usize,
     /// At most this many lines: a frame taller than the terminal could not be redrawn.
     height: usize,
     color: bool,
-    stack: Option<Value>,
+    stack: Option<Stack>,
     note: Option<String>,
     drawn: usize,
     frame: usize,
@@ -233,11 +217,11 @@ impl<W: Write> Live<W> {
             let head = self.fit(2, &format!("waiting for the stack · {}", clock(elapsed)));
             return vec![format!("{spinner} {head}")];
         };
-        let status = text(stack, "status");
+        let status = stack.status();
         let icon = match status {
-            "READY" => self.paint("32", "✓"),
-            "FAILED" => self.paint("31", "✗"),
-            "DELETED" if done => self.paint("32", "✓"),
+            Status::Ready => self.paint("32", "✓"),
+            Status::Failed => self.paint("31", "✗"),
+            Status::Deleted if done => self.paint("32", "✓"),
             _ if done => self.paint("33", "…"),
             _ => self.paint("36", spinner),
         };
@@ -245,19 +229,15 @@ impl<W: Write> Live<W> {
             2,
             &format!(
                 "{}  {} · {} · {}",
-                text(stack, "id"),
-                status,
-                text(stack, "phase"),
+                stack.id,
+                status.as_str(),
+                api_name(&stack.phase),
                 clock(elapsed)
             ),
         );
         let mut lines = vec![format!("{icon} {}", self.paint("1", &head))];
-        let all_steps = steps(stack);
-        let name_width = all_steps
-            .iter()
-            .map(|s| text(s, "name").len())
-            .max()
-            .unwrap_or(0);
+        let all_steps = &stack.steps;
+        let name_width = all_steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
         // The latest steps, as many as fit beside the head, a note and the DNS records.
         let room = self
             .height
@@ -271,26 +251,24 @@ impl<W: Write> Live<W> {
             ));
         }
         for step in &all_steps[skipped..] {
-            let step_status = text(step, "status");
-            let icon = match step_status {
-                "SUCCEEDED" => self.paint("32", "✓"),
-                "FAILED" => self.paint("31", "✗"),
-                "SKIPPED" => self.paint("2", "-"),
-                "WAITING" => self.paint("33", "…"),
+            let icon = match step.status {
+                StepStatus::Succeeded => self.paint("32", "✓"),
+                StepStatus::Failed => self.paint("31", "✗"),
+                StepStatus::Skipped => self.paint("2", "-"),
+                StepStatus::Waiting => self.paint("33", "…"),
                 _ if done => self.paint("33", "…"),
                 _ => self.paint("36", spinner),
             };
-            let mut rest = format!("{:<name_width$}  {step_status}", text(step, "name"));
-            let attempts = step["attempts"].as_u64().unwrap_or(1);
-            if attempts > 1 {
-                rest.push_str(&format!(" (attempt {attempts})"));
+            let mut rest = format!("{:<name_width$}  {}", step.name, api_name(&step.status));
+            if step.attempts > 1 {
+                rest.push_str(&format!(" (attempt {})", step.attempts));
             }
-            if let Some(detail) = step["detail"].as_str() {
+            if let Some(detail) = &step.detail {
                 rest.push_str(&format!("  {detail}"));
             }
             lines.push(format!("  {icon} {}", self.fit(4, &rest)));
         }
-        if status == "AWAITING_DNS" {
+        if status == Status::AwaitingDns {
             let records = records_to_create(stack);
             if !records.is_empty() {
                 lines.push(self.fit(0, "  create these DNS records where the domain's DNS is:"));
@@ -324,7 +302,7 @@ impl<W: Write> Live<W> {
 }
 
 impl<W: Write> Progress for Live<W> {
-    fn update(&mut self, stack: &Value, elapsed: Duration) {
+    fn update(&mut self, stack: &Stack, elapsed: Duration) {
         self.stack = Some(stack.clone());
         self.note = None;
         self.draw(elapsed, false);
@@ -340,7 +318,7 @@ impl<W: Write> Progress for Live<W> {
         self.draw(elapsed, false);
     }
 
-    fn finish(&mut self, stack: Option<&Value>, elapsed: Duration) {
+    fn finish(&mut self, stack: Option<&Stack>, elapsed: Duration) {
         if let Some(stack) = stack {
             self.stack = Some(stack.clone());
         }
@@ -350,13 +328,12 @@ impl<W: Write> Progress for Live<W> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
-    fn stack(status: &str, phase: &str, steps: Value) -> Value {
-        json!({ "id": "stk_x", "status": status, "phase": phase, "steps": steps,
-                "outputs": { "dns_records": [] } })
+    fn stack(status: &str, phase: &str, steps: Value) -> Stack {
+        crate::testing::stack(json!({ "status": status, "phase": phase, "steps": steps }))
     }
 
     #[test]
@@ -387,10 +364,10 @@ mod tests {
         let text = String::from_utf8(lines.into_inner()).unwrap();
         assert_eq!(
             text,
-            "[ 0:00] stk_x PENDING (phase ACCEPTED)\n\
-             [ 0:02] stk_x PROVISIONING (phase VALIDATING)\n\
+            "[ 0:00] stk_aaaaaaaaaaaaaaaaaaaa PENDING (phase ACCEPTED)\n\
+             [ 0:02] stk_aaaaaaaaaaaaaaaaaaaa PROVISIONING (phase VALIDATING)\n\
              [ 0:02]   step validate: RUNNING\n\
-             [ 1:05] stk_x READY (phase COMPLETE)\n\
+             [ 1:05] stk_aaaaaaaaaaaaaaaaaaaa READY (phase COMPLETE)\n\
              [ 1:05]   step validate: SUCCEEDED (attempt 2) - API found\n\
              [ 1:05]   step smoke_test: SUCCEEDED\n\
              [ 1:06] still trying: HTTP 503\n"
@@ -400,11 +377,13 @@ mod tests {
     #[test]
     fn lines_name_the_records_outside_dns_needs() {
         let mut lines = Lines::new(Vec::new());
-        let mut awaiting = stack("AWAITING_DNS", "AWAITING_CERTIFICATE_VALIDATION", json!([]));
-        awaiting["outputs"]["dns_records"] = json!([
-            { "name": "_x.api.example.com", "type": "CNAME", "value": "_y.acm-validations.aws",
-              "purpose": "certificate_validation", "managed": false }
-        ]);
+        let awaiting = crate::testing::stack(json!({
+            "status": "AWAITING_DNS", "phase": "AWAITING_CERTIFICATE_VALIDATION",
+            "outputs": { "dns_records": [
+                { "name": "_x.api.example.com", "type": "CNAME", "value": "_y.acm-validations.aws",
+                  "purpose": "certificate_validation", "managed": false }
+            ] }
+        }));
         lines.update(&awaiting, Duration::ZERO);
         lines.update(&awaiting, Duration::from_secs(2));
         let text = String::from_utf8(lines.into_inner()).unwrap();
@@ -418,10 +397,10 @@ mod tests {
 
     #[test]
     fn the_live_display_redraws_in_place_and_never_wraps() {
-        let mut live = Live::new(Vec::new(), 60, 24, false);
+        let mut live = Live::new(Vec::new(), 80, 24, false);
         let steps = json!([
             { "name": "validate", "status": "SUCCEEDED", "attempts": 1,
-              "detail": "a detail far too long to fit on one line of sixty columns, so it is cut" },
+              "detail": "a detail that runs on and on far too long to fit on one line of eighty columns, so it is cut" },
             { "name": "create_distribution", "status": "RUNNING", "attempts": 1 }
         ]);
         live.update(
@@ -435,7 +414,7 @@ mod tests {
         assert_eq!(text.matches("\x1b[3F").count(), 2, "{text:?}");
         for line in text.split('\n') {
             let visible = line.rsplit("\x1b[J").next().unwrap();
-            assert!(visible.chars().count() < 60, "{visible:?} wraps");
+            assert!(visible.chars().count() < 80, "{visible:?} wraps");
         }
         assert!(text.contains("✓ validate"), "{text}");
         assert!(text.contains("far too long …"), "{text}");

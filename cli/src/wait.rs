@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use edgestack_domain::stack::{Stack, Status, StepStatus};
 
-use crate::client::{Client, Failure};
+use crate::client::{Answered, Client, Failure};
 use crate::exit::Exit;
 use crate::progress::Progress;
 
@@ -24,41 +24,38 @@ pub enum Goal {
 
 impl Goal {
     /// A stack already being deleted is waited for until it is gone; any other until ready.
-    pub fn for_stack(stack: &Value) -> Goal {
-        match status(stack) {
-            "DELETING" | "DELETED" => Goal::Deleted,
+    pub fn for_stack(stack: &Stack) -> Goal {
+        match stack.status() {
+            Status::Deleting | Status::Deleted => Goal::Deleted,
             _ => Goal::Ready,
         }
     }
 }
 
-pub fn status(stack: &Value) -> &str {
-    stack["status"].as_str().unwrap_or_default()
-}
-
 /// Whether a `FAILED` stack's workflow is done with it: the rollback ran to its end
 /// (`rolled_back`), or the undo itself failed (`teardown_failed`, no step under way), or no
 /// workflow ever started. Until then the rollback is still removing what the stack created.
-fn failure_settled(stack: &Value) -> bool {
-    let error = &stack["error"];
-    let step_under_way = stack["steps"].as_array().is_some_and(|steps| {
-        steps
-            .iter()
-            .any(|s| s["status"] == "RUNNING" || s["status"] == "WAITING")
-    });
-    error["rolled_back"] == true
-        || error["code"] == "workflow_not_started"
-        || (error["code"] == "teardown_failed" && !step_under_way)
+fn failure_settled(stack: &Stack) -> bool {
+    let Some(error) = &stack.error else {
+        return false;
+    };
+    let step_under_way = stack
+        .steps
+        .iter()
+        .any(|s| matches!(s.status, StepStatus::Running | StepStatus::Waiting));
+    error.rolled_back
+        || error.code == "workflow_not_started"
+        || (error.code == "teardown_failed" && !step_under_way)
 }
 
 /// The exit status when the stack has settled, `None` while it has not.
-pub fn settled(stack: &Value, goal: Goal) -> Option<Exit> {
-    match (status(stack), goal) {
-        ("READY", _) => Some(Exit::Ok),
-        ("FAILED", _) if failure_settled(stack) => Some(Exit::Failed),
-        ("FAILED", _) => None,
-        ("DELETED", Goal::Deleted) => Some(Exit::Ok),
-        ("DELETED", Goal::Ready) => Some(Exit::Deleted),
+pub fn settled(stack: &Stack, goal: Goal) -> Option<Exit> {
+    match (stack.status(), goal) {
+        (Status::Ready, _) => Some(Exit::Ok),
+        (Status::Failed, _) if failure_settled(stack) => Some(Exit::Failed),
+        (Status::Failed, _) => None,
+        (Status::Deleted, Goal::Deleted) => Some(Exit::Ok),
+        (Status::Deleted, Goal::Ready) => Some(Exit::Deleted),
         _ => None,
     }
 }
@@ -73,7 +70,7 @@ pub struct Options {
 #[derive(Debug)]
 pub struct End {
     /// The stack as last seen (none when it never could be read).
-    pub stack: Option<Value>,
+    pub stack: Option<Answered>,
     pub exit: Exit,
     /// What went wrong last while looking, when the wait timed out.
     pub last_problem: Option<String>,
@@ -86,7 +83,7 @@ pub struct End {
 pub async fn wait(
     client: &Client,
     id: &str,
-    first: Option<Value>,
+    first: Option<Answered>,
     goal: Option<Goal>,
     options: Options,
     progress: &mut dyn Progress,
@@ -98,7 +95,7 @@ pub async fn wait(
     let mut last = first;
     let mut last_problem = None;
     loop {
-        if let Some(stack) = &last {
+        if let Some(Answered { stack, .. }) = &last {
             let goal = *goal.get_or_insert_with(|| Goal::for_stack(stack));
             progress.update(stack, start.elapsed());
             if let Some(exit) = settled(stack, goal) {
@@ -141,7 +138,7 @@ pub async fn wait(
                 last_problem = Some(problem);
             }
             Ok(Err(failure)) => {
-                progress.finish(last.as_ref(), start.elapsed());
+                progress.finish(last.as_ref().map(|a| &a.stack), start.elapsed());
                 return Err(failure);
             }
             Err(_elapsed) => {
@@ -149,7 +146,7 @@ pub async fn wait(
             }
         }
     }
-    progress.finish(last.as_ref(), start.elapsed());
+    progress.finish(last.as_ref().map(|a| &a.stack), start.elapsed());
     Ok(End {
         stack: last,
         exit: Exit::TimedOut,
@@ -162,9 +159,10 @@ fn describe(failure: &Failure) -> String {
         Failure::Api {
             status, message, ..
         } => format!("HTTP {status}: {message}"),
-        Failure::Transport(message) | Failure::Setup(message) | Failure::Usage(message) => {
-            message.clone()
-        }
+        Failure::Transport(message)
+        | Failure::Setup(message)
+        | Failure::Usage(message)
+        | Failure::Unreadable(message) => message.clone(),
     }
 }
 
@@ -183,15 +181,16 @@ async fn ticking<F: Future>(future: F, progress: &mut dyn Progress, start: Insta
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
+    use crate::testing::stack as read;
 
     #[test]
     fn a_stack_settles_as_its_goal_says() {
         let stack = |status: &str| {
-            json!({ "id": "stk_x", "status": status,
-                    "error": (status == "FAILED").then(|| json!({"code": "api_not_found", "rolled_back": true})) })
+            read(json!({ "status": status,
+                    "error": (status == "FAILED").then(|| json!({"code": "api_not_found", "rolled_back": true})) }))
         };
         for (status, goal, exit) in [
             ("READY", Goal::Ready, Some(Exit::Ok)),
@@ -213,8 +212,8 @@ mod tests {
     #[test]
     fn a_failed_stack_settles_when_its_rollback_has_ended() {
         let failed = |error: Value, step: &str| {
-            json!({ "id": "stk_x", "status": "FAILED", "error": error,
-                    "steps": [{"name": "delete_certificates", "status": step}] })
+            read(json!({ "status": "FAILED", "error": error,
+                    "steps": [{"name": "delete_certificates", "status": step}] }))
         };
         let rolling_back = json!({"code": "injected_fault", "rolled_back": false});
         let rolled_back = json!({"code": "injected_fault", "rolled_back": true});
@@ -244,15 +243,15 @@ mod tests {
     #[test]
     fn the_goal_follows_the_stack() {
         assert_eq!(
-            Goal::for_stack(&json!({"status": "PROVISIONING"})),
+            Goal::for_stack(&read(json!({"status": "PROVISIONING"}))),
             Goal::Ready
         );
         assert_eq!(
-            Goal::for_stack(&json!({"status": "DELETING"})),
+            Goal::for_stack(&read(json!({"status": "DELETING"}))),
             Goal::Deleted
         );
         assert_eq!(
-            Goal::for_stack(&json!({"status": "DELETED"})),
+            Goal::for_stack(&read(json!({"status": "DELETED"}))),
             Goal::Deleted
         );
     }

@@ -26,7 +26,7 @@ def fast(stack, **more):
 
 def dist_config(ref, aliases=(), certificate=None, enabled=True, cache_policy=CACHING_DISABLED,
                 origin_policy=ALL_VIEWER_EXCEPT_HOST, comment=None):
-    """A distribution as edgestack builds one (shared/src/distribution.rs)."""
+    """A distribution as edgestack builds one (shared/steps/src/distribution_config.rs)."""
     methods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
     behavior = {
         "TargetOriginId": "api-gateway",

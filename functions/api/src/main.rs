@@ -1,11 +1,5 @@
-//! The provisioning REST API as a `lambda_http` function.
-
-mod app;
-mod error;
-mod handlers;
-mod identity;
-#[cfg(test)]
-mod tests;
+//! The provisioning REST API as a `lambda_http` function: its clients built once per cold start,
+//! then `App::handle` for every request.
 
 use std::sync::Arc;
 
@@ -14,8 +8,8 @@ use edgestack_aws::clients::Clients;
 use edgestack_aws::{config, sdk, store::DynamoStore, telemetry, workflow::StepFunctions};
 use lambda_http::{run, service_fn, Error, Request};
 
-use crate::app::App;
-use crate::identity::IdentitySource;
+use edgestack_api::app::App;
+use edgestack_api::identity::IdentitySource;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
