@@ -6,14 +6,11 @@
 //! loud failure, never a skipped test. Every test acts as a principal of its own, so the tests
 //! run in parallel without seeing each other's stacks.
 
-#[allow(dead_code)]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{assert_matches_schema, repo_root};
+use edgestack_tests::contract::{assert_matches_schema, repo_root};
 use edgestack_tests::{random_principal, random_suffix};
 use serde_json::Value;
 

@@ -27,6 +27,7 @@
 //! field), `edge` (calls through the data plane) and `account` (the strict account's faults).
 
 pub mod account;
+pub mod contract;
 pub mod edge;
 
 pub use account::StrictAccount;

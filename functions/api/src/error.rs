@@ -83,6 +83,58 @@ impl ApiError {
         }
     }
 
+    /// One of every kind, for the contract test (tests/openapi.rs), which checks each code and
+    /// status against openapi.yaml. A kind missing here fails that test as soon as a handler can
+    /// return it (the test looks every kind a handler names up in this list).
+    pub fn one_of_each() -> Vec<ApiError> {
+        vec![
+            Self::Unauthenticated,
+            Self::MalformedJson(String::new()),
+            Self::Validation(Vec::new()),
+            Self::PayloadTooLarge { limit: 0 },
+            Self::UnsupportedMediaType,
+            Self::Forbidden(Vec::new()),
+            Self::StackNotFound,
+            Self::RouteNotFound(String::new()),
+            Self::MethodNotAllowed {
+                method: String::new(),
+                allow: "",
+            },
+            Self::IdempotencyKeyReused,
+            Self::DomainTaken {
+                name: String::new(),
+                holder: String::new(),
+            },
+            Self::DeleteInProgress,
+            Self::AlreadyDeleted,
+            Self::Throttled,
+            Self::Unavailable(String::new()),
+            Self::Internal(String::new()),
+        ]
+    }
+
+    /// The variant's name (`StackNotFound`): how the contract test names what a handler returns.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "Unauthenticated",
+            Self::MalformedJson(_) => "MalformedJson",
+            Self::Validation(_) => "Validation",
+            Self::PayloadTooLarge { .. } => "PayloadTooLarge",
+            Self::UnsupportedMediaType => "UnsupportedMediaType",
+            Self::Forbidden(_) => "Forbidden",
+            Self::StackNotFound => "StackNotFound",
+            Self::RouteNotFound(_) => "RouteNotFound",
+            Self::MethodNotAllowed { .. } => "MethodNotAllowed",
+            Self::IdempotencyKeyReused => "IdempotencyKeyReused",
+            Self::DomainTaken { .. } => "DomainTaken",
+            Self::DeleteInProgress => "DeleteInProgress",
+            Self::AlreadyDeleted => "AlreadyDeleted",
+            Self::Throttled => "Throttled",
+            Self::Unavailable(_) => "Unavailable",
+            Self::Internal(_) => "Internal",
+        }
+    }
+
     fn details(&self) -> &[FieldError] {
         match self {
             Self::Validation(details) | Self::Forbidden(details) => details,
@@ -137,5 +189,23 @@ impl From<StoreError> for ApiError {
 impl From<WorkflowError> for ApiError {
     fn from(err: WorkflowError) -> Self {
         Self::Unavailable(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_of_each_holds_every_kind_once_each_with_its_own_code() {
+        let all = ApiError::one_of_each();
+        let kinds: std::collections::BTreeSet<&str> = all.iter().map(ApiError::kind).collect();
+        let codes: std::collections::BTreeSet<&str> = all.iter().map(ApiError::code).collect();
+        assert_eq!(kinds.len(), all.len(), "a kind listed twice");
+        assert_eq!(codes.len(), all.len(), "two kinds share a code");
+        // The Debug name starts with the kind: `kind` and the variants agree.
+        for error in &all {
+            assert!(format!("{error:?}").starts_with(error.kind()), "{error:?}");
+        }
     }
 }

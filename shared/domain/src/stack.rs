@@ -145,6 +145,33 @@ pub enum Phase {
     Deleted,
 }
 
+impl Phase {
+    /// Every phase, in the order a stack goes through them.
+    pub const ALL: [Phase; 21] = [
+        Phase::Accepted,
+        Phase::Validating,
+        Phase::RequestingCertificates,
+        Phase::AwaitingCertificateValidation,
+        Phase::CreatingCustomDomain,
+        Phase::CreatingDistribution,
+        Phase::AwaitingDistributionDeployment,
+        Phase::CreatingDnsRecords,
+        Phase::SmokeTesting,
+        Phase::Complete,
+        Phase::RollingBack,
+        Phase::RolledBack,
+        Phase::StoppingProvisioning,
+        Phase::DeletingDnsRecords,
+        Phase::DisablingDistribution,
+        Phase::AwaitingDistributionDisabled,
+        Phase::DeletingDistribution,
+        Phase::DeletingCustomDomain,
+        Phase::DeletingCertificates,
+        Phase::DeletingValidationRecords,
+        Phase::Deleted,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StepStatus {
@@ -153,6 +180,16 @@ pub enum StepStatus {
     Succeeded,
     Failed,
     Skipped,
+}
+
+impl StepStatus {
+    pub const ALL: [StepStatus; 5] = [
+        StepStatus::Running,
+        StepStatus::Waiting,
+        StepStatus::Succeeded,
+        StepStatus::Failed,
+        StepStatus::Skipped,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

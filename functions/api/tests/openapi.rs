@@ -2,8 +2,8 @@
 //!
 //! - paths and methods against the routes of `functions/api/src/app.rs` (and its `Allow` lists);
 //! - every operation's statuses and error codes against what its handler in
-//!   `functions/api/src/handlers.rs` can return, and every code's status against
-//!   `functions/api/src/error.rs` (the API is a binary crate, so its sources are read as text);
+//!   `functions/api/src/handlers.rs` can return (the handlers' calls are followed in their
+//!   source), and every code's status against `ApiError` itself;
 //! - the schemas against the implementation's own types (`edgestack_domain::stack`, `::request`):
 //!   a stack with every field set and a fresh one validate, and every documented property is one
 //!   the implementation writes; the request schema accepts and refuses what
@@ -12,26 +12,24 @@
 //! What the live API answers is checked against the same document by schemathesis
 //! (`scripts/contract.sh`) and by `tests/cli.rs`.
 
-#[allow(dead_code)]
-mod common;
-
 use edgestack_domain::timestamp::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{assert_matches_schema, document, read_repo_file, schema_errors};
-use edgestack_aws::store::Cursor;
+use edgestack_api::error::ApiError;
+use edgestack_aws::store::{BackendError, Cursor, StoreError};
+use edgestack_aws::workflow::WorkflowError;
 use edgestack_domain::request::StackRequest;
 use edgestack_domain::stack::{
-    DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack, StackError, Status,
-    StepStatus,
+    DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack, StackError, StackId,
+    Status, StepStatus,
 };
 use edgestack_domain::validated::FieldError;
+use edgestack_tests::contract::{assert_matches_schema, document, read_repo_file, schema_errors};
 use serde_json::{json, Value};
 
 const APP: &str = "functions/api/src/app.rs";
-const ERRORS: &str = "functions/api/src/error.rs";
+const ERRORS: &str = "ApiError (functions/api/src/error.rs)";
 const HANDLERS: &str = "functions/api/src/handlers.rs";
-const STACK: &str = "shared/domain/src/stack.rs";
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -79,22 +77,6 @@ fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The arms of the one `match self { ... }` in `body`: each arm's `Self::` variants and its value.
-fn match_arms(body: &str) -> Vec<(BTreeSet<String>, String)> {
-    let start = body.find("match self").expect("a match on self");
-    let inner = block_at(body, start, ERRORS);
-    let inner = &inner[1..inner.len() - 1];
-    let pieces: Vec<&str> = inner.split("=>").collect();
-    let mut arms = Vec::new();
-    let mut patterns = pieces[0];
-    for piece in &pieces[1..] {
-        let (value, rest) = piece.split_once(',').unwrap_or((piece, ""));
-        arms.push((names_after(patterns, "Self::"), value.trim().to_owned()));
-        patterns = rest;
-    }
-    arms
-}
-
 /// The variants of `enum name` in `source`, in order.
 fn enum_variants(source: &str, name: &str) -> Vec<String> {
     let start = source
@@ -114,63 +96,42 @@ fn enum_variants(source: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// `AwaitingDns` → `AWAITING_DNS`, as `rename_all = "SCREAMING_SNAKE_CASE"` does.
-fn screaming_snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
-}
-
-/// error.rs: every variant's code and status.
+/// Every kind of ApiError with its code and status, from the type itself.
 struct ErrorTable {
     code_of: BTreeMap<String, String>,
     status_of: BTreeMap<String, u16>,
-    /// The variants `From<StoreError>` and `From<WorkflowError>` produce.
+    /// The kinds `From<StoreError>` and `From<WorkflowError>` produce.
     converted: BTreeSet<String>,
 }
 
 impl ErrorTable {
     fn read() -> Self {
-        let source = read_repo_file(ERRORS);
-        let mut code_of = BTreeMap::new();
-        for (variants, value) in match_arms(fn_body(&source, ERRORS, "code")) {
-            let code = value.trim_matches('"').to_owned();
-            for variant in variants {
-                code_of.insert(variant, code.clone());
-            }
-        }
-        let mut status_of = BTreeMap::new();
-        for (variants, value) in match_arms(fn_body(&source, ERRORS, "status")) {
-            let status: u16 = value
-                .parse()
-                .unwrap_or_else(|_| panic!("a status that is not a number: {value}"));
-            for variant in variants {
-                status_of.insert(variant, status);
-            }
-        }
-        let variants = enum_variants(&source, "ApiError");
-        assert_eq!(
-            code_of.keys().collect::<BTreeSet<_>>(),
-            variants.iter().collect::<BTreeSet<_>>(),
-            "every ApiError variant has a code, read from {ERRORS}"
-        );
-        assert_eq!(
-            status_of.keys().collect::<BTreeSet<_>>(),
-            variants.iter().collect::<BTreeSet<_>>(),
-            "every ApiError variant has a status, read from {ERRORS}"
-        );
-        let mut converted = BTreeSet::new();
-        for from in ["impl From<StoreError>", "impl From<WorkflowError>"] {
-            let start = source
-                .find(from)
-                .unwrap_or_else(|| panic!("{ERRORS} has no {from}"));
-            converted.extend(names_after(block_at(&source, start, ERRORS), "Self::"));
-        }
+        let all = ApiError::one_of_each();
+        let code_of = all
+            .iter()
+            .map(|e| (e.kind().to_owned(), e.code().to_owned()))
+            .collect();
+        let status_of = all
+            .iter()
+            .map(|e| (e.kind().to_owned(), e.status()))
+            .collect();
+        let backend = || BackendError::from("down");
+        let stack_id = StackId::generate();
+        let converted = [
+            ApiError::from(StoreError::NotFound(stack_id)),
+            ApiError::from(StoreError::Conflict),
+            ApiError::from(StoreError::Throttled(backend())),
+            ApiError::from(StoreError::Backend(backend())),
+            ApiError::from(StoreError::Corrupt("unreadable".into())),
+            ApiError::from(WorkflowError {
+                action: "StartExecution",
+                message: "down".into(),
+                outcome_unknown: true,
+            }),
+        ]
+        .iter()
+        .map(|e| e.kind().to_owned())
+        .collect();
         Self {
             code_of,
             status_of,
@@ -396,7 +357,7 @@ fn the_document_is_openapi_3_1_and_every_ref_resolves() {
         .unwrap()
         .keys()
     {
-        common::validator(name);
+        edgestack_tests::contract::validator(name);
     }
 }
 
@@ -589,26 +550,31 @@ fn the_list_query_is_documented_as_implemented() {
 
 #[test]
 fn the_enums_are_the_implementations() {
-    let stack_rs = read_repo_file(STACK);
-    let names = |enum_name: &str| -> Vec<String> {
-        enum_variants(&stack_rs, enum_name)
-            .iter()
-            .map(|v| screaming_snake(v))
+    // Each enum's values as the implementation writes them.
+    fn names<T: serde::Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
-    };
+    }
     assert_eq!(
         enum_of("Status"),
         Status::ALL.map(|s| s.as_str().to_owned())
     );
-    assert_eq!(enum_of("Status"), names("Status"));
-    assert_eq!(enum_of("Phase"), names("Phase"));
+    assert_eq!(enum_of("Status"), names(&Status::ALL));
+    assert_eq!(enum_of("Phase"), names(&Phase::ALL));
     for phase in enum_of("Phase") {
         let parsed: Phase = serde_json::from_value(json!(phase)).expect("a phase");
         assert_eq!(serde_json::to_value(parsed).unwrap(), json!(phase));
     }
     let step_statuses =
         &document()["components"]["schemas"]["Step"]["properties"]["status"]["enum"];
-    assert_eq!(step_statuses, &json!(names("StepStatus")));
+    assert_eq!(step_statuses, &json!(names(&StepStatus::ALL)));
     for status in step_statuses.as_array().unwrap() {
         let _: StepStatus = serde_json::from_value(status.clone()).expect("a step status");
     }

@@ -1,4 +1,5 @@
-//! What the CLI's integration tests share: the repository, `openapi.yaml` and its schemas.
+//! The API's contract for tests: `openapi.yaml` and its schemas, for the API crate's contract
+//! test and the CLI's tests, which check what they read and print against it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -6,11 +7,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value};
 
-/// The repository's root: the parent of `cli/`.
+/// The repository's root: the parent of `tests/`.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("cli/ has a parent directory")
+        .expect("tests/ has a parent directory")
         .to_path_buf()
 }
 
