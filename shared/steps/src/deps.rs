@@ -125,6 +125,40 @@ fn stops(stack: &Stack, refusal: Refusal) -> StepError {
 }
 
 /// Everything a step needs, built once per cold start.
+/// How a run of a step starts: what `Deps::begin` records and what it refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A provisioning step's run, or a retry of it: refused once the stack is being deleted.
+    Provision,
+    /// A later poll of a provisioning wait: refused likewise; the step's start is kept.
+    ProvisionPoll,
+    /// An undo step (a teardown, or the rollback of a failure): it works on a stack being
+    /// deleted or failed, which is what undoing is for.
+    Undo,
+    /// A later poll of an undo wait.
+    UndoPoll,
+}
+
+impl Start {
+    /// A provisioning step that waits: its first run, or the `polls`-th poll.
+    pub fn provision(polls: u32) -> Self {
+        if polls == 0 {
+            Self::Provision
+        } else {
+            Self::ProvisionPoll
+        }
+    }
+
+    /// An undo step that waits: its first run, or the `polls`-th poll.
+    pub fn undo(polls: u32) -> Self {
+        if polls == 0 {
+            Self::Undo
+        } else {
+            Self::UndoPoll
+        }
+    }
+}
+
 pub struct Deps {
     pub store: Arc<dyn StackStore>,
     /// The AWS clients the steps call.
@@ -157,14 +191,39 @@ impl Deps {
         })
     }
 
-    /// Marks `step` as running (another attempt if it ran before) and the stack as in `phase`.
-    /// A stack being deleted is not provisioned further.
-    pub async fn begin(&self, id: &StackId, step: &str, phase: Phase) -> Result<Stack, StepError> {
+    /// Starts a run of `step` as `start` says: a first run (or a retry) records the step as
+    /// running, another attempt if it ran before, and the stack as in `phase`; a later poll of a
+    /// wait only reads the stack, so that `attempts` counts retries, not polls. The one place a
+    /// step's start is guarded: provisioning stops once the stack is being deleted.
+    pub async fn begin(
+        &self,
+        id: &StackId,
+        step: &str,
+        phase: Phase,
+        start: Start,
+    ) -> Result<Stack, StepError> {
+        let provisioning = matches!(start, Start::Provision | Start::ProvisionPoll);
+        if matches!(start, Start::ProvisionPoll | Start::UndoPoll) {
+            let stack = self
+                .store
+                .get(id)
+                .await?
+                .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
+                .value;
+            if provisioning {
+                stack
+                    .provisioning_may_go_on()
+                    .map_err(|refusal| stops(&stack, refusal))?;
+            }
+            return Ok(stack);
+        }
         let now = Timestamp::now();
         modify(self.store.as_ref(), id, |stack| {
-            stack
-                .begin_provisioning()
-                .map_err(|refusal| stops(stack, refusal))?;
+            if provisioning {
+                stack
+                    .begin_provisioning()
+                    .map_err(|refusal| stops(stack, refusal))?;
+            }
             stack.phase = phase;
             stack.begin_step(step, now);
             Ok(())
@@ -188,58 +247,6 @@ impl Deps {
                 format!("a fault was injected at {step} (local stack only)"),
             ));
         }
-        Ok(stack)
-    }
-
-    /// Marks a teardown (or rollback) step as running. Unlike `begin` it works on a stack being
-    /// deleted or failed: undoing is exactly what those need.
-    pub async fn begin_undo(
-        &self,
-        id: &StackId,
-        step: &str,
-        phase: Phase,
-    ) -> Result<Stack, StepError> {
-        let now = Timestamp::now();
-        modify(self.store.as_ref(), id, |stack| {
-            stack.phase = phase;
-            stack.begin_step(step, now);
-            Ok::<_, StepError>(())
-        })
-        .await
-        .and_then(|stack| self.injected_fault(stack, step))
-    }
-
-    /// Reads the stack for a later poll of an undo step.
-    pub async fn begin_poll_undo(&self, id: &StackId) -> Result<Stack, StepError> {
-        Ok(self
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
-            .value)
-    }
-
-    /// Like `begin`, for a step that polls: only its first poll starts it, so that `attempts`
-    /// counts retries of the step, not polls.
-    pub async fn begin_poll(
-        &self,
-        id: &StackId,
-        step: &str,
-        phase: Phase,
-        polls: u32,
-    ) -> Result<Stack, StepError> {
-        if polls == 0 {
-            return self.begin(id, step, phase).await;
-        }
-        let stack = self
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| StepError::StackGone(format!("stack {id} does not exist")))?
-            .value;
-        stack
-            .provisioning_may_go_on()
-            .map_err(|refusal| stops(&stack, refusal))?;
         Ok(stack)
     }
 
@@ -268,6 +275,19 @@ impl Deps {
             )));
         }
         Ok(())
+    }
+
+    /// Records what a still-running `step` has made so far (`change`), so that a retry after a
+    /// timeout or a lost answer finds it rather than making it again.
+    pub async fn checkpoint(
+        &self,
+        id: &StackId,
+        step: &str,
+        detail: impl Into<String>,
+        change: impl FnMut(&mut Stack),
+    ) -> Result<Stack, StepError> {
+        self.finish(id, step, StepStatus::Running, detail, change)
+            .await
     }
 
     /// Records how `step` ended, with `change` applying what it produced to the record.
@@ -311,6 +331,7 @@ mod tests {
             &stack.id,
             "request_certificates",
             Phase::RequestingCertificates,
+            Start::Provision,
         )
         .await
         .expect("begun");
@@ -375,16 +396,21 @@ mod tests {
             .expect("failed");
         deps.store.create(&stack, None).await.expect("stored");
         let refused = deps
-            .begin(&stack.id, "validate_request", Phase::Validating)
+            .begin(
+                &stack.id,
+                "validate_request",
+                Phase::Validating,
+                Start::Provision,
+            )
             .await
             .expect_err("a FAILED stack is not provisioned");
         assert_eq!(refused.error_type(), "StackGone", "{refused}");
         let refused = deps
-            .begin_poll(
+            .begin(
                 &stack.id,
                 "check_certificates",
                 Phase::AwaitingCertificateValidation,
-                3,
+                Start::provision(3),
             )
             .await
             .expect_err("nor polled further");

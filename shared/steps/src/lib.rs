@@ -17,7 +17,7 @@ pub(crate) mod testing;
 
 use serde::{Deserialize, Serialize};
 
-pub use deps::{Deps, Settings, FAULT_INJECTION_TAG};
+pub use deps::{Deps, Settings, Start, FAULT_INJECTION_TAG};
 pub use error::StepError;
 
 use edgestack_domain::stack::StackId;

@@ -7,7 +7,7 @@ use aws_sdk_route53::types::{
 };
 
 use crate::error::{self, describe, from_sdk};
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{DnsPurpose, DnsRecord, Phase, Stack, StepStatus};
 use edgestack_domain::tags::resource_tags;
 
@@ -175,7 +175,12 @@ pub async fn create_cname(
 
 pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin(&flow.stack_id, REQUEST_STEP, Phase::RequestingCertificates)
+        .begin(
+            &flow.stack_id,
+            REQUEST_STEP,
+            Phase::RequestingCertificates,
+            Start::Provision,
+        )
         .await?;
     let region = stack.request.region.to_string();
     let edge_arn = match &stack.outputs.certificate_arn {
@@ -183,10 +188,9 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         None => request_one(deps, &stack, CLOUDFRONT_REGION).await?,
     };
     // Record each ARN as soon as it exists, so that a failure later still knows what to undo.
-    deps.finish(
+    deps.checkpoint(
         &flow.stack_id,
         REQUEST_STEP,
-        StepStatus::Running,
         "us-east-1 certificate requested",
         |s| {
             s.outputs.certificate_arn = Some(edge_arn.clone());
@@ -201,10 +205,9 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
     };
     // Before the validation record is read (ACM publishes it seconds after the request, and
     // this step fails until it does): a failure from here on must still find both to undo.
-    deps.finish(
+    deps.checkpoint(
         &flow.stack_id,
         REQUEST_STEP,
-        StepStatus::Running,
         "certificates requested",
         |s| {
             s.outputs.regional_certificate_arn = Some(regional_arn.clone());
@@ -234,10 +237,9 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
                 record.created = true;
                 record.managed = true;
                 let intent = record.clone();
-                deps.finish(
+                deps.checkpoint(
                     &flow.stack_id,
                     REQUEST_STEP,
-                    StepStatus::Running,
                     format!("writing validation record {}", record.name),
                     |s| {
                         s.outputs
@@ -318,11 +320,11 @@ async fn status_of(deps: &Deps, region: &str, arn: &str) -> Result<CertificateSt
 
 pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_poll(
+        .begin(
             &flow.stack_id,
             AWAIT_STEP,
             Phase::AwaitingCertificateValidation,
-            flow.polls,
+            Start::provision(flow.polls),
         )
         .await?;
     let missing = || StepError::Internal("no certificate to wait for".into());

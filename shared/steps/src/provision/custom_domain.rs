@@ -7,7 +7,7 @@ use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 
 use crate::error::{self, from_sdk};
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::{resource_tags, STACK_ID_TAG};
 
@@ -15,7 +15,12 @@ pub const STEP: &str = "create_custom_domain";
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin(&flow.stack_id, STEP, Phase::CreatingCustomDomain)
+        .begin(
+            &flow.stack_id,
+            STEP,
+            Phase::CreatingCustomDomain,
+            Start::Provision,
+        )
         .await?;
     let request = &stack.request;
     let name = request
@@ -78,10 +83,9 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             "API Gateway has not published the target of {name} yet"
         ))
     })?;
-    deps.finish(
+    deps.checkpoint(
         &flow.stack_id,
         STEP,
-        StepStatus::Running,
         format!("custom domain {name} → {target}"),
         |s| {
             s.outputs.regional_domain_name = Some(target.clone());

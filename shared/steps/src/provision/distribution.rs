@@ -8,7 +8,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::distribution_config::{self, EdgeSettings};
 use crate::error::{self, describe, from_sdk};
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
 
 pub const CREATE_STEP: &str = "create_distribution";
@@ -107,7 +107,12 @@ async fn create(
 
 pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin(&flow.stack_id, CREATE_STEP, Phase::CreatingDistribution)
+        .begin(
+            &flow.stack_id,
+            CREATE_STEP,
+            Phase::CreatingDistribution,
+            Start::Provision,
+        )
         .await?;
     let client = deps.clients.cloudfront.clone();
     let (id, domain) = match (
@@ -142,11 +147,11 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 
 pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_poll(
+        .begin(
             &flow.stack_id,
             AWAIT_STEP,
             Phase::AwaitingDistributionDeployment,
-            flow.polls,
+            Start::provision(flow.polls),
         )
         .await?;
     let id = stack

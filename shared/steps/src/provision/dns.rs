@@ -6,7 +6,7 @@ use aws_sdk_route53::types::{
 };
 
 use crate::error;
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{DnsPurpose, DnsRecord, Phase, StepStatus};
 
 pub const STEP: &str = "create_dns_records";
@@ -201,7 +201,12 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         });
     }
     let stack = deps
-        .begin_poll(&flow.stack_id, STEP, Phase::CreatingDnsRecords, flow.polls)
+        .begin(
+            &flow.stack_id,
+            STEP,
+            Phase::CreatingDnsRecords,
+            Start::provision(flow.polls),
+        )
         .await?;
     let domain = stack.request.custom_domain.clone().ok_or_else(|| {
         StepError::Internal("DNS records for a stack without a custom domain".into())

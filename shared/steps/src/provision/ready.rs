@@ -1,12 +1,14 @@
 //! Recipe step 8: the stack is `READY`, with the URL clients call.
 
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, Signing, StepStatus};
 
 pub const STEP: &str = "mark_ready";
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin(&flow.stack_id, STEP, Phase::Complete).await?;
+    let stack = deps
+        .begin(&flow.stack_id, STEP, Phase::Complete, Start::Provision)
+        .await?;
     let host = match &stack.request.custom_domain {
         Some(domain) => domain.name.to_string(),
         None => stack

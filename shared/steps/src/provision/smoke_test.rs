@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
 
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::permissions::Permissions;
 use edgestack_domain::stack::{Phase, Signing, SmokeTestResult, Stack, StepStatus};
 use edgestack_domain::validated::Principal;
@@ -113,7 +113,7 @@ async fn sigv4_headers(
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin(&flow.stack_id, STEP, Phase::SmokeTesting)
+        .begin(&flow.stack_id, STEP, Phase::SmokeTesting, Start::Provision)
         .await?;
     let target = target(&stack)?;
     let public_url = format!("https://{}{}", target.host, target.path);
@@ -177,10 +177,9 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         String::new()
     };
     if !passes(explicit, unsigned_iam, status, from_api_gateway) {
-        deps.finish(
+        deps.checkpoint(
             &flow.stack_id,
             STEP,
-            StepStatus::Running,
             format!("GET {public_url} answered {status}{unsigned_note}; retrying"),
             |s| {
                 s.outputs.smoke_test = Some(result.clone());

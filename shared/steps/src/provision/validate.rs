@@ -16,7 +16,7 @@ use edgestack_domain::tags::STACK_ID_TAG;
 
 use crate::distribution_config;
 use crate::error::from_sdk;
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::permissions::Permissions;
 use edgestack_domain::request::StackRequest;
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
@@ -25,7 +25,9 @@ use edgestack_domain::validated::Principal;
 pub const STEP: &str = "validate";
 
 pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = deps.begin(&flow.stack_id, STEP, Phase::Validating).await?;
+    let stack = deps
+        .begin(&flow.stack_id, STEP, Phase::Validating, Start::Provision)
+        .await?;
     let request = &stack.request;
     if let Some(policy) = &deps.permissions {
         still_granted(policy, &stack)?;

@@ -8,7 +8,7 @@ use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 use super::*;
 use crate::error::{self, CertificateDeletion};
 use crate::provision::certificates::CLOUDFRONT_REGION;
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 
 pub(super) async fn delete_certificate(
     deps: &Deps,
@@ -28,16 +28,14 @@ pub(super) async fn delete_certificate(
 }
 
 pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = if flow.polls == 0 {
-        deps.begin_undo(
+    let stack = deps
+        .begin(
             &flow.stack_id,
             CERTIFICATES_STEP,
             Phase::DeletingCertificates,
+            Start::undo(flow.polls),
         )
-        .await?
-    } else {
-        deps.begin_poll_undo(&flow.stack_id).await?
-    };
+        .await?;
     let region = stack.request.region.to_string();
     // Both on every pass: ACM may let go of either first.
     let regional = match &stack.outputs.regional_certificate_arn {
@@ -86,10 +84,9 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
             ..flow
         });
     }
-    deps.finish(
+    deps.checkpoint(
         &flow.stack_id,
         CERTIFICATES_STEP,
-        StepStatus::Running,
         "certificates deleted",
         |s| {
             s.outputs.certificate_arn = None;

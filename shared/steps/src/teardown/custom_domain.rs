@@ -8,7 +8,7 @@ use edgestack_domain::tags::STACK_ID_TAG;
 
 use super::*;
 use crate::error::{self, from_sdk};
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 
 /// What API Gateway has under the stack's custom domain name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +50,11 @@ pub(super) async fn custom_domain_state(
 
 pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_undo(
+        .begin(
             &flow.stack_id,
             CUSTOM_DOMAIN_STEP,
             Phase::DeletingCustomDomain,
+            Start::Undo,
         )
         .await?;
     let mut detail = "no custom domain".to_owned();

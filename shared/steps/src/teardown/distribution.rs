@@ -5,16 +5,18 @@ use edgestack_domain::stack::{Phase, StepStatus};
 
 use super::*;
 use crate::error::{self, from_sdk};
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 
 /// Disables the distribution (with its ETag) and waits until CloudFront has deployed that.
 pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
-    let stack = if flow.polls == 0 {
-        deps.begin_undo(&flow.stack_id, DISABLE_STEP, Phase::DisablingDistribution)
-            .await?
-    } else {
-        deps.begin_poll_undo(&flow.stack_id).await?
-    };
+    let stack = deps
+        .begin(
+            &flow.stack_id,
+            DISABLE_STEP,
+            Phase::DisablingDistribution,
+            Start::undo(flow.polls),
+        )
+        .await?;
     let client = deps.clients.cloudfront.clone();
     // What the outputs name, else what the stack's comment finds: a create whose answer was lost,
     // or that ran on while a DELETE came, made a distribution no output records.
@@ -23,10 +25,9 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         None => match crate::provision::distribution::find_existing(&client, &stack).await? {
             Some((id, domain)) => {
                 // Recorded, for the delete step after this one.
-                deps.finish(
+                deps.checkpoint(
                     &flow.stack_id,
                     DISABLE_STEP,
-                    StepStatus::Running,
                     format!("found distribution {id}, which the stack had not recorded"),
                     |s| {
                         s.outputs.distribution_id = Some(id.clone());
@@ -143,10 +144,11 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
 
 pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_undo(
+        .begin(
             &flow.stack_id,
             DISTRIBUTION_STEP,
             Phase::DeletingDistribution,
+            Start::Undo,
         )
         .await?;
     let detail = match stack.outputs.distribution_id.clone() {

@@ -6,11 +6,16 @@ use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 
 use super::*;
 use crate::provision::dns::CLOUDFRONT_ZONE_ID;
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 
 pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_undo(&flow.stack_id, DNS_STEP, Phase::DeletingDnsRecords)
+        .begin(
+            &flow.stack_id,
+            DNS_STEP,
+            Phase::DeletingDnsRecords,
+            Start::Undo,
+        )
         .await?;
     let mut deleted = 0;
     let mut detail = None;

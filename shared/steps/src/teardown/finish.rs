@@ -3,7 +3,7 @@
 use edgestack_domain::stack::{Phase, Status, StepStatus};
 
 use super::*;
-use crate::{Deps, Flow, StepError};
+use crate::{Deps, Flow, Start, StepError};
 
 /// How many times an undo goes round again for what appeared after it looked.
 pub const MAX_PASSES: u32 = 3;
@@ -33,7 +33,7 @@ async fn left_behind(
 
 pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
-        .begin_undo(&flow.stack_id, FINISH_STEP, Phase::Deleted)
+        .begin(&flow.stack_id, FINISH_STEP, Phase::Deleted, Start::Undo)
         .await?;
     if let Some(what) = left_behind(deps, &stack).await? {
         if flow.polls >= MAX_PASSES {
