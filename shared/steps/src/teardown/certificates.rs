@@ -6,8 +6,8 @@ use edgestack_aws::store::modify;
 use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 
 use super::*;
+use crate::cloudfront::CLOUDFRONT_REGION;
 use crate::error::{self, CertificateDeletion};
-use crate::provision::certificates::CLOUDFRONT_REGION;
 use crate::{Deps, Flow, Start, StepError};
 
 pub(super) async fn delete_certificate(

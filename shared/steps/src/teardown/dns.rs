@@ -5,7 +5,7 @@ use aws_sdk_route53::types::RrType;
 use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 
 use super::*;
-use crate::provision::dns::CLOUDFRONT_ZONE_ID;
+use crate::cloudfront::CLOUDFRONT_ZONE_ID;
 use crate::{Deps, Flow, Start, StepError};
 
 pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {

@@ -4,8 +4,8 @@
 use edgestack_domain::tags::STACK_ID_TAG;
 
 use super::*;
+use crate::cloudfront::CLOUDFRONT_REGION;
 use crate::error::from_sdk;
-use crate::provision::certificates::CLOUDFRONT_REGION;
 use crate::{Deps, StepError};
 
 /// Every certificate of the account in `region` that names `name` (as its domain or a SAN).

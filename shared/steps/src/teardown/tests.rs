@@ -1,7 +1,7 @@
 //! The teardown steps against mocked AWS clients.
 
 use super::*;
-use crate::provision::dns::CLOUDFRONT_ZONE_ID;
+use crate::cloudfront::CLOUDFRONT_ZONE_ID;
 use crate::testing::{cname, deps, no_acm, no_apigateway, no_cloudfront, no_route53, zone_holding};
 use crate::Flow;
 use aws_sdk_acm::operation::delete_certificate::{DeleteCertificateError, DeleteCertificateOutput};
