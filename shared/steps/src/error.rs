@@ -34,6 +34,23 @@ pub enum StepError {
     /// A bug or a broken invariant.
     #[error("internal: {0}")]
     Internal(String),
+    /// An AWS call failed in a way no step gives a meaning of its own: retried when
+    /// `transient` (errorType `Transient`: throttling, a 5xx, a timeout, no answer), a bug
+    /// otherwise (`Internal`). The SDK's error is kept as the source, with its own chain.
+    #[error("{}: an AWS call failed", if *transient { "transient" } else { "internal" })]
+    Aws {
+        transient: bool,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The stack store failed: retried (errorType `Transient`), unless a stored stack cannot be
+    /// read (`Internal`). The store's error is kept as the source.
+    #[error("{}: the stack store failed", if *transient { "transient" } else { "internal" })]
+    Store {
+        transient: bool,
+        #[source]
+        source: edgestack_aws::store::StoreError,
+    },
 }
 
 impl StepError {
@@ -48,6 +65,13 @@ impl StepError {
             Self::StackGone(_) => "StackGone",
             Self::SmokeTestFailed(_) => "SmokeTestFailed",
             Self::Internal(_) => "Internal",
+            Self::Aws { transient, .. } | Self::Store { transient, .. } => {
+                if *transient {
+                    "Transient"
+                } else {
+                    "Internal"
+                }
+            }
         }
     }
 
@@ -89,10 +113,12 @@ impl StepError {
 
 impl From<StepError> for Diagnostic {
     fn from(err: StepError) -> Self {
-        tracing::warn!(error_type = err.error_type(), error = %err, "step failed");
+        // The whole chain: an AWS or store failure says why in its sources.
+        let chain = edgestack_aws::store::with_causes(&err);
+        tracing::warn!(error_type = err.error_type(), error = %chain, "step failed");
         let error_message = match err.owner_message() {
-            Some(said) => serde_json::to_string(&said).unwrap_or_else(|_| err.to_string()),
-            None => err.to_string(),
+            Some(said) => serde_json::to_string(&said).unwrap_or(chain),
+            None => chain,
         };
         Diagnostic {
             error_type: err.error_type().to_owned(),
@@ -107,9 +133,15 @@ impl From<edgestack_aws::store::StoreError> for StepError {
         match err {
             StoreError::NotFound(id) => Self::StackGone(format!("stack {id} does not exist")),
             StoreError::Conflict | StoreError::Throttled(_) | StoreError::Backend(_) => {
-                Self::Transient(edgestack_aws::store::with_causes(&err))
+                Self::Store {
+                    transient: true,
+                    source: err,
+                }
             }
-            StoreError::Corrupt(_) => Self::Internal(err.to_string()),
+            StoreError::Corrupt(_) => Self::Store {
+                transient: false,
+                source: err,
+            },
         }
     }
 }
@@ -165,10 +197,9 @@ where
         + Sync
         + 'static,
 {
-    if is_transient(&e) {
-        StepError::Transient(describe(&e))
-    } else {
-        StepError::Internal(describe(&e))
+    StepError::Aws {
+        transient: is_transient(&e),
+        source: Box::new(e),
     }
 }
 
@@ -412,6 +443,51 @@ mod aws_error_tests {
             .code(code)
             .message("mocked")
             .build()
+    }
+
+    #[tokio::test]
+    async fn an_aws_failure_keeps_the_sdk_error_as_its_source_and_says_it_whole() {
+        let throttled = mock!(aws_sdk_acm::Client::delete_certificate).then_error(|| {
+            DeleteCertificateError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_acm, [&throttled]);
+        let err = from_sdk(client.delete_certificate().send().await.unwrap_err());
+        assert_eq!(err.error_type(), "Transient");
+        let source = std::error::Error::source(&err).expect("the SDK's error is the source");
+        assert!(
+            source
+                .downcast_ref::<Sdk<DeleteCertificateError>>()
+                .is_some(),
+            "{source:?}"
+        );
+        let said: Diagnostic = err.into();
+        assert!(
+            said.error_message.contains("Rate exceeded"),
+            "{}",
+            said.error_message
+        );
+        assert!(said
+            .error_message
+            .starts_with("transient: an AWS call failed"));
+    }
+
+    #[test]
+    fn a_store_failure_keeps_the_store_error_as_its_source() {
+        use edgestack_aws::store::StoreError;
+        let err = StepError::from(StoreError::Throttled("slow down".into()));
+        assert_eq!(err.error_type(), "Transient");
+        let chain = edgestack_aws::store::with_causes(&err);
+        assert_eq!(
+            chain,
+            "transient: the stack store failed: the stack store is throttling requests: slow down"
+        );
+        let unreadable = StepError::from(StoreError::Corrupt("bad JSON".into()));
+        assert_eq!(unreadable.error_type(), "Internal");
     }
 
     async fn create_distribution_failing(
