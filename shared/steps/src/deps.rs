@@ -10,7 +10,7 @@ use edgestack_domain::lifecycle::Refusal;
 use edgestack_domain::permissions::Permissions;
 use edgestack_domain::stack::{Phase, Stack, StackId, StepStatus};
 
-use crate::StepError;
+use crate::{Flow, StepError};
 
 /// How the workflow paces its waits. Production waits minutes; the local stack seconds.
 #[derive(Debug, Clone)]
@@ -275,6 +275,39 @@ impl Deps {
             )));
         }
         Ok(())
+    }
+
+    /// The wait of `step` goes on: past its deadline (`deadline`: seconds since the step
+    /// started, and what is awaited) the stack fails; otherwise the step is recorded as waiting,
+    /// with `detail` (given the seconds until the next check) and `change`, and the flow that
+    /// comes back after those seconds is returned. Every wait of the workflow ends this way.
+    pub async fn wait_again(
+        &self,
+        stack: &Stack,
+        flow: Flow,
+        step: &str,
+        deadline: Option<(u64, &str)>,
+        detail: impl FnOnce(u64) -> String,
+        change: impl FnMut(&mut Stack),
+    ) -> Result<Flow, StepError> {
+        if let Some((seconds, what)) = deadline {
+            self.check_deadline(stack, step, seconds, what)?;
+        }
+        let wait = self.settings.poll_interval(flow.polls);
+        self.finish(
+            &flow.stack_id,
+            step,
+            StepStatus::Waiting,
+            detail(wait),
+            change,
+        )
+        .await?;
+        Ok(Flow {
+            ready: false,
+            polls: flow.polls + 1,
+            wait_seconds: wait,
+            ..flow
+        })
     }
 
     /// Records what a still-running `step` has made so far (`change`), so that a retry after a

@@ -55,34 +55,26 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         }
     }
     if !gone(regional) || !gone(edge) || !gone(unrecorded) {
-        deps.check_deadline(
-            &stack,
-            CERTIFICATES_STEP,
-            deps.settings.certificate_release_deadline_seconds,
-            "ACM to release the certificates",
-        )?;
-        let wait = deps.settings.poll_interval(flow.polls);
-        deps.finish(
-            &flow.stack_id,
-            CERTIFICATES_STEP,
-            StepStatus::Waiting,
-            format!("ACM still counts a user of the certificates (it lets go minutes after a distribution or custom domain is deleted); trying again in {wait} s"),
-            |s| {
-                if gone(regional) {
-                    s.outputs.regional_certificate_arn = None;
-                }
-                if gone(edge) {
-                    s.outputs.certificate_arn = None;
-                }
-            },
-        )
-        .await?;
-        return Ok(Flow {
-            ready: false,
-            polls: flow.polls + 1,
-            wait_seconds: wait,
-            ..flow
-        });
+        return deps
+            .wait_again(
+                &stack,
+                flow,
+                CERTIFICATES_STEP,
+                Some((
+                    deps.settings.certificate_release_deadline_seconds,
+                    "ACM to release the certificates",
+                )),
+                |wait| format!("ACM still counts a user of the certificates (it lets go minutes after a distribution or custom domain is deleted); trying again in {wait} s"),
+                |s| {
+                    if gone(regional) {
+                        s.outputs.regional_certificate_arn = None;
+                    }
+                    if gone(edge) {
+                        s.outputs.certificate_arn = None;
+                    }
+                },
+            )
+            .await;
     }
     deps.checkpoint(
         &flow.stack_id,

@@ -123,23 +123,18 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             ..flow
         });
     }
-    deps.check_deadline(
+    deps.wait_again(
         &stack,
+        flow,
         DISABLE_STEP,
-        deps.settings.distribution_deadline_seconds,
-        "CloudFront to deploy the disabled distribution",
-    )?;
-    let wait = deps.settings.poll_interval(flow.polls);
-    deps.finish(&flow.stack_id, DISABLE_STEP, StepStatus::Waiting, format!("waiting for CloudFront to deploy the disabled distribution ({status}); next check in {wait} s"), |s| {
-        s.phase = Phase::AwaitingDistributionDisabled;
-    })
-    .await?;
-    Ok(Flow {
-        ready: false,
-        polls: flow.polls + 1,
-        wait_seconds: wait,
-        ..flow
-    })
+        Some((
+            deps.settings.distribution_deadline_seconds,
+            "CloudFront to deploy the disabled distribution",
+        )),
+        |wait| format!("waiting for CloudFront to deploy the disabled distribution ({status}); next check in {wait} s"),
+        |s| s.phase = Phase::AwaitingDistributionDisabled,
+    )
+    .await
 }
 
 pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {

@@ -41,21 +41,17 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 "{what} is still there after {MAX_PASSES} passes of the undo steps"
             )));
         }
-        let wait = deps.settings.poll_interval(flow.polls);
-        deps.finish(
-            &flow.stack_id,
-            FINISH_STEP,
-            StepStatus::Waiting,
-            format!("{what} appeared after the undo steps looked (a step was still running); undoing again in {wait} s"),
-            |_| {},
-        )
-        .await?;
-        return Ok(Flow {
-            ready: false,
-            polls: flow.polls + 1,
-            wait_seconds: wait,
-            ..flow
-        });
+        // No deadline: the passes are counted instead.
+        return deps
+            .wait_again(
+                &stack,
+                flow,
+                FINISH_STEP,
+                None,
+                |wait| format!("{what} appeared after the undo steps looked (a step was still running); undoing again in {wait} s"),
+                |_| {},
+            )
+            .await;
     }
     deps.store.release_claim(&stack).await?;
     // Nothing will send the origin header values to CloudFront again.

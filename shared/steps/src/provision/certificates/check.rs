@@ -76,28 +76,19 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             ..flow
         });
     }
-    deps.check_deadline(
+    let check = flow.polls + 1;
+    deps.wait_again(
         &stack,
+        flow,
         AWAIT_STEP,
-        deps.settings.certificate_deadline_seconds,
-        "ACM to issue the certificates",
-    )?;
-    let wait = deps.settings.poll_interval(flow.polls);
-    deps.finish(
-        &flow.stack_id,
-        AWAIT_STEP,
-        StepStatus::Waiting,
-        format!(
-            "waiting for ACM to validate the certificates; checking again in {wait} s (check {})",
-            flow.polls + 1
-        ),
+        Some((
+            deps.settings.certificate_deadline_seconds,
+            "ACM to issue the certificates",
+        )),
+        |wait| {
+            format!("waiting for ACM to validate the certificates; checking again in {wait} s (check {check})")
+        },
         |_| {},
     )
-    .await?;
-    Ok(Flow {
-        ready: false,
-        polls: flow.polls + 1,
-        wait_seconds: wait,
-        ..flow
-    })
+    .await
 }

@@ -104,26 +104,20 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         }
         Propagation::Pending(id) => id,
     };
-    deps.check_deadline(
+    let flow = Flow {
+        change_id: Some(change_id.clone()),
+        ..flow
+    };
+    deps.wait_again(
         &stack,
+        flow,
         STEP,
-        deps.settings.dns_deadline_seconds,
-        "Route 53 to apply the alias records",
-    )?;
-    let wait = deps.settings.poll_interval(flow.polls);
-    deps.finish(
-        &flow.stack_id,
-        STEP,
-        StepStatus::Waiting,
-        format!("Route 53 change {change_id} PENDING; checking again in {wait} s"),
+        Some((
+            deps.settings.dns_deadline_seconds,
+            "Route 53 to apply the alias records",
+        )),
+        |wait| format!("Route 53 change {change_id} PENDING; checking again in {wait} s"),
         record,
     )
-    .await?;
-    Ok(Flow {
-        ready: false,
-        polls: flow.polls + 1,
-        wait_seconds: wait,
-        change_id: Some(change_id),
-        ..flow
-    })
+    .await
 }
