@@ -343,13 +343,13 @@ class Template(Case):
         self.copy.edit_template("        DEFAULT_5XX:\n", "        DEFAULT_4XX:\n")
         self.assertFinds(
             self.check(),
-            "gateway response ACCESS_DENIED answers 401 with code forbidden, which error.rs answers with 403",
+            "gateway response ACCESS_DENIED answers 401 with code forbidden, which openapi.yaml documents as 403",
             "gateway response THROTTLED has code slow_down",
             "gateway response REQUEST_TOO_LARGE is not the error shape",
             "GatewayResponses has no DEFAULT_5XX",
         )
 
-    def test_the_error_codes_are_read_from_error_rs(self) -> None:
+    def test_the_error_codes_are_read_from_openapi_yaml(self) -> None:
         statuses = check_template.api_error_statuses()
         self.assertEqual(statuses["unauthenticated"], 401)
         self.assertEqual(statuses["stack_not_found"], 404)

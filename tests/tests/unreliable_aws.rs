@@ -7,8 +7,9 @@
 //!   requests a second, scaled like every wait of the local account): every stack reaches
 //!   READY, every DELETE ends DELETED, and nothing of any stack is left;
 //! - answers lost after the call took effect: nothing is made twice, nothing is left;
-//! - a DELETE while a slow create is in flight (`StopExecution` does not stop a Lambda), for
-//!   each step that creates something: what the create makes after the DELETE is removed too;
+//! - a DELETE while a slow call is in flight (`StopExecution` does not stop a Lambda), for
+//!   validate, each step that creates something, and the wait for the alias records to
+//!   propagate: what the Lambda makes after the DELETE is removed too;
 //! - a certificate and a custom domain made but never recorded (every answer lost): the
 //!   teardown finds them by the stack's tag and removes them.
 //!
@@ -17,8 +18,9 @@
 
 use std::time::Duration;
 
-use edgestack_tests::{status, Shape, StrictAccount, Team};
+use edgestack_tests::{status, step, Shape, StrictAccount, Team};
 use futures::future::join_all;
+use serde_json::Value;
 
 const STACKS: usize = 10;
 const THROTTLED_SHARE: f64 = 0.2;
@@ -190,10 +192,10 @@ async fn a_delete_while_a_slow_create_is_in_flight_leaves_nothing() {
     assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
 }
 
-/// A DELETE while `operation`, the create of the step in `phase`, answers slowly: the Lambda
-/// runs on after the provisioning is stopped and makes its resource after the DELETE; the
-/// teardown still ends DELETED with nothing of the stack left.
-async fn a_delete_while_slow(operation: &str, phase: &str) {
+/// A DELETE while `operation` answers slowly, once the stack shows `when` (`what`): the
+/// Lambda runs on after the provisioning is stopped, and whatever it makes after the DELETE,
+/// the teardown still ends DELETED with nothing of the stack left.
+async fn a_delete_while_slow(operation: &str, what: &str, when: impl Fn(&Value) -> bool) {
     let account = StrictAccount::get();
     let team = Team::new().await;
     let spec = team.request(Shape::CustomDomain);
@@ -202,9 +204,7 @@ async fn a_delete_while_slow(operation: &str, phase: &str) {
         .clearing_faults_after(async {
             let id = team.create(&spec).await;
             team.api
-                .watch_every(Duration::from_millis(100), &id, phase, |s| {
-                    s["phase"] == phase
-                })
+                .watch_every(Duration::from_millis(100), &id, what, &when)
                 .await;
             team.api.delete(&format!("/stacks/{id}")).await.expect(202);
             id
@@ -216,22 +216,45 @@ async fn a_delete_while_slow(operation: &str, phase: &str) {
     assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
 }
 
+/// A DELETE while the step in `phase` creates with the slow `operation`.
+async fn a_delete_while_created_slowly(operation: &str, phase: &str) {
+    a_delete_while_slow(operation, phase, |s| s["phase"] == phase).await;
+}
+
+#[tokio::test]
+#[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_delete_while_the_request_is_validated_leaves_nothing() {
+    a_delete_while_created_slowly("apigateway:GetRestApi", "VALIDATING").await;
+}
+
 #[tokio::test]
 #[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
 async fn a_delete_while_certificates_are_requested_leaves_nothing() {
-    a_delete_while_slow("acm:RequestCertificate", "REQUESTING_CERTIFICATES").await;
+    a_delete_while_created_slowly("acm:RequestCertificate", "REQUESTING_CERTIFICATES").await;
 }
 
 #[tokio::test]
 #[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
 async fn a_delete_while_the_custom_domain_is_created_leaves_nothing() {
-    a_delete_while_slow("apigateway:CreateDomainName", "CREATING_CUSTOM_DOMAIN").await;
+    a_delete_while_created_slowly("apigateway:CreateDomainName", "CREATING_CUSTOM_DOMAIN").await;
 }
 
 #[tokio::test]
 #[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
 async fn a_delete_while_the_alias_records_are_written_leaves_nothing() {
-    a_delete_while_slow("route53:ChangeResourceRecordSets", "CREATING_DNS_RECORDS").await;
+    a_delete_while_created_slowly("route53:ChangeResourceRecordSets", "CREATING_DNS_RECORDS").await;
+}
+
+/// The alias records written, the step waits for Route 53 to report the change INSYNC (each
+/// `GetChange` slow): a DELETE then removes the records it is waiting for.
+#[tokio::test]
+#[ignore = "slows the whole local account down: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_delete_while_the_alias_records_propagate_leaves_nothing() {
+    a_delete_while_slow("route53:GetChange", "the alias records to propagate", |s| {
+        s["phase"] == "CREATING_DNS_RECORDS"
+            && step(s, "create_dns_records").is_some_and(|t| t["status"] == "WAITING")
+    })
+    .await;
 }
 
 /// Every answer of `operation` lost: the resource is made but the stack never learns of it.

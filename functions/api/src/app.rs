@@ -10,6 +10,7 @@ use lambda_http::{Body, Request, Response};
 use crate::error::ApiError;
 use crate::handlers;
 use crate::identity::{self, IdentitySource};
+use crate::operations::{Operation, STACK, STACKS};
 
 pub struct App {
     pub store: Arc<dyn StackStore>,
@@ -18,22 +19,31 @@ pub struct App {
     pub identity: IdentitySource,
 }
 
-enum Route<'a> {
-    Stacks,
-    Stack(&'a str),
+/// A request's path as one of the API's paths (`crate::operations`), with the stack id it
+/// names, if any.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Route<'a> {
+    pub path: &'static str,
+    pub id: Option<&'a str>,
 }
 
 /// The path's segments from `stacks` on. API Gateway may leave the stage in front of them
 /// (`/prod/stacks/...`), cargo-lambda does not; both route the same way.
-fn route(path: &str) -> Option<Route<'_>> {
+pub(crate) fn route(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let start = segments
         .iter()
         .position(|s| *s == "stacks")
         .filter(|i| *i <= 1)?;
     match &segments[start + 1..] {
-        [] => Some(Route::Stacks),
-        [id] => Some(Route::Stack(id)),
+        [] => Some(Route {
+            path: STACKS,
+            id: None,
+        }),
+        [id] => Some(Route {
+            path: STACK,
+            id: Some(id),
+        }),
         _ => None,
     }
 }
@@ -55,19 +65,20 @@ impl App {
         };
         let method = req.method().as_str().to_owned();
         let owner = identity::principal(self.identity, &req).ok_or(ApiError::Unauthenticated)?;
-        match (route, method.as_str()) {
-            (Route::Stacks, "POST") => handlers::create(self, &owner, &req).await,
-            (Route::Stacks, "GET") => handlers::list(self, owner.as_str(), &req).await,
-            (Route::Stack(id), "GET") => handlers::get(self, owner.as_str(), id).await,
-            (Route::Stack(id), "DELETE") => handlers::delete(self, owner.as_str(), id).await,
-            (Route::Stacks, _) => Err(ApiError::MethodNotAllowed {
+        let Some(operation) = Operation::find(route.path, &method) else {
+            return Err(ApiError::MethodNotAllowed {
                 method,
-                allow: "GET, POST",
-            }),
-            (Route::Stack(_), _) => Err(ApiError::MethodNotAllowed {
-                method,
-                allow: "GET, DELETE",
-            }),
+                allow: Operation::allowed_on(route.path),
+            });
+        };
+        // Only the paths with `{id}` carry one, and only their operations read it.
+        let id = route.id.unwrap_or_default();
+        let owner_arn = owner.as_str();
+        match operation {
+            Operation::CreateStack => Ok(handlers::create(self, &owner, &req).await?),
+            Operation::ListStacks => Ok(handlers::list(self, owner_arn, &req).await?),
+            Operation::GetStack => Ok(handlers::get(self, owner_arn, id).await?),
+            Operation::DeleteStack => Ok(handlers::delete(self, owner_arn, id).await?),
         }
     }
 }
@@ -87,12 +98,19 @@ mod tests {
 
     #[test]
     fn routes_with_and_without_a_stage_prefix() {
-        assert!(matches!(route("/stacks"), Some(Route::Stacks)));
-        assert!(matches!(route("/stacks/"), Some(Route::Stacks)));
-        assert!(matches!(
+        let stacks = Route {
+            path: STACKS,
+            id: None,
+        };
+        assert_eq!(route("/stacks"), Some(stacks));
+        assert_eq!(route("/stacks/").map(|r| r.path), Some(STACKS));
+        assert_eq!(
             route("/prod/stacks/stk_x"),
-            Some(Route::Stack("stk_x"))
-        ));
+            Some(Route {
+                path: STACK,
+                id: Some("stk_x")
+            })
+        );
         assert!(route("/").is_none());
         assert!(route("/a/b/stacks").is_none());
         assert!(route("/stacks/x/y").is_none());

@@ -6,7 +6,9 @@ use edgestack_domain::validated::FieldError;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-#[derive(Debug, thiserror::Error)]
+/// Every kind is listed by `ApiError::iter()` (with empty details), which the contract test
+/// checks against openapi.yaml.
+#[derive(Debug, thiserror::Error, strum::EnumIter, strum::IntoStaticStr)]
 pub enum ApiError {
     #[error("the request carries no caller identity; sign it with SigV4")]
     Unauthenticated,
@@ -25,7 +27,7 @@ pub enum ApiError {
     #[error("no such resource: {0}")]
     RouteNotFound(String),
     #[error("{method} is not allowed here; allowed: {allow}")]
-    MethodNotAllowed { method: String, allow: &'static str },
+    MethodNotAllowed { method: String, allow: String },
     #[error("this Idempotency-Key was already used with a different request body; use a new key for a new request")]
     IdempotencyKeyReused,
     #[error("{name} is already served by another stack ({holder}); delete that stack first, or choose another name")]
@@ -83,56 +85,9 @@ impl ApiError {
         }
     }
 
-    /// One of every kind, for the contract test (tests/openapi.rs), which checks each code and
-    /// status against openapi.yaml. A kind missing here fails that test as soon as a handler can
-    /// return it (the test looks every kind a handler names up in this list).
-    pub fn one_of_each() -> Vec<ApiError> {
-        vec![
-            Self::Unauthenticated,
-            Self::MalformedJson(String::new()),
-            Self::Validation(Vec::new()),
-            Self::PayloadTooLarge { limit: 0 },
-            Self::UnsupportedMediaType,
-            Self::Forbidden(Vec::new()),
-            Self::StackNotFound,
-            Self::RouteNotFound(String::new()),
-            Self::MethodNotAllowed {
-                method: String::new(),
-                allow: "",
-            },
-            Self::IdempotencyKeyReused,
-            Self::DomainTaken {
-                name: String::new(),
-                holder: String::new(),
-            },
-            Self::DeleteInProgress,
-            Self::AlreadyDeleted,
-            Self::Throttled,
-            Self::Unavailable(String::new()),
-            Self::Internal(String::new()),
-        ]
-    }
-
-    /// The variant's name (`StackNotFound`): how the contract test names what a handler returns.
+    /// The variant's name (`StackNotFound`): how the contract names a kind.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "Unauthenticated",
-            Self::MalformedJson(_) => "MalformedJson",
-            Self::Validation(_) => "Validation",
-            Self::PayloadTooLarge { .. } => "PayloadTooLarge",
-            Self::UnsupportedMediaType => "UnsupportedMediaType",
-            Self::Forbidden(_) => "Forbidden",
-            Self::StackNotFound => "StackNotFound",
-            Self::RouteNotFound(_) => "RouteNotFound",
-            Self::MethodNotAllowed { .. } => "MethodNotAllowed",
-            Self::IdempotencyKeyReused => "IdempotencyKeyReused",
-            Self::DomainTaken { .. } => "DomainTaken",
-            Self::DeleteInProgress => "DeleteInProgress",
-            Self::AlreadyDeleted => "AlreadyDeleted",
-            Self::Throttled => "Throttled",
-            Self::Unavailable(_) => "Unavailable",
-            Self::Internal(_) => "Internal",
-        }
+        self.into()
     }
 
     fn details(&self) -> &[FieldError] {
@@ -163,32 +118,58 @@ impl ApiError {
             }
         });
         let mut response = crate::app::json_response(self.status(), &body);
-        if let Self::MethodNotAllowed { allow, .. } = self {
-            response
-                .headers_mut()
-                .insert("allow", http::HeaderValue::from_static(allow));
+        if let Self::MethodNotAllowed { allow, .. } = &self {
+            let allow = http::HeaderValue::from_str(allow).expect("method names are header values");
+            response.headers_mut().insert("allow", allow);
         }
         response
     }
 }
 
-impl From<StoreError> for ApiError {
+/// What an operation may meet in what it stands on (DynamoDB, Step Functions), whatever it
+/// was asked: every operation's refusals include these.
+#[derive(Debug, Default, thiserror::Error, strum::EnumIter)]
+pub enum ServiceFailure {
+    #[default]
+    #[error("throttled")]
+    Throttled,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceFailure {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound(_) => Self::StackNotFound,
             StoreError::Throttled(_) => Self::Throttled,
             StoreError::Backend(_) => Self::Unavailable(edgestack_aws::store::with_causes(&err)),
             StoreError::Conflict => {
                 Self::Unavailable("the stack kept changing under the update".into())
+            }
+            // Stacks are never removed while they can be asked about (a DELETED one expires
+            // after 30 days): one that vanished mid-request is the service's fault.
+            StoreError::NotFound(id) => {
+                Self::Internal(format!("stack {id} vanished while the request was handled"))
             }
             StoreError::Corrupt(cause) => Self::Internal(cause),
         }
     }
 }
 
-impl From<WorkflowError> for ApiError {
+impl From<WorkflowError> for ServiceFailure {
     fn from(err: WorkflowError) -> Self {
         Self::Unavailable(err.to_string())
+    }
+}
+
+impl From<ServiceFailure> for ApiError {
+    fn from(failure: ServiceFailure) -> Self {
+        match failure {
+            ServiceFailure::Throttled => Self::Throttled,
+            ServiceFailure::Unavailable(cause) => Self::Unavailable(cause),
+            ServiceFailure::Internal(cause) => Self::Internal(cause),
+        }
     }
 }
 
@@ -196,9 +177,11 @@ impl From<WorkflowError> for ApiError {
 mod tests {
     use super::*;
 
+    use strum::IntoEnumIterator;
+
     #[test]
-    fn one_of_each_holds_every_kind_once_each_with_its_own_code() {
-        let all = ApiError::one_of_each();
+    fn every_kind_has_its_own_code() {
+        let all: Vec<ApiError> = ApiError::iter().collect();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(ApiError::kind).collect();
         let codes: std::collections::BTreeSet<&str> = all.iter().map(ApiError::code).collect();
         assert_eq!(kinds.len(), all.len(), "a kind listed twice");

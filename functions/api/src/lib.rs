@@ -1,4 +1,4 @@
-//! The provisioning REST API: routes, handlers, who the caller is, and the one place that maps
+//! The provisioning REST API: its operations, their handlers, who the caller is, and the one place that maps
 //! every failure to its status and error shape. A library, so that its contract test
 //! (tests/openapi.rs) checks openapi.yaml against these types; `main.rs` only builds the clients
 //! and hands `App` to the Lambda runtime.
@@ -7,5 +7,6 @@ pub mod app;
 pub mod error;
 pub mod handlers;
 pub mod identity;
+pub mod operations;
 #[cfg(test)]
 mod tests;

@@ -11,8 +11,9 @@ use edgestack_domain::stack::StackId;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
-use crate::app::App;
+use crate::app::{route, App};
 use crate::identity::IdentitySource;
+use crate::operations::Operation;
 
 #[derive(Default)]
 struct RecordingWorkflows {
@@ -134,6 +135,8 @@ fn url_pairs(query: &str) -> HashMap<String, String> {
 }
 
 async fn call(h: &Harness, req: Request) -> (u16, Value, http::HeaderMap) {
+    let operation = route(req.uri().path())
+        .and_then(|route| Operation::find(route.path, req.method().as_str()));
     let response = h.app.handle(req).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -141,7 +144,33 @@ async fn call(h: &Harness, req: Request) -> (u16, Value, http::HeaderMap) {
         Body::Text(t) => serde_json::from_str(&t).unwrap(),
         other => panic!("unexpected body {other:?}"),
     };
+    if let Some(operation) = operation {
+        assert_declared(operation, status, &body, &headers);
+    }
     (status, body, headers)
+}
+
+/// Every answer a test sees is one its operation declares (`crate::operations`, which the
+/// contract test holds openapi.yaml to): its success with only the declared headers, or one of
+/// its refusals.
+fn assert_declared(operation: Operation, status: u16, body: &Value, headers: &http::HeaderMap) {
+    if status == operation.success() {
+        for name in headers.keys() {
+            assert!(
+                name == "content-type" || operation.success_headers().contains(&name.as_str()),
+                "{operation:?} answered {status} with the undeclared header {name}"
+            );
+        }
+        return;
+    }
+    let code = body["error"]["code"].as_str().unwrap_or_default();
+    assert!(
+        operation
+            .refusals()
+            .iter()
+            .any(|refusal| refusal.code() == code && refusal.status() == status),
+        "{operation:?} answered {status} {code}, which it does not declare: {body}"
+    );
 }
 
 async fn post(h: &Harness, principal: &str, body: &Value) -> (u16, Value, http::HeaderMap) {

@@ -1,9 +1,9 @@
 //! `openapi.yaml` against the implementation, without a running stack:
 //!
-//! - paths and methods against the routes of `functions/api/src/app.rs` (and its `Allow` lists);
-//! - every operation's statuses and error codes against what its handler in
-//!   `functions/api/src/handlers.rs` can return (the handlers' calls are followed in their
-//!   source), and every code's status against `ApiError` itself;
+//! - paths, methods, success statuses and headers, and every operation's error codes against
+//!   `edgestack_api::operations` (each handler's refusal type), and every code's status
+//!   against `ApiError` itself; the API's unit tests check that the handlers answer only what
+//!   their operation declares;
 //! - the schemas against the implementation's own types (`edgestack_domain::stack`, `::request`):
 //!   a stack with every field set and a fresh one validate, and every documented property is one
 //!   the implementation writes; the request schema accepts and refuses what
@@ -16,259 +16,57 @@ use edgestack_domain::timestamp::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
 
 use edgestack_api::error::ApiError;
-use edgestack_aws::store::{BackendError, Cursor, StoreError};
-use edgestack_aws::workflow::WorkflowError;
+use edgestack_api::handlers::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, QUERY_PARAMETERS};
+use edgestack_api::operations::Operation;
+use edgestack_aws::store::Cursor;
 use edgestack_domain::request::StackRequest;
 use edgestack_domain::stack::{
-    DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack, StackError, StackId,
-    Status, StepStatus,
+    DnsPurpose, DnsRecord, Outputs, Phase, Signing, SmokeTestResult, Stack, StackError, Status,
+    StepStatus,
 };
 use edgestack_domain::validated::FieldError;
-use edgestack_tests::contract::{assert_matches_schema, document, read_repo_file, schema_errors};
+use edgestack_tests::contract::{assert_matches_schema, document, schema_errors};
 use serde_json::{json, Value};
+use strum::IntoEnumIterator;
 
-const APP: &str = "functions/api/src/app.rs";
 const ERRORS: &str = "ApiError (functions/api/src/error.rs)";
-const HANDLERS: &str = "functions/api/src/handlers.rs";
+const OPERATIONS: &str = "edgestack_api::operations";
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-// ---------------------------------------------------------------------------------------------
-// Reading the implementation's sources.
-
-/// The text of `fn name`'s body in `source`, braces included.
-fn fn_body<'a>(source: &'a str, file: &str, name: &str) -> &'a str {
-    let start = source
-        .find(&format!("fn {name}("))
-        .unwrap_or_else(|| panic!("{file} has no fn {name}"));
-    block_at(source, start, file)
-}
-
-/// The `{ ... }` block that starts at the first `{` after `from`.
-fn block_at<'a>(source: &'a str, from: usize, file: &str) -> &'a str {
-    let open = from + source[from..].find('{').expect("a block opens");
-    let mut depth = 0;
-    for (i, c) in source[open..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return &source[open..=open + i];
-                }
-            }
-            _ => {}
-        }
-    }
-    panic!("an unbalanced block in {file}")
-}
-
-/// Every `Prefix::Ident` named in `text`.
-fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
-    text.match_indices(prefix)
-        .map(|(i, _)| {
-            text[i + prefix.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|name| !name.is_empty())
-        .collect()
-}
-
-/// The variants of `enum name` in `source`, in order.
-fn enum_variants(source: &str, name: &str) -> Vec<String> {
-    let start = source
-        .find(&format!("enum {name}"))
-        .unwrap_or_else(|| panic!("no enum {name}"));
-    let body = block_at(source, start, name);
-    body[1..body.len() - 1]
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("//") && !line.starts_with("#["))
-        .map(|line| {
-            line.chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
 /// Every kind of ApiError with its code and status, from the type itself.
 struct ErrorTable {
-    code_of: BTreeMap<String, String>,
     status_of: BTreeMap<String, u16>,
-    /// The kinds `From<StoreError>` and `From<WorkflowError>` produce.
-    converted: BTreeSet<String>,
 }
 
 impl ErrorTable {
     fn read() -> Self {
-        let all = ApiError::one_of_each();
-        let code_of = all
-            .iter()
-            .map(|e| (e.kind().to_owned(), e.code().to_owned()))
+        let status_of = ApiError::iter()
+            .map(|e| (e.code().to_owned(), e.status()))
             .collect();
-        let status_of = all
-            .iter()
-            .map(|e| (e.kind().to_owned(), e.status()))
-            .collect();
-        let backend = || BackendError::from("down");
-        let stack_id = StackId::generate();
-        let converted = [
-            ApiError::from(StoreError::NotFound(stack_id)),
-            ApiError::from(StoreError::Conflict),
-            ApiError::from(StoreError::Throttled(backend())),
-            ApiError::from(StoreError::Backend(backend())),
-            ApiError::from(StoreError::Corrupt("unreadable".into())),
-            ApiError::from(WorkflowError {
-                action: "StartExecution",
-                message: "down".into(),
-                outcome_unknown: true,
-            }),
-        ]
-        .iter()
-        .map(|e| e.kind().to_owned())
-        .collect();
-        Self {
-            code_of,
-            status_of,
-            converted,
-        }
+        Self { status_of }
     }
 
-    fn code(&self, variant: &str) -> &str {
-        &self.code_of[variant]
+    fn codes(&self) -> BTreeSet<String> {
+        self.status_of.keys().cloned().collect()
     }
 
     fn status_of_code(&self, code: &str) -> u16 {
-        let variant = self
-            .code_of
-            .iter()
-            .find(|(_, c)| *c == code)
-            .unwrap_or_else(|| {
-                panic!("openapi.yaml names the error code {code}, which {ERRORS} does not have")
-            })
-            .0;
-        self.status_of[variant]
+        *self.status_of.get(code).unwrap_or_else(|| {
+            panic!("openapi.yaml names the error code {code}, which {ERRORS} does not have")
+        })
     }
 }
 
-/// app.rs: `(route, method) => handler`, and the `Allow` list of each route.
-struct Routes {
-    handlers: BTreeMap<(String, String), String>,
-    allow: BTreeMap<String, BTreeSet<String>>,
+/// `(path, method)` of an operation, as openapi.yaml keys it.
+fn key(op: Operation) -> (String, String) {
+    (op.path().to_owned(), op.method().to_lowercase())
 }
 
-/// The path each variant of app.rs's `Route` stands for (`route()` maps `stacks` and
-/// `stacks/{id}` onto them).
-fn path_of(route: &str) -> &'static str {
-    match route {
-        "Stacks" => "/stacks",
-        "Stack" => "/stacks/{id}",
-        other => panic!("app.rs has a route Route::{other} this test does not know"),
-    }
-}
-
-impl Routes {
-    fn read() -> Self {
-        let source = read_repo_file(APP);
-        assert_eq!(
-            enum_variants(&source, "Route"),
-            ["Stacks", "Stack"],
-            "the routes of {APP}"
-        );
-        let dispatch = fn_body(&source, APP, "dispatch");
-        let mut handlers = BTreeMap::new();
-        let mut allow = BTreeMap::new();
-        for line in dispatch.lines().map(str::trim) {
-            let Some(arm) = line.strip_prefix("(Route::") else {
-                continue;
-            };
-            let route: String = arm.chars().take_while(|c| c.is_alphanumeric()).collect();
-            let path = path_of(&route).to_owned();
-            if let Some((_, handler)) = line.split_once("=> handlers::") {
-                let method = arm
-                    .split('"')
-                    .nth(1)
-                    .expect("a method in quotes")
-                    .to_lowercase();
-                let handler = handler.split('(').next().unwrap().to_owned();
-                handlers.insert((path, method), handler);
-            } else {
-                let at = dispatch.find(line).unwrap();
-                let list = dispatch[at..]
-                    .split("allow: \"")
-                    .nth(1)
-                    .and_then(|rest| rest.split('"').next())
-                    .expect("a MethodNotAllowed arm names its allow list");
-                allow.insert(
-                    path,
-                    list.split(',').map(|m| m.trim().to_lowercase()).collect(),
-                );
-            }
-        }
-        assert!(!handlers.is_empty(), "no routes found in {APP}");
-        Self { handlers, allow }
-    }
-}
-
-/// handlers.rs: what a handler (and every function of the file it calls) can return.
-struct Handler {
-    variants: BTreeSet<String>,
-    successes: BTreeSet<u16>,
-    sets_location: bool,
-    sets_replayed: bool,
-}
-
-fn handler(name: &str) -> Handler {
-    let source = read_repo_file(HANDLERS);
-    let local_fns = names_after(&source, "fn ");
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![name.to_owned()];
-    let mut text = String::new();
-    while let Some(current) = todo.pop() {
-        if !seen.insert(current.clone()) {
-            continue;
-        }
-        let body = fn_body(&source, HANDLERS, &current);
-        text.push_str(body);
-        for callee in &local_fns {
-            // A call of a function of this file, not a method of the same name (`store.get(`).
-            let called = body.match_indices(&format!("{callee}(")).any(|(i, _)| {
-                !body[..i]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || "_.:".contains(c))
-            });
-            if called {
-                todo.push(callee.clone());
-            }
-        }
-    }
-    let mut successes = BTreeSet::new();
-    if text.contains("accepted(") {
-        successes.insert(202);
-    }
-    for (i, _) in text.match_indices("json_response(") {
-        if let Ok(status) = text[i + "json_response(".len()..]
-            .split(',')
-            .next()
-            .unwrap()
-            .trim()
-            .parse()
-        {
-            successes.insert(status);
-        }
-    }
-    Handler {
-        variants: names_after(&text, "ApiError::"),
-        successes,
-        sets_location: text.contains("\"location\""),
-        sets_replayed: text.contains("\"idempotent-replayed\""),
-    }
+/// The codes of every refusal `op` declares.
+fn refusal_codes(op: Operation) -> BTreeSet<String> {
+    op.refusals().iter().map(|e| e.code().to_owned()).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,28 +160,32 @@ fn the_document_is_openapi_3_1_and_every_ref_resolves() {
 }
 
 #[test]
-fn every_route_is_documented_and_nothing_else() {
-    let routes = Routes::read();
-    let implemented: BTreeSet<(String, String)> = routes.handlers.keys().cloned().collect();
+fn every_operation_is_documented_and_nothing_else() {
+    let implemented: BTreeSet<(String, String)> = Operation::iter().map(key).collect();
     let documented: BTreeSet<(String, String)> = operations().keys().cloned().collect();
     assert_eq!(
         documented, implemented,
-        "openapi.yaml's operations against {APP}'s routes"
+        "openapi.yaml's operations against {OPERATIONS}"
     );
-    for (path, allowed) in &routes.allow {
+    let paths: BTreeSet<&String> = documented.iter().map(|(path, _)| path).collect();
+    for path in paths {
         let documented: BTreeSet<String> = documented
             .iter()
             .filter(|(p, _)| p == path)
             .map(|(_, m)| m.clone())
             .collect();
-        assert_eq!(&documented, allowed, "the Allow list of {path} in {APP}");
+        let allow: BTreeSet<String> = Operation::allowed_on(path)
+            .split(", ")
+            .map(str::to_lowercase)
+            .collect();
+        assert_eq!(documented, allow, "the Allow list of {path}");
     }
 }
 
 #[test]
 fn every_error_code_is_documented_with_its_status() {
     let errors = ErrorTable::read();
-    let all_codes: BTreeSet<String> = errors.code_of.values().cloned().collect();
+    let all_codes = errors.codes();
     let enum_codes: BTreeSet<String> = enum_of("ErrorCode").into_iter().collect();
     assert_eq!(enum_codes, all_codes, "ErrorCode's enum against {ERRORS}");
 
@@ -419,125 +221,71 @@ fn every_error_code_is_documented_with_its_status() {
         documented, all_codes,
         "every code of {ERRORS} appears in openapi.yaml's responses"
     );
-    // The codes outside operations are app.rs's own (unknown paths, other methods).
-    let app = read_repo_file(APP);
-    let app_variants = names_after(&app, "ApiError::");
-    let app_codes: BTreeSet<String> = app_variants
-        .iter()
-        .filter(|v| errors.code_of.contains_key(*v) && *v != "Unauthenticated")
-        .map(|v| errors.code(v).to_owned())
-        .collect();
+    // The codes outside operations are those no operation refuses with: the router's own
+    // (unknown paths, other methods).
+    let of_operations: BTreeSet<String> = Operation::iter().flat_map(refusal_codes).collect();
     assert_eq!(
-        app_codes,
-        outside.keys().cloned().collect(),
-        "the codes only {APP} gives"
+        outside.keys().cloned().collect::<BTreeSet<_>>(),
+        &all_codes - &of_operations,
+        "the codes outside every operation"
     );
 }
 
 #[test]
-fn every_operation_documents_exactly_what_its_handler_can_answer() {
+fn every_operation_documents_exactly_what_it_can_answer() {
     let errors = ErrorTable::read();
-    let routes = Routes::read();
-    // Every request needs an identity (app.rs), and every handler reads or writes the store,
-    // whose failures are these (error.rs's `From<StoreError>`).
-    let everywhere: BTreeSet<String> = ["Unauthenticated", "Throttled", "Unavailable", "Internal"]
-        .map(str::to_owned)
-        .into();
-    let conversions: BTreeSet<String> = everywhere
-        .iter()
-        .filter(|v| *v != "Unauthenticated")
-        .cloned()
-        .collect();
-    assert!(
-        conversions.is_subset(&errors.converted),
-        "{ERRORS}'s conversions no longer produce {conversions:?}"
-    );
-    for ((path, method), handler_name) in &routes.handlers {
-        let handler = handler(handler_name);
-        let op = operations()[&(path.clone(), method.clone())];
-        let label = format!(
-            "{} {path} (handlers::{handler_name})",
-            method.to_uppercase()
-        );
-
-        let mut expected: BTreeSet<String> = handler
-            .variants
-            .union(&everywhere)
-            .map(|v| errors.code(v).to_owned())
-            .collect();
-        expected.retain(|code| errors.status_of_code(code) >= 400);
+    for op in Operation::iter() {
+        let doc = operations()[&key(op)];
+        let label = format!("{} {} ({op:?})", op.method(), op.path());
         let mut documented = BTreeSet::new();
         let mut successes = BTreeSet::new();
-        for (status, response) in op["responses"].as_object().unwrap() {
+        for (status, response) in doc["responses"].as_object().unwrap() {
             let status: u16 = status.parse().unwrap();
             if status < 400 {
                 successes.insert(status);
-                let headers = resolve(response)["headers"]
+                let headers: BTreeSet<String> = resolve(response)["headers"]
                     .as_object()
-                    .cloned()
+                    .map(|h| h.keys().map(|k| k.to_lowercase()).collect())
                     .unwrap_or_default();
-                assert_eq!(
-                    headers.contains_key("Location"),
-                    handler.sets_location,
-                    "{label}: Location"
-                );
-                assert_eq!(
-                    headers.contains_key("Idempotent-Replayed"),
-                    handler.sets_replayed,
-                    "{label}: Idempotent-Replayed"
-                );
+                let declared: BTreeSet<String> =
+                    op.success_headers().iter().map(|h| h.to_string()).collect();
+                assert_eq!(headers, declared, "{label}: the headers of {status}");
             } else {
                 documented.extend(documented_codes(response));
             }
         }
-        assert_eq!(successes, handler.successes, "{label}: success statuses");
+        assert_eq!(
+            successes,
+            BTreeSet::from([op.success()]),
+            "{label}: success"
+        );
+        let expected = refusal_codes(op);
+        assert!(
+            expected
+                .iter()
+                .all(|code| errors.status_of_code(code) >= 400),
+            "{label}: a refusal with a success status"
+        );
         assert_eq!(documented, expected, "{label}: error codes");
     }
 }
 
 #[test]
 fn the_list_query_is_documented_as_implemented() {
-    let source = read_repo_file(HANDLERS);
-    let list = fn_body(&source, HANDLERS, "list");
-    let known = list
-        .split(".contains(&name)")
-        .next()
-        .and_then(|before| before.rsplit('[').next())
-        .expect("list names its known query parameters");
-    let implemented: BTreeSet<String> = known
-        .split(']')
-        .next()
-        .unwrap()
-        .split(',')
-        .map(|p| p.trim().trim_matches('"').to_owned())
-        .collect();
-    let op = operations()[&("/stacks".to_owned(), "get".to_owned())];
+    let op = operations()[&key(Operation::ListStacks)];
     let params: BTreeMap<String, &Value> = op["parameters"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| (p["name"].as_str().unwrap().to_owned(), p))
         .collect();
-    assert_eq!(params.keys().cloned().collect::<BTreeSet<_>>(), implemented);
-    let constant = |name: &str| -> u64 {
-        let line = source
-            .lines()
-            .find(|l| l.contains(&format!("const {name}:")))
-            .unwrap_or_else(|| panic!("{HANDLERS} has no {name}"));
-        line.split('=')
-            .nth(1)
-            .unwrap()
-            .trim()
-            .trim_end_matches(';')
-            .parse()
-            .unwrap()
-    };
-    let limit = &params["limit"]["schema"];
-    assert_eq!(limit["maximum"].as_u64(), Some(constant("MAX_PAGE_SIZE")));
     assert_eq!(
-        limit["default"].as_u64(),
-        Some(constant("DEFAULT_PAGE_SIZE"))
+        params.keys().cloned().collect::<BTreeSet<_>>(),
+        QUERY_PARAMETERS.map(str::to_owned).into()
     );
+    let limit = &params["limit"]["schema"];
+    assert_eq!(limit["maximum"].as_u64(), Some(MAX_PAGE_SIZE as u64));
+    assert_eq!(limit["default"].as_u64(), Some(DEFAULT_PAGE_SIZE as u64));
     assert_eq!(limit["minimum"].as_u64(), Some(1));
     assert_eq!(
         resolve(&params["status"]["schema"])["enum"],

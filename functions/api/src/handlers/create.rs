@@ -1,23 +1,59 @@
-//! One function per operation of the contract in `api.md`.
+//! `POST /stacks`: a request validated, stored once (whatever the retries) and its
+//! provisioning started.
 
-use edgestack_aws::store::{modify, CreateOutcome, Cursor, IdempotencyKey, ListQuery};
-use edgestack_domain::lifecycle::Refusal;
+use edgestack_aws::store::{modify, CreateOutcome, IdempotencyKey};
 use edgestack_domain::request::StackRequest;
-use edgestack_domain::stack::{Phase, Stack, StackError, StackId, Status};
+use edgestack_domain::stack::{Stack, StackError, Status};
 use edgestack_domain::timestamp::Timestamp;
 use edgestack_domain::validated::{FieldError, Principal};
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{json, Value};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::app::{json_response, App};
-use crate::error::ApiError;
+use super::accepted;
+use crate::app::App;
+use crate::error::{ApiError, ServiceFailure};
 
 /// Far above any real request (ten headers, forty tags), far below API Gateway's 10 MB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-pub const DEFAULT_PAGE_SIZE: usize = 20;
-pub const MAX_PAGE_SIZE: usize = 100;
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// What `POST /stacks` can answer besides `202`.
+#[derive(Debug, strum::EnumIter)]
+pub enum CreateRefusal {
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MalformedJson(String),
+    Validation(Vec<FieldError>),
+    Forbidden(Vec<FieldError>),
+    IdempotencyKeyReused,
+    DomainTaken {
+        name: String,
+        holder: String,
+    },
+    /// A replayed key's stack is gone (it expired).
+    StackNotFound,
+    Service(ServiceFailure),
+}
+
+impl From<CreateRefusal> for ApiError {
+    fn from(refusal: CreateRefusal) -> Self {
+        use CreateRefusal as R;
+        match refusal {
+            R::PayloadTooLarge => Self::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            },
+            R::UnsupportedMediaType => Self::UnsupportedMediaType,
+            R::MalformedJson(cause) => Self::MalformedJson(cause),
+            R::Validation(problems) => Self::Validation(problems),
+            R::Forbidden(refused) => Self::Forbidden(refused),
+            R::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            R::DomainTaken { name, holder } => Self::DomainTaken { name, holder },
+            R::StackNotFound => Self::StackNotFound,
+            R::Service(failure) => failure.into(),
+        }
+    }
+}
 
 fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
@@ -28,7 +64,7 @@ fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
-fn require_json(req: &Request) -> Result<(), ApiError> {
+fn require_json(req: &Request) -> Result<(), CreateRefusal> {
     let content_type = req
         .headers()
         .get("content-type")
@@ -38,7 +74,7 @@ fn require_json(req: &Request) -> Result<(), ApiError> {
     if media_type.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType)
+        Err(CreateRefusal::UnsupportedMediaType)
     }
 }
 
@@ -61,45 +97,31 @@ fn request_digest(body: &Value) -> String {
     hex::encode(Sha256::digest(body.to_string().as_bytes()))
 }
 
-fn accepted(stack: &Stack) -> Response<Body> {
-    let mut response = json_response(202, stack);
-    let location = format!("/stacks/{}", stack.id);
-    response.headers_mut().insert(
-        "location",
-        location
-            .parse()
-            .expect("a stack id is a valid header value"),
-    );
-    response
-}
-
 pub async fn create(
     app: &App,
     principal: &Principal,
     req: &Request,
-) -> Result<Response<Body>, ApiError> {
+) -> Result<Response<Body>, CreateRefusal> {
     let owner = principal.as_str();
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
+        return Err(CreateRefusal::PayloadTooLarge);
     }
     require_json(req)?;
     let body: Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| CreateRefusal::MalformedJson(e.to_string()))?;
     // A bad header is named with the bad fields of the body: every problem at once.
     let (key, request) = match (idempotency_key(req), StackRequest::from_json(&body)) {
         (Ok(key), Ok(request)) => (key, request),
         (key, request) => {
             let mut problems = request.err().unwrap_or_default();
             problems.extend(key.err());
-            return Err(ApiError::Validation(problems));
+            return Err(CreateRefusal::Validation(problems));
         }
     };
     let refused = app.permissions.refusals(principal, &request);
     if !refused.is_empty() {
-        return Err(ApiError::Forbidden(refused));
+        return Err(CreateRefusal::Forbidden(refused));
     }
 
     let stack = Stack::new(owner.to_owned(), request, Timestamp::now());
@@ -110,7 +132,7 @@ pub async fn create(
     });
     let stack = match app.store.create(&stack, idempotency.as_ref()).await? {
         CreateOutcome::Created => stack,
-        CreateOutcome::KeyReused => return Err(ApiError::IdempotencyKeyReused),
+        CreateOutcome::KeyReused => return Err(CreateRefusal::IdempotencyKeyReused),
         CreateOutcome::NameTaken(holder) => {
             let name = edgestack_aws::store::claimed_name(&stack)
                 .unwrap_or_default()
@@ -120,19 +142,19 @@ pub async fn create(
                 Some(found) if found.value.owner == owner => holder.to_string(),
                 _ => "a stack of another team".to_owned(),
             };
-            return Err(ApiError::DomainTaken { name, holder });
+            return Err(CreateRefusal::DomainTaken { name, holder });
         }
         CreateOutcome::Replayed(id) => {
             let earlier = app
                 .store
                 .get(&id)
                 .await?
-                .ok_or(ApiError::StackNotFound)?
+                .ok_or(CreateRefusal::StackNotFound)?
                 .value;
             // Keys are stored per owner; should one ever lead to another caller's stack, that
             // stack is not this caller's to see.
             if earlier.owner != owner {
-                return Err(ApiError::IdempotencyKeyReused);
+                return Err(CreateRefusal::IdempotencyKeyReused);
             }
             // The first attempt may have stored the stack and died before starting the
             // workflow; starting it again is harmless, the execution is named after the stack.
@@ -158,7 +180,7 @@ pub async fn create(
 /// and a stack that a step has already moved on from `PENDING` is left to it. Marking `FAILED`
 /// is safe even if the execution started after all: no step provisions a `FAILED` stack
 /// (`Deps::begin`), so a freed name is never served by two live stacks.
-async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
+async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ServiceFailure> {
     let Err(err) = app.workflows.start_provisioning(&stack.id).await else {
         return Ok(());
     };
@@ -186,7 +208,7 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
                 rolled_back: true,
             })
             .is_err();
-        Ok::<_, ApiError>(())
+        Ok::<_, ServiceFailure>(())
     })
     .await;
     if let Err(mark_err) = marked {
@@ -206,142 +228,4 @@ async fn start_provisioning(app: &App, stack: &Stack) -> Result<(), ApiError> {
         tracing::error!(stack_id = %stack.id, error = %forget_err, "could not forget the origin header values");
     }
     Err(err.into())
-}
-
-/// The caller's own stack, or 404: another caller's stack does not exist for this one.
-async fn owned(app: &App, owner: &str, raw_id: &str) -> Result<Stack, ApiError> {
-    let id = StackId::parse(raw_id).ok_or(ApiError::StackNotFound)?;
-    match app.store.get(&id).await? {
-        Some(found) if found.value.owner == owner => Ok(found.value),
-        _ => Err(ApiError::StackNotFound),
-    }
-}
-
-pub async fn get(app: &App, owner: &str, id: &str) -> Result<Response<Body>, ApiError> {
-    let stack = owned(app, owner, id).await?;
-    Ok(json_response(200, &stack))
-}
-
-pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body>, ApiError> {
-    let params = req.query_string_parameters();
-    let mut problems = Vec::new();
-    for (name, _) in params.iter() {
-        if !["status", "limit", "next_token"].contains(&name) {
-            problems.push(FieldError::new(
-                name,
-                "is not a known query parameter; use status, limit or next_token",
-            ));
-        }
-    }
-    let status = match params.first("status") {
-        None | Some("") => None,
-        Some(raw) => Status::parse(raw).or_else(|| {
-            let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-            problems.push(FieldError::new(
-                "status",
-                format!("must be one of {}", names.join(", ")),
-            ));
-            None
-        }),
-    };
-    let limit = match params.first("limit") {
-        None | Some("") => DEFAULT_PAGE_SIZE,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => {
-                problems.push(FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-                ));
-                DEFAULT_PAGE_SIZE
-            }
-        },
-    };
-    let after = match params.first("next_token") {
-        None | Some("") => None,
-        Some(raw) => Cursor::decode(raw).or_else(|| {
-            problems.push(FieldError::new(
-                "next_token",
-                "is not a token this API returned",
-            ));
-            None
-        }),
-    };
-    if !problems.is_empty() {
-        return Err(ApiError::Validation(problems));
-    }
-    let page = app
-        .store
-        .list(&ListQuery {
-            owner: owner.to_owned(),
-            status,
-            limit,
-            after,
-        })
-        .await?;
-    Ok(json_response(
-        200,
-        &json!({ "items": page.items, "next_token": page.next.map(|c| c.encode()) }),
-    ))
-}
-
-pub async fn delete(app: &App, owner: &str, id: &str) -> Result<Response<Body>, ApiError> {
-    let stack = owned(app, owner, id).await?;
-    match stack.status() {
-        Status::Deleted => return Err(ApiError::AlreadyDeleted),
-        Status::Deleting => {
-            if app
-                .workflows
-                .teardown_ended(&stack.id, stack.teardown_attempts)
-                .await?
-            {
-                // The teardown ended without finishing the stack (its failure recorder gave up
-                // too): this DELETE starts another attempt instead of waiting for nothing.
-                let seen = stack.teardown_attempts;
-                let stack = modify(app.store.as_ref(), &stack.id, |s| {
-                    s.retry_deleting(seen)
-                        .map_err(|_| ApiError::DeleteInProgress)?;
-                    s.phase = Phase::DeletingDnsRecords;
-                    Ok::<_, ApiError>(())
-                })
-                .await?;
-                app.workflows
-                    .start_teardown(&stack.id, stack.teardown_attempts, false)
-                    .await?;
-                tracing::info!(stack_id = %stack.id, attempt = stack.teardown_attempts, "stuck deletion started again");
-                return Ok(accepted(&stack));
-            }
-            // A delete whose teardown never started (the first call died) heals on a retry.
-            app.workflows
-                .start_teardown(&stack.id, stack.teardown_attempts, true)
-                .await?;
-            return Err(ApiError::DeleteInProgress);
-        }
-        _ => {}
-    }
-    // A rollback runs in the provisioning execution: it is stopped too, so that one teardown
-    // at a time undoes the stack.
-    let was_provisioning = stack.provisioning_execution_running();
-    // The version check in `modify` makes two racing deletes end with one winner.
-    let stack = modify(app.store.as_ref(), &stack.id, |s| {
-        s.start_deleting().map_err(|refusal| match refusal {
-            Refusal::Deleted => ApiError::AlreadyDeleted,
-            _ => ApiError::DeleteInProgress,
-        })?;
-        s.phase = if was_provisioning {
-            Phase::StoppingProvisioning
-        } else {
-            Phase::DeletingDnsRecords
-        };
-        Ok::<_, ApiError>(())
-    })
-    .await?;
-    if was_provisioning {
-        app.workflows.stop_provisioning(&stack.id).await?;
-    }
-    app.workflows
-        .start_teardown(&stack.id, stack.teardown_attempts, was_provisioning)
-        .await?;
-    tracing::info!(stack_id = %stack.id, "stack deletion started");
-    Ok(accepted(&stack))
 }
