@@ -2,8 +2,9 @@
 //! declaration true, neither by reading source code:
 //! - every SDK client a function builds carries a `DeclaredCalls` interceptor that refuses a
 //!   call the function's entry does not list, before anything is sent; so a step that starts
-//!   calling something new fails its end-to-end tests (which run every function's binary) until
-//!   the call is declared;
+//!   calling something new fails its unit tests (whose mocked clients get their function's
+//!   declaration through `Clients::given`) and its end-to-end tests (which run every
+//!   function's binary) until the call is declared;
 //! - infra/check_iam.py checks that each function's role grants exactly the IAM actions its
 //!   declared calls need.
 //!
@@ -75,6 +76,15 @@ impl DeclaredCalls {
             function: function.into(),
             calls: Arc::new(calls),
         })
+    }
+
+    /// A declaration of no call at all: for a context that must not reach AWS (the store-only
+    /// `Deps` of unit tests).
+    pub fn nothing() -> Self {
+        Self {
+            function: "nothing (no AWS call expected)".into(),
+            calls: Arc::default(),
+        }
     }
 
     pub fn allows(&self, sdk_service: &str, operation: &str) -> bool {

@@ -86,13 +86,43 @@ impl Clients {
         )
     }
 
-    /// Given clients (mocked, in tests): ACM and API Gateway answer the same in every region.
+    /// Given clients (mocked, in tests), each held to `declared` as a deployed function's are:
+    /// a step that calls what its function does not declare fails its unit tests too. ACM and
+    /// API Gateway answer the same in every region.
     pub fn given(
+        declared: &DeclaredCalls,
         cloudfront: aws_sdk_cloudfront::Client,
         route53: aws_sdk_route53::Client,
         acm: aws_sdk_acm::Client,
         apigateway: aws_sdk_apigateway::Client,
     ) -> Self {
+        let cloudfront = aws_sdk_cloudfront::Client::from_conf(
+            cloudfront
+                .config()
+                .to_builder()
+                .interceptor(declared.clone())
+                .build(),
+        );
+        let route53 = aws_sdk_route53::Client::from_conf(
+            route53
+                .config()
+                .to_builder()
+                .interceptor(declared.clone())
+                .build(),
+        );
+        let acm = aws_sdk_acm::Client::from_conf(
+            acm.config()
+                .to_builder()
+                .interceptor(declared.clone())
+                .build(),
+        );
+        let apigateway = aws_sdk_apigateway::Client::from_conf(
+            apigateway
+                .config()
+                .to_builder()
+                .interceptor(declared.clone())
+                .build(),
+        );
         Self {
             cloudfront,
             route53,

@@ -69,6 +69,17 @@ impl Flow {
             rollback: false,
         }
     }
+
+    /// The step (and any wait of it) is over: the state machine goes on to the next step, whose
+    /// own waits count from zero.
+    pub fn done(self) -> Self {
+        Self {
+            ready: true,
+            polls: 0,
+            wait_seconds: 0,
+            ..self
+        }
+    }
 }
 
 /// What a `Catch` with `ResultPath: $.failure` puts in the state: the error name and its cause

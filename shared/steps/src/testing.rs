@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_smithy_mocks::mock_client;
 
 use crate::{Deps, Settings};
+use edgestack_aws::calls::DeclaredCalls;
 use edgestack_aws::clients::Clients;
 use edgestack_aws::store::MemoryStore;
 
@@ -26,9 +27,29 @@ pub fn no_apigateway() -> aws_sdk_apigateway::Client {
     mock_client!(aws_sdk_apigateway, [])
 }
 
-/// Clients of which none answers.
+/// Clients of which none answers, nor may be called.
 pub fn no_aws() -> Clients {
-    Clients::given(no_cloudfront(), no_route53(), no_acm(), no_apigateway())
+    Clients::given(
+        &DeclaredCalls::nothing(),
+        no_cloudfront(),
+        no_route53(),
+        no_acm(),
+        no_apigateway(),
+    )
+}
+
+/// The mocked clients of `function` (its directory under `functions/`), held to the calls
+/// infra/calls.json declares for it: a step's unit test fails on a call its function's role
+/// would not be granted.
+pub fn clients_of(
+    function: &str,
+    cloudfront: aws_sdk_cloudfront::Client,
+    route53: aws_sdk_route53::Client,
+    acm: aws_sdk_acm::Client,
+    apigateway: aws_sdk_apigateway::Client,
+) -> Clients {
+    let declared = DeclaredCalls::of(function).expect("a function infra/calls.json declares");
+    Clients::given(&declared, cloudfront, route53, acm, apigateway)
 }
 
 /// `Deps` over a fresh in-memory store with `clients` and the default settings.

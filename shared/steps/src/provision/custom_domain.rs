@@ -140,7 +140,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{deps, no_acm, no_aws, no_cloudfront, no_route53};
+    use crate::testing::{clients_of, deps, no_acm, no_aws, no_cloudfront, no_route53};
     use aws_sdk_apigateway::operation::create_base_path_mapping::CreateBasePathMappingOutput;
     use aws_sdk_apigateway::operation::create_domain_name::{
         CreateDomainNameError, CreateDomainNameOutput,
@@ -151,7 +151,6 @@ mod tests {
         ConflictException, NotFoundException, TooManyRequestsException,
     };
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use edgestack_aws::clients::Clients;
     use edgestack_domain::stack::Stack;
 
     const NAME: &str = "api.example.com";
@@ -180,7 +179,13 @@ mod tests {
             rules.iter().copied()
         );
         let deps = Deps {
-            clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+            clients: clients_of(
+                "create-custom-domain",
+                no_cloudfront(),
+                no_route53(),
+                no_acm(),
+                apigateway,
+            ),
             ..store_only
         };
         (deps, stack)
@@ -259,7 +264,13 @@ mod tests {
             [&ours, &mapping_exists, &same_mapping]
         );
         let deps = Deps {
-            clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+            clients: clients_of(
+                "create-custom-domain",
+                no_cloudfront(),
+                no_route53(),
+                no_acm(),
+                apigateway,
+            ),
             ..deps
         };
         handle(&deps, Flow::new(stack.id.clone()))

@@ -181,12 +181,7 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             |_| {},
         )
         .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     }
     let check = flow.polls + 1;
     deps.wait_again(
@@ -206,13 +201,12 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{deps, no_acm, no_apigateway, no_aws, no_route53};
+    use crate::testing::{clients_of, deps, no_acm, no_apigateway, no_aws, no_route53};
     use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
     use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
     use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
     use aws_sdk_cloudfront::types::{Distribution, DistributionList};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use edgestack_aws::clients::Clients;
     use edgestack_domain::timestamp::Timestamp;
 
     const ID: &str = "E1ABCDEF";
@@ -241,8 +235,19 @@ mod tests {
             RuleMode::MatchAny,
             rules.iter().copied()
         );
+        let function = if step == CREATE_STEP {
+            "create-distribution"
+        } else {
+            "check-distribution"
+        };
         let deps = Deps {
-            clients: Clients::given(cloudfront, no_route53(), no_acm(), no_apigateway()),
+            clients: clients_of(
+                function,
+                cloudfront,
+                no_route53(),
+                no_acm(),
+                no_apigateway(),
+            ),
             ..store_only
         };
         (deps, stack)

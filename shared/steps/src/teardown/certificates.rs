@@ -1,11 +1,13 @@
 //! Deleting the certificates (once ACM lets go of them) and the validation record no other
 //! certificate still uses.
 
+use super::{
+    delete_records, name_still_certified, same_name, tagged_certificates, CERTIFICATES_STEP,
+};
 use aws_sdk_route53::types::RrType;
 use edgestack_aws::store::modify;
 use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 
-use super::*;
 use crate::cloudfront::CLOUDFRONT_REGION;
 use crate::error::{self, CertificateDeletion};
 use crate::{Deps, Flow, Start, StepError};
@@ -137,10 +139,5 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         },
     )
     .await?;
-    Ok(Flow {
-        ready: true,
-        polls: 0,
-        wait_seconds: 0,
-        ..flow
-    })
+    Ok(flow.done())
 }

@@ -1,12 +1,12 @@
 //! Deleting the Regional custom domain and its base path mapping, if they are this stack's.
 
+use super::CUSTOM_DOMAIN_STEP;
 use aws_sdk_apigateway::operation::delete_base_path_mapping::DeleteBasePathMappingError;
 use aws_sdk_apigateway::operation::delete_domain_name::DeleteDomainNameError;
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::STACK_ID_TAG;
 
-use super::*;
 use crate::error::{self, from_sdk};
 use crate::{Deps, Flow, Start, StepError};
 

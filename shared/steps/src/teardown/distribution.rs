@@ -1,9 +1,9 @@
 //! Disabling the distribution, waiting for CloudFront to deploy that, and deleting it.
 
+use super::{DISABLE_STEP, DISTRIBUTION_STEP};
 use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfigError;
 use edgestack_domain::stack::{Phase, StepStatus};
 
-use super::*;
 use crate::error::{self, from_sdk};
 use crate::{Deps, Flow, Start, StepError};
 
@@ -49,11 +49,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             |_| {},
         )
         .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     };
     let current = match client.get_distribution_config().id(&id).send().await {
         Ok(out) => out,
@@ -71,11 +67,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                 |_| {},
             )
             .await?;
-            return Ok(Flow {
-                ready: true,
-                polls: 0,
-                ..flow
-            });
+            return Ok(flow.done());
         }
         Err(e) => return Err(from_sdk(e)),
     };
@@ -116,12 +108,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
             |_| {},
         )
         .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     }
     deps.wait_again(
         &stack,

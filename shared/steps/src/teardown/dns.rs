@@ -1,10 +1,10 @@
 //! Deleting the alias records first: a record left pointing at a deleted distribution is a
 //! subdomain takeover waiting to happen.
 
+use super::{delete_records, same_name, DNS_STEP};
 use aws_sdk_route53::types::RrType;
 use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 
-use super::*;
 use crate::cloudfront::CLOUDFRONT_ZONE_ID;
 use crate::{Deps, Flow, Start, StepError};
 

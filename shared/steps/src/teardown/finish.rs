@@ -1,8 +1,8 @@
 //! The end of an undo: a deleted stack is `DELETED`; a failed one is marked rolled back.
 
+use super::{custom_domain_state, tagged_certificates, DomainState, FINISH_STEP};
 use edgestack_domain::stack::{Phase, Status, StepStatus};
 
-use super::*;
 use crate::{Deps, Flow, Start, StepError};
 
 /// How many times an undo goes round again for what appeared after it looked.
@@ -79,10 +79,5 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         },
     )
     .await?;
-    Ok(Flow {
-        ready: true,
-        polls: 0,
-        wait_seconds: 0,
-        ..flow
-    })
+    Ok(flow.done())
 }

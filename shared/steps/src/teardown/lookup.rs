@@ -1,9 +1,9 @@
 //! Finding what the stack made by its marks (tags, names) rather than its outputs, which a
 //! lost answer or a step in flight leaves incomplete.
 
+use super::same_name;
 use edgestack_domain::tags::STACK_ID_TAG;
 
-use super::*;
 use crate::cloudfront::CLOUDFRONT_REGION;
 use crate::error::from_sdk;
 use crate::{Deps, StepError};

@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::cloudfront::CLOUDFRONT_ZONE_ID;
-use crate::testing::{cname, deps, no_acm, no_apigateway, no_cloudfront, no_route53, zone_holding};
+use crate::testing::{
+    clients_of, cname, deps, no_acm, no_apigateway, no_cloudfront, no_route53, zone_holding,
+};
 use crate::Flow;
 use aws_sdk_acm::operation::delete_certificate::{DeleteCertificateError, DeleteCertificateOutput};
 use aws_sdk_acm::operation::list_certificates::ListCertificatesOutput;
@@ -15,7 +17,6 @@ use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfi
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
 use aws_sdk_route53::types::{AliasTarget, ChangeInfo, ChangeStatus, ResourceRecordSet};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use edgestack_aws::clients::Clients;
 use edgestack_aws::store::modify;
 use edgestack_domain::stack::{DnsPurpose, Phase};
 use edgestack_domain::stack::{DnsRecord, Stack, StepStatus};
@@ -121,7 +122,8 @@ async fn only_the_aliases_to_the_stacks_distribution_are_deleted() {
         })
         .then_output(changed);
     let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&listed, &delete]);
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-dns-records",
         no_cloudfront(),
         route53,
         no_acm(),
@@ -139,7 +141,8 @@ async fn only_the_aliases_to_the_stacks_distribution_are_deleted() {
 
 #[tokio::test]
 async fn with_outside_dns_nothing_is_deleted_and_the_owner_is_told_to_remove_its_cname() {
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-dns-records",
         no_cloudfront(),
         no_route53(),
         no_acm(),
@@ -194,7 +197,8 @@ async fn a_certificate_still_in_use_is_waited_for() {
         RuleMode::MatchAny,
         [&in_use, &deleted_certificates(), &no_certificates_listed()]
     );
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-certificates",
         no_cloudfront(),
         no_route53(),
         acm,
@@ -230,7 +234,8 @@ async fn a_validation_record_the_stack_did_not_create_is_kept() {
         [&deleted_certificates(), &no_certificates_listed()]
     );
     // No Route 53 call at all: the record is not the stack's.
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-certificates",
         no_cloudfront(),
         no_route53(),
         acm,
@@ -265,7 +270,8 @@ async fn a_validation_record_another_certificate_needs_is_kept() {
             &untagged
         ]
     );
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-certificates",
         no_cloudfront(),
         no_route53(),
         acm,
@@ -298,7 +304,8 @@ async fn a_validation_record_the_stack_created_and_nothing_needs_is_deleted() {
         })
         .then_output(changed);
     let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&listed, &delete]);
-    let deps = deps(Clients::given(
+    let deps = deps(clients_of(
+        "delete-certificates",
         no_cloudfront(),
         route53,
         acm,
@@ -353,7 +360,13 @@ async fn a_certificate_of_the_stack_its_outputs_never_named_is_found_by_tag_and_
         ]
     );
     let deps = Deps {
-        clients: Clients::given(no_cloudfront(), no_route53(), acm, no_apigateway()),
+        clients: clients_of(
+            "delete-certificates",
+            no_cloudfront(),
+            no_route53(),
+            acm,
+            no_apigateway(),
+        ),
         ..store_only
     };
     delete_certificates(&deps, flow(&stack))
@@ -435,14 +448,20 @@ fn deployment(stack: &Stack, status: &'static str) -> Rule {
 }
 
 /// `Deps` over the same store as `store_only`, with CloudFront answering by `rules`.
-fn with_cloudfront(store_only: Deps, rules: &[&Rule]) -> Deps {
+fn with_cloudfront(function: &str, store_only: Deps, rules: &[&Rule]) -> Deps {
     let cloudfront = mock_client!(
         aws_sdk_cloudfront,
         RuleMode::MatchAny,
         rules.iter().copied()
     );
     Deps {
-        clients: Clients::given(cloudfront, no_route53(), no_acm(), no_apigateway()),
+        clients: clients_of(
+            function,
+            cloudfront,
+            no_route53(),
+            no_acm(),
+            no_apigateway(),
+        ),
         ..store_only
     }
 }
@@ -459,6 +478,7 @@ async fn an_enabled_distribution_is_disabled_with_its_etag_and_then_waited_for()
         })
         .then_output(|| UpdateDistributionOutput::builder().build());
     let deps = with_cloudfront(
+        "disable-distribution",
         store_only,
         &[
             &current_config(&stack, true),
@@ -481,6 +501,7 @@ async fn a_disabled_and_deployed_distribution_is_not_updated_again() {
     let stack = with_distribution(&store_only).await;
     // No update rule: an update would fail the test.
     let deps = with_cloudfront(
+        "disable-distribution",
         store_only,
         &[
             &current_config(&stack, false),
@@ -504,13 +525,14 @@ async fn a_distribution_already_gone_is_done_for_both_steps() {
     let gone = mock!(aws_sdk_cloudfront::Client::get_distribution_config).then_error(|| {
         GetDistributionConfigError::NoSuchDistribution(NoSuchDistribution::builder().build())
     });
-    let deps = with_cloudfront(store_only, &[&gone]);
+    let disabling = with_cloudfront("disable-distribution", store_only, &[&gone]);
     assert!(
-        disable_distribution(&deps, flow(&stack))
+        disable_distribution(&disabling, flow(&stack))
             .await
             .expect("done")
             .ready
     );
+    let deps = with_cloudfront("delete-distribution", disabling, &[&gone]);
     delete_distribution(&deps, flow(&stack))
         .await
         .expect("done");
@@ -530,7 +552,11 @@ async fn a_disabled_distribution_is_deleted_with_its_etag() {
     let delete = mock!(aws_sdk_cloudfront::Client::delete_distribution)
         .match_requests(|r| r.id() == Some(DISTRIBUTION_ID) && r.if_match() == Some("ETAG-7"))
         .then_output(|| DeleteDistributionOutput::builder().build());
-    let deps = with_cloudfront(store_only, &[&current_config(&stack, false), &delete]);
+    let deps = with_cloudfront(
+        "delete-distribution",
+        store_only,
+        &[&current_config(&stack, false), &delete],
+    );
     delete_distribution(&deps, flow(&stack))
         .await
         .expect("deleted");
@@ -552,7 +578,11 @@ async fn a_distribution_not_yet_disabled_is_tried_again() {
     let not_disabled = mock!(aws_sdk_cloudfront::Client::delete_distribution).then_error(|| {
         DeleteDistributionError::DistributionNotDisabled(DistributionNotDisabled::builder().build())
     });
-    let deps = with_cloudfront(store_only, &[&current_config(&stack, true), &not_disabled]);
+    let deps = with_cloudfront(
+        "delete-distribution",
+        store_only,
+        &[&current_config(&stack, true), &not_disabled],
+    );
     let err = delete_distribution(&deps, flow(&stack)).await.unwrap_err();
     assert_eq!(err.error_type(), "Transient", "{err:?}");
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
@@ -578,7 +608,13 @@ fn with_apigateway(store_only: Deps, rules: &[&Rule]) -> Deps {
         rules.iter().copied()
     );
     Deps {
-        clients: Clients::given(no_cloudfront(), no_route53(), no_acm(), apigateway),
+        clients: clients_of(
+            "delete-custom-domain",
+            no_cloudfront(),
+            no_route53(),
+            no_acm(),
+            apigateway,
+        ),
         ..store_only
     }
 }

@@ -1,12 +1,12 @@
 //! Waiting until ACM has issued both certificates, with a deadline.
 
+use super::AWAIT_STEP;
+use crate::cloudfront::CLOUDFRONT_REGION;
 use aws_sdk_acm::types::CertificateStatus;
 
 use crate::error::{self, from_sdk};
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, StepStatus};
-
-use super::*;
 
 pub(super) async fn status_of(
     deps: &Deps,
@@ -69,12 +69,7 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             |s| s.owner_dns_done(),
         )
         .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     }
     let check = flow.polls + 1;
     deps.wait_again(

@@ -1,7 +1,6 @@
 //! Recipe step 2: ACM certificates for the custom domain, in us-east-1 (CloudFront's) and in
 //! the API's region (the Regional custom domain's), validated through DNS; then polls them.
 
-use crate::cloudfront::CLOUDFRONT_REGION;
 use crate::StepError;
 use edgestack_domain::stack::Stack;
 
@@ -13,7 +12,6 @@ mod validation_record;
 
 pub use check::handle_check;
 pub use request::handle_request;
-use validation_record::validation_record;
 pub use validation_record::{create_cname, validation_record_state, ValidationRecordState};
 
 pub const REQUEST_STEP: &str = "request_certificates";

@@ -1,14 +1,17 @@
 //! Requesting the two certificates (us-east-1 for CloudFront, the API's region for the Regional
 //! custom domain) and writing the one validation record they share.
 
+use super::validation_record::{
+    create_cname, validation_record, validation_record_state, ValidationRecordState,
+};
+use super::{domain, idempotency_token, REQUEST_STEP};
+use crate::cloudfront::CLOUDFRONT_REGION;
 use aws_sdk_acm::types::{Tag, ValidationMethod};
 
 use crate::error::from_sdk;
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{DnsPurpose, Phase, Stack, StepStatus};
 use edgestack_domain::tags::resource_tags;
-
-use super::*;
 
 pub(super) async fn request_one(
     deps: &Deps,

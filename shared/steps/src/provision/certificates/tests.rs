@@ -85,14 +85,15 @@ async fn another_value_or_type_at_the_name_is_not_ours_to_overwrite() {
 
 // ---- handle_request, with mocked ACM and Route 53 --------------------------------------
 
-use crate::testing::{cname, deps, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding};
+use crate::testing::{
+    clients_of, cname, deps, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
+};
 use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
 use aws_sdk_acm::operation::request_certificate::RequestCertificateOutput;
 use aws_sdk_acm::types::{CertificateDetail, DomainValidation};
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
 use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
 use aws_smithy_mocks::Rule;
-use edgestack_aws::clients::Clients;
 
 const ARN: &str = "arn:aws:acm:us-east-1:123456789012:certificate/c";
 
@@ -162,6 +163,7 @@ fn created_cname() -> Rule {
 /// A stack about to request its certificates (`zone`: its hosted zone, none for outside
 /// DNS), changed by `prepare`, and `Deps` whose ACM and Route 53 answer by the rules.
 async fn requesting(
+    function: &str,
     zone: Option<&str>,
     prepare: impl FnOnce(&mut Stack),
     acm: &[&Rule],
@@ -191,7 +193,7 @@ async fn requesting(
         mock_client!(aws_sdk_route53, RuleMode::MatchAny, route53.iter().copied())
     };
     let deps = Deps {
-        clients: Clients::given(no_cloudfront(), route53, acm, no_apigateway()),
+        clients: clients_of(function, no_cloudfront(), route53, acm, no_apigateway()),
         ..store_only
     };
     (deps, stack)
@@ -210,6 +212,7 @@ async fn validation_of(deps: &Deps, stack: &Stack) -> DnsRecord {
 async fn a_missing_validation_record_is_created_and_known_as_the_stacks() {
     let create = created_cname();
     let (deps, stack) = requesting(
+        "request-certificates",
         Some("Z1"),
         |_| {},
         &[&requested(), &described(true)],
@@ -230,6 +233,7 @@ async fn a_missing_validation_record_is_created_and_known_as_the_stacks() {
 #[tokio::test]
 async fn a_validation_record_already_there_is_used_not_written_nor_claimed() {
     let (deps, stack) = requesting(
+        "request-certificates",
         Some("Z1"),
         |_| {},
         &[&requested(), &described(true)],
@@ -250,6 +254,7 @@ async fn a_validation_record_already_there_is_used_not_written_nor_claimed() {
 #[tokio::test]
 async fn a_retry_after_the_stack_wrote_the_record_still_knows_it_created_it() {
     let (deps, stack) = requesting(
+        "request-certificates",
         Some("Z1"),
         |s| {
             s.outputs.certificate_arn = Some(ARN.into());
@@ -277,6 +282,7 @@ async fn a_retry_after_the_stack_wrote_the_record_still_knows_it_created_it() {
 #[tokio::test]
 async fn something_else_where_the_validation_record_goes_is_a_conflict() {
     let (deps, stack) = requesting(
+        "request-certificates",
         Some("Z1"),
         |_| {},
         &[&requested(), &described(true)],
@@ -303,8 +309,14 @@ async fn something_else_where_the_validation_record_goes_is_a_conflict() {
 
 #[tokio::test]
 async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_recorded() {
-    let (deps, stack) =
-        requesting(Some("Z1"), |_| {}, &[&requested(), &described(false)], &[]).await;
+    let (deps, stack) = requesting(
+        "request-certificates",
+        Some("Z1"),
+        |_| {},
+        &[&requested(), &described(false)],
+        &[],
+    )
+    .await;
     let err = handle_request(&deps, Flow::new(stack.id.clone()))
         .await
         .unwrap_err();
@@ -318,7 +330,14 @@ async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_
 
 #[tokio::test]
 async fn with_outside_dns_nothing_is_written_and_the_owner_is_asked() {
-    let (deps, stack) = requesting(None, |_| {}, &[&requested(), &described(true)], &[]).await;
+    let (deps, stack) = requesting(
+        "request-certificates",
+        None,
+        |_| {},
+        &[&requested(), &described(true)],
+        &[],
+    )
+    .await;
     handle_request(&deps, Flow::new(stack.id.clone()))
         .await
         .expect("requested");
@@ -351,6 +370,7 @@ fn with_status(arn: &'static str, status: CertificateStatus) -> Rule {
 /// begun at `started_at`.
 async fn awaiting(started_at: Timestamp, acm: &[&Rule]) -> (Deps, Stack) {
     requesting(
+        "check-certificates",
         None,
         |s| {
             s.begin_provisioning().expect("provisioning");

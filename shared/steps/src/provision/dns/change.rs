@@ -1,14 +1,13 @@
 //! Writing the alias records once, never over someone else's, and asking Route 53 about that
 //! change until it is `INSYNC`.
 
+use super::STEP;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, RrType};
 
 use crate::cloudfront::CLOUDFRONT_ZONE_ID;
 use crate::error;
 use crate::{Deps, Flow, StepError};
 use edgestack_domain::stack::StepStatus;
-
-use super::*;
 
 /// Where the alias records stand in Route 53.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,12 +19,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     // Run again after it finished (a redrive, a retried Task whose answer was lost): the
     // records were INSYNC then, and a fresh change would only be PENDING again.
     if flow.change_id.is_none() && already_in_sync(deps, &flow).await? {
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     }
     let stack = deps
         .begin(
@@ -53,12 +48,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             s.outputs.dns_records.extend(records.clone());
         })
         .await?;
-        return Ok(Flow {
-            ready: true,
-            polls: 0,
-            wait_seconds: 0,
-            ..flow
-        });
+        return Ok(flow.done());
     };
 
     let client = deps.clients.route53.clone();
@@ -95,12 +85,10 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             )
             .await?;
             return Ok(Flow {
-                ready: true,
-                polls: 0,
-                wait_seconds: 0,
                 change_id: None,
                 ..flow
-            });
+            }
+            .done());
         }
         Propagation::Pending(id) => id,
     };

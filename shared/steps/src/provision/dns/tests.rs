@@ -178,9 +178,8 @@ async fn a_throttled_get_change_is_transient() {
 // ---- the whole step ------------------------------------------------------------------
 
 use crate::testing::{
-    deps, no_acm, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
+    clients_of, deps, no_acm, no_apigateway, no_aws, no_cloudfront, no_route53, zone_holding,
 };
-use edgestack_aws::clients::Clients;
 use edgestack_domain::stack::Stack;
 
 /// A stack whose distribution is made (`zone`: its hosted zone, none for outside DNS),
@@ -209,7 +208,13 @@ async fn writing(zone: Option<&str>, rules: &[&aws_smithy_mocks::Rule]) -> (Deps
         mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.iter().copied())
     };
     let deps = Deps {
-        clients: Clients::given(no_cloudfront(), route53, no_acm(), no_apigateway()),
+        clients: clients_of(
+            "create-dns-records",
+            no_cloudfront(),
+            route53,
+            no_acm(),
+            no_apigateway(),
+        ),
         ..store_only
     };
     (deps, stack)

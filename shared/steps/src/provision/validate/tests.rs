@@ -139,7 +139,7 @@ async fn the_stacks_own_distribution_and_other_names_are_no_conflict() {
 
 // ---- the whole step, with mocked API Gateway, Route 53 and CloudFront -----------------
 
-use crate::testing::{cname, deps, no_acm, no_aws, zone_holding};
+use crate::testing::{clients_of, cname, deps, no_acm, no_aws, zone_holding};
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
 use aws_sdk_apigateway::operation::get_rest_api::GetRestApiOutput;
 use aws_sdk_apigateway::operation::get_stage::GetStageOutput;
@@ -149,7 +149,6 @@ use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
 use aws_sdk_route53::types::error::NoSuchHostedZone;
 use aws_sdk_route53::types::HostedZone;
 use aws_smithy_mocks::Rule;
-use edgestack_aws::clients::Clients;
 
 const ZONE: &str = "Z0123456789ABCDEFGHIJ";
 
@@ -201,7 +200,8 @@ async fn validating(
     let stack = stack();
     store_only.store.create(&stack, None).await.expect("stored");
     let deps = Deps {
-        clients: Clients::given(
+        clients: clients_of(
+            "validate-request",
             mock_client!(
                 aws_sdk_cloudfront,
                 RuleMode::MatchAny,
