@@ -157,6 +157,25 @@ mod tests {
     const TARGET: &str = "d-abc123.execute-api.eu-west-1.amazonaws.com";
 
     /// A stack whose certificates are issued, and `Deps` whose API Gateway answers by `rules`.
+    /// `deps` with API Gateway answering by `rules`.
+    fn answering(deps: Deps, rules: &[&Rule]) -> Deps {
+        let apigateway = mock_client!(
+            aws_sdk_apigateway,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        Deps {
+            clients: clients_of(
+                "create-custom-domain",
+                no_cloudfront(),
+                no_route53(),
+                no_acm(),
+                apigateway,
+            ),
+            ..deps
+        }
+    }
+
     async fn provisioning(rules: &[&Rule]) -> (Deps, Stack) {
         let store_only = deps(no_aws());
         let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
@@ -173,21 +192,7 @@ mod tests {
         stack.outputs.regional_certificate_arn =
             Some("arn:aws:acm:eu-west-1:123456789012:certificate/r".into());
         store_only.store.create(&stack, None).await.expect("stored");
-        let apigateway = mock_client!(
-            aws_sdk_apigateway,
-            RuleMode::MatchAny,
-            rules.iter().copied()
-        );
-        let deps = Deps {
-            clients: clients_of(
-                "create-custom-domain",
-                no_cloudfront(),
-                no_route53(),
-                no_acm(),
-                apigateway,
-            ),
-            ..store_only
-        };
+        let deps = answering(store_only, rules);
         (deps, stack)
     }
 
@@ -258,21 +263,7 @@ mod tests {
         let (deps, stack) = provisioning(&[]).await;
         let id: &'static str = Box::leak(stack.id.to_string().into_boxed_str());
         let ours = found(id);
-        let apigateway = mock_client!(
-            aws_sdk_apigateway,
-            RuleMode::MatchAny,
-            [&ours, &mapping_exists, &same_mapping]
-        );
-        let deps = Deps {
-            clients: clients_of(
-                "create-custom-domain",
-                no_cloudfront(),
-                no_route53(),
-                no_acm(),
-                apigateway,
-            ),
-            ..deps
-        };
+        let deps = answering(deps, &[&ours, &mapping_exists, &same_mapping]);
         handle(&deps, Flow::new(stack.id.clone()))
             .await
             .expect("reused");
