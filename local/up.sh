@@ -112,6 +112,10 @@ curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
 AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$ACCOUNT" --root "$ROOT" \
   --policy-id-file "$STATE/iam-cache-policy-id" || fail "bootstrap failed"
 IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
+# edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
+# every 30 s in AWS), which the local account scales with its time; half as slow again, so that
+# the account's own clock never sees two calls within its window.
+DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s * 1.5 + 100 }')"
 
 # A reload restarts every function and drops the invocations in flight, so tests and demos run
 # without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
@@ -132,6 +136,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   EDGESTACK_FAULT_INJECTION=true \
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
+  DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
 # The functions are already built, so watch only has to open its port.
 wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120

@@ -7,7 +7,12 @@
                                 "lose_answer": 0.1}]}                  replaces the fault list
     GET  /strict-api/faults   -> {"faults": [...]}
     DELETE /strict-api/faults                                          no faults
-    POST /strict-api/reset                                             the rules' state, faults, windows
+    GET  /strict-api/calls    -> {"calls": {"apigateway:CreateDomainName": 12, ...},
+                                  "rate_limited": {...}}   per operation since the last reset
+                                  (rate_limited: refused by the account's own rate limits)
+    DELETE /strict-api/calls                                           counts from zero
+    POST /strict-api/reset                                             the rules' state, faults, windows,
+                                                                        counts
 
 `POST /moto-api/reset` still goes to moto unchanged; the rules' state is cleared with it, since
 it describes resources that moto has just forgotten. Durations are in seconds at AWS's scale
@@ -63,6 +68,15 @@ def _control(account: Account, req: Request) -> Response:
         if req.method == "DELETE":
             account.faults = []
             return _answer(200, {"faults": []})
+    elif what == "calls":
+        if req.method == "GET":
+            with account.lock:
+                return _answer(200, {"calls": dict(account.calls), "rate_limited": dict(account.rate_limited)})
+        if req.method == "DELETE":
+            with account.lock:
+                account.calls.clear()
+                account.rate_limited.clear()
+            return _answer(200, {"calls": {}, "rate_limited": {}})
     elif what == "reset" and req.method == "POST":
         account.reset()
         return _answer(200, {})

@@ -17,6 +17,7 @@ by the one `time_scale`: shrinking the scale keeps AWS's proportions.
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import random
@@ -154,6 +155,10 @@ class Account:
         self.lock = threading.RLock()
         self.log = log
         self.random = random.Random()
+        # Per `service:Operation`: the calls that reached the account, and those its own rate
+        # limits refused (not the injected throttles), since the last reset.
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.rate_limited: collections.Counter[str] = collections.Counter()
 
     # ---- time -------------------------------------------------------------------------------
     def now(self) -> float:
@@ -169,6 +174,8 @@ class Account:
         with self.lock:
             self._state.clear()
             self.faults = []
+            self.calls.clear()
+            self.rate_limited.clear()
             for limit in self.limits:
                 with limit.bucket.lock:
                     limit.bucket.accepted = []
@@ -312,6 +319,9 @@ class Account:
         self.identify(req)
         if not req.service or req.path.startswith("/moto-api"):
             return self.forward(req)
+        operation = f"{req.service}:{req.operation}"
+        with self.lock:
+            self.calls[operation] += 1
         fault = self.fault_for(req)
         if fault is not None:
             delay = fault.get("delay_seconds", 0)
@@ -325,6 +335,8 @@ class Account:
         for limit in self.limits:
             if limit.service == req.service and (limit.operations is None or req.operation in limit.operations):
                 if not limit.bucket.take():
+                    with self.lock:
+                        self.rate_limited[operation] += 1
                     return self.error(req, limit.status, limit.code, limit.message)
         rule = self.rules.get((req.service, req.operation))
         resp = rule(req, self.forward) if rule else self.forward(req)

@@ -172,3 +172,24 @@ def test_faults_apply_to_lambda_invoke_in_lambdas_wire_format(stack):
     stack.control("POST", "/strict-api/faults", {"faults": [{"operation": "lambda:Invoke", "lose_answer": 1}]})
     assert error_of(lam.invoke, FunctionName="echo", Payload=b"{}")[:2] == ("ServiceException", 503)
     assert len(stack.lambda_stub.requests) == 1  # it ran
+
+
+def test_calls_are_counted_with_the_rate_limited_ones_apart(stack):
+    stack.control("DELETE", "/strict-api/calls")
+    stack.config(apigateway_domain_window=30)
+    apigw = stack.client("apigateway", retries=1)
+    apigw.get_rest_apis()
+    stack.control("POST", "/strict-api/faults",
+                  {"faults": [{"operation": "apigateway:GetRestApis", "throttle": 1}]})
+    assert error_of(apigw.get_rest_apis)[:2] == ("TooManyRequestsException", 429)
+    stack.control("DELETE", "/strict-api/faults")
+    apigw.create_domain_name(domainName="a.example.com", endpointConfiguration={"types": ["REGIONAL"]})
+    assert error_of(apigw.create_domain_name, domainName="b.example.com",  # inside the window
+                    endpointConfiguration={"types": ["REGIONAL"]})[:2] == ("TooManyRequestsException", 429)
+    status, counts = stack.control("GET", "/strict-api/calls")
+    assert status == 200
+    assert counts["calls"]["apigateway:GetRestApis"] == 2
+    assert counts["calls"]["apigateway:CreateDomainName"] == 2
+    # The account's own limit, not the injected throttle.
+    assert counts["rate_limited"] == {"apigateway:CreateDomainName": 1}
+    assert stack.control("DELETE", "/strict-api/calls") == (200, {"calls": {}, "rate_limited": {}})

@@ -90,4 +90,34 @@ impl StrictAccount {
             reply.status()
         );
     }
+
+    /// Counts from zero the calls the account sees (`calls`).
+    pub async fn reset_calls(&self) {
+        let url = format!("{}/strict-api/calls", self.base);
+        let reply = self
+            .http
+            .delete(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {url}: {e}"));
+        assert!(
+            reply.status().is_success(),
+            "DELETE {url}: {}",
+            reply.status()
+        );
+    }
+
+    /// Per `service:Operation` since `reset_calls`: the calls the account saw, and those its
+    /// own rate limits refused (`{"calls": {..}, "rate_limited": {..}}`).
+    pub async fn calls(&self) -> serde_json::Value {
+        let url = format!("{}/strict-api/calls", self.base);
+        let reply = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        assert!(reply.status().is_success(), "GET {url}: {}", reply.status());
+        reply.json().await.expect("the account's counts")
+    }
 }

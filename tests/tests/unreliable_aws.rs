@@ -5,13 +5,16 @@
 //!   CloudFront, API Gateway) are throttled, on top of the account's own rate limits (API
 //!   Gateway's one `CreateDomainName` and `DeleteDomainName` every 30 seconds, Route 53's five
 //!   requests a second, scaled like every wait of the local account): every stack reaches
-//!   READY, every DELETE ends DELETED, and nothing of any stack is left;
+//!   READY, every DELETE ends DELETED, nothing of any stack is left, and the stacks took turns
+//!   at `CreateDomainName` and `DeleteDomainName` (the account's own limit refused none);
 //! - answers lost after the call took effect: nothing is made twice, nothing is left;
 //! - a DELETE while a slow call is in flight (`StopExecution` does not stop a Lambda), for
 //!   validate, each step that creates something, and the wait for the alias records to
 //!   propagate: what the Lambda makes after the DELETE is removed too;
 //! - a certificate and a custom domain made but never recorded (every answer lost): the
-//!   teardown finds them by the stack's tag and removes them.
+//!   teardown finds them by the stack's tag and removes them;
+//! - a stack behind others in the account's queue at `CreateDomainName` and `DeleteDomainName`
+//!   waits for its turn in the state machine (`AWAITING_TURN`).
 //!
 //! The faults apply to the whole account, so these tests run alone and one at a time, after
 //! the others: `scripts/test.sh`'s `unreliable` phase runs them with `--ignored`.
@@ -35,6 +38,7 @@ async fn ten_custom_domain_stacks_at_once_with_a_fifth_of_the_calls_throttled_al
         .iter()
         .map(|t| t.request(Shape::CustomDomain))
         .collect();
+    account.reset_calls().await;
     account
         .throttle(
             &["route53:*", "acm:*", "cloudfront:*", "apigateway:*"],
@@ -68,9 +72,29 @@ async fn ten_custom_domain_stacks_at_once_with_a_fifth_of_the_calls_throttled_al
             for watch in &deleted {
                 assert_eq!(status(watch.last()), "DELETED", "{}", watch.last());
             }
+            let queued = ready
+                .iter()
+                .chain(&deleted)
+                .filter(|watch| watch.saw(|s| s["phase"] == "AWAITING_TURN"))
+                .count();
+            eprintln!("{queued} of the stacks' creations and deletions were seen AWAITING_TURN");
             ids
         })
         .await;
+    // The stacks took turns at the calls the account allows once per window: none of them
+    // collided with another's (the injected throttles aside, which are not the account's).
+    let calls = account.calls().await;
+    for paced in ["apigateway:CreateDomainName", "apigateway:DeleteDomainName"] {
+        assert!(
+            calls["calls"][paced].as_u64() >= Some(STACKS as u64),
+            "{paced}: {calls}"
+        );
+        assert_eq!(
+            calls["rate_limited"][paced].as_u64().unwrap_or(0),
+            0,
+            "{paced} refused by the account's rate limit: {calls}"
+        );
+    }
     // The footprint is read with an unthrottled account: it checks, it is not under test.
     for ((team, spec), id) in teams.iter().zip(&specs).zip(&ids) {
         let footprint = team.footprint(id, spec).await;
@@ -308,4 +332,65 @@ async fn a_custom_domain_never_recorded_is_found_by_its_tag_and_deleted() {
         !footprint.custom_domains.is_empty() && stack["outputs"]["regional_domain_name"].is_null()
     })
     .await;
+}
+
+/// Holds the account's queue at `call` (`service:Operation`) for another `seconds`, as a burst
+/// of other stacks would: the turn reserved last is that far ahead.
+async fn queue_ahead(team: &Team, call: &str, seconds: i64) {
+    use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64;
+    let turn = DateTime::from_secs(now + seconds)
+        .fmt(DateTimeFormat::DateTime)
+        .expect("an RFC 3339 time");
+    team.aws
+        .dynamodb
+        .put_item()
+        .table_name(&team.aws.env().table)
+        .item("pk", AttributeValue::S(format!("TURN#{call}")))
+        .item("turn_at", AttributeValue::S(turn))
+        .send()
+        .await
+        .expect("the queue held");
+}
+
+/// Other stacks hold the account's turns at CreateDomainName and then at DeleteDomainName for
+/// several seconds: the stack waits for its turn in the state machine, showing `AWAITING_TURN`
+/// with the call and its turn, becomes READY, and at its DELETE waits again and ends DELETED
+/// with nothing left.
+#[tokio::test]
+#[ignore = "holds the whole local account's queue: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_stack_behind_others_waits_for_its_turn_at_the_custom_domain_calls() {
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    queue_ahead(&team, "apigateway:CreateDomainName", 20).await;
+    let id = team.create(&spec).await;
+    let ready = team.api.watch_until_status(&id, "READY").await;
+    assert_eq!(status(ready.last()), "READY", "{}", ready.last());
+    let queued = |s: &Value, step_name: &str, call: &str| {
+        s["phase"] == "AWAITING_TURN"
+            && step(s, step_name).is_some_and(|t| {
+                t["status"] == "WAITING" && t["detail"].as_str().is_some_and(|d| d.contains(call))
+            })
+    };
+    assert!(
+        ready.saw(|s| queued(s, "create_custom_domain", "apigateway:CreateDomainName")),
+        "never seen waiting for its turn: {:?}",
+        ready.sequence("phase")
+    );
+
+    queue_ahead(&team, "apigateway:DeleteDomainName", 20).await;
+    team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+    let deleted = team.api.watch_until_status(&id, "DELETED").await;
+    assert_eq!(status(deleted.last()), "DELETED", "{}", deleted.last());
+    assert!(
+        deleted.saw(|s| queued(s, "delete_custom_domain", "apigateway:DeleteDomainName")),
+        "never seen waiting for its turn: {:?}",
+        deleted.sequence("phase")
+    );
+    let footprint = team.footprint(&id, &spec).await;
+    assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
 }

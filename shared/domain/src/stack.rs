@@ -126,6 +126,10 @@ pub enum Phase {
     Validating,
     RequestingCertificates,
     AwaitingCertificateValidation,
+    /// Paused before a call AWS allows the account only so often (`CreateDomainName`,
+    /// `DeleteDomainName`), until the stack's turn in the account-wide queue: a pause of the
+    /// step it interrupts, which goes on afterwards under its own phase.
+    AwaitingTurn,
     CreatingCustomDomain,
     CreatingDistribution,
     AwaitingDistributionDeployment,
@@ -147,11 +151,12 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order a stack goes through them.
-    pub const ALL: [Phase; 21] = [
+    pub const ALL: [Phase; 22] = [
         Phase::Accepted,
         Phase::Validating,
         Phase::RequestingCertificates,
         Phase::AwaitingCertificateValidation,
+        Phase::AwaitingTurn,
         Phase::CreatingCustomDomain,
         Phase::CreatingDistribution,
         Phase::AwaitingDistributionDeployment,

@@ -36,6 +36,15 @@ impl Timestamp {
         Self(self.0 + Duration::seconds(seconds))
     }
 
+    /// Milliseconds from `earlier` to this instant (negative if `earlier` is later).
+    pub fn millis_since(self, earlier: Timestamp) -> i64 {
+        (self.0 - earlier.0).whole_milliseconds() as i64
+    }
+
+    pub fn plus_millis(self, millis: i64) -> Self {
+        Self(self.0 + Duration::milliseconds(millis))
+    }
+
     /// Any RFC 3339 instant (an offset other than `Z` is converted to UTC).
     pub fn parse(raw: &str) -> Result<Self, String> {
         OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)

@@ -41,6 +41,15 @@ pub struct Settings {
     /// deleted only when no certificate in any of them names the domain (the record is one per
     /// name and account, shared by certificates in every region).
     pub certificate_regions: Vec<String>,
+    /// How often edgestack lets the account call `CreateDomainName`, and `DeleteDomainName`:
+    /// AWS allows each once every 30 seconds per account, not raisable (API Gateway developer
+    /// guide, "Amazon API Gateway quotas"). Two seconds more: one for a run a moment late for
+    /// its turn (`crate::pace`), one for the network's jitter between our clock and
+    /// AWS's count. Locally, scaled with the account's time.
+    pub domain_name_interval_millis: i64,
+    /// How long a stack may wait for its turn at a paced call before it fails: fifty stacks
+    /// asking at once take 25 minutes of `CreateDomainName` turns.
+    pub turn_deadline_seconds: u64,
 }
 
 /// The tag that names the step to fail at, when fault injection is on.
@@ -59,6 +68,8 @@ impl Default for Settings {
             edge_override: None,
             fault_injection: false,
             certificate_regions: Vec::new(),
+            domain_name_interval_millis: 32_000,
+            turn_deadline_seconds: 2 * 3600,
         }
     }
 }
@@ -106,6 +117,11 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            domain_name_interval_millis: read(
+                "DOMAIN_NAME_INTERVAL_MILLIS",
+                defaults.domain_name_interval_millis as u64,
+            )? as i64,
+            turn_deadline_seconds: read("TURN_DEADLINE_SECONDS", defaults.turn_deadline_seconds)?,
         })
     }
 

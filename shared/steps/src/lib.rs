@@ -11,6 +11,7 @@ mod deps;
 pub mod distribution_config;
 mod error;
 pub mod failure;
+pub mod pace;
 pub mod provision;
 pub mod teardown;
 #[cfg(test)]
@@ -52,6 +53,9 @@ pub struct Flow {
     /// execution), which a DELETE may have taken over: then the stack is the teardown's.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rollback: bool,
+    /// The turn this stack reserved at a paced call (`crate::pace`), while it waits for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_at: Option<edgestack_domain::timestamp::Timestamp>,
 }
 
 impl Flow {
@@ -67,6 +71,7 @@ impl Flow {
             failure: None,
             teardown: false,
             rollback: false,
+            turn_at: None,
         }
     }
 

@@ -15,6 +15,7 @@ use super::{
 };
 use edgestack_domain::secret::Secret;
 use edgestack_domain::stack::{Stack, StackId, Status};
+use edgestack_domain::timestamp::Timestamp;
 
 /// The list index: an owner's stacks by `created_key`.
 pub const OWNER_INDEX: &str = "by_owner";
@@ -34,6 +35,7 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// The idempotency item's owner is length-prefixed (`n` its length in bytes): with `#` in an
 /// owner or a key, `{owner}#{key}` alone could name one item for two callers.
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
+/// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call       |
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -80,6 +82,10 @@ fn stack_pk(id: &StackId) -> String {
 
 fn idempotency_pk(key: &IdempotencyKey) -> String {
     format!("IDEMPOTENCY#{}:{}#{}", key.owner.len(), key.owner, key.key)
+}
+
+fn turn_pk(call: &str) -> String {
+    format!("TURN#{call}")
 }
 
 fn claim_pk(name: &str) -> String {
@@ -397,6 +403,65 @@ impl StackStore for DynamoStore {
         Ok(())
     }
 
+    async fn reserve_turn(
+        &self,
+        call: &str,
+        interval_millis: i64,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
+        // Read the latest turn, write the next one on condition that nobody wrote meanwhile;
+        // a writer that lost the race reads again and queues after the winner.
+        const ATTEMPTS: usize = 16;
+        for _ in 0..ATTEMPTS {
+            let item = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(turn_pk(call)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(backend)?
+                .item;
+            // The condition names the value as stored, whatever its spelling.
+            let stored = item.as_ref().and_then(|i| i.get("turn_at")).cloned();
+            let last = match &stored {
+                Some(AttributeValue::S(raw)) => {
+                    Some(Timestamp::parse(raw).map_err(StoreError::Corrupt)?)
+                }
+                Some(other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the turn of {call} is not a time: {other:?}"
+                    )))
+                }
+                None => None,
+            };
+            let turn = super::next_turn(last, interval_millis, now);
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(turn_pk(call)))
+                .item("turn_at", s(turn.to_string()));
+            put = match stored {
+                Some(stored) => put
+                    .condition_expression("turn_at = :last")
+                    .expression_attribute_values(":last", stored),
+                None => put.condition_expression("attribute_not_exists(pk)"),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(turn),
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(PutItemError::ConditionalCheckFailedException(_))
+                    ) => {}
+                Err(e) => return Err(backend(e)),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
     async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {
         let out = self
             .client
@@ -490,6 +555,58 @@ impl StackStore for DynamoStore {
 mod tests {
     use super::*;
     use edgestack_domain::request::StackRequest;
+
+    /// Two executions reserve a turn at once: the one whose conditional write loses reads the
+    /// winner's turn and queues an interval after it.
+    #[tokio::test]
+    async fn a_turn_lost_to_a_concurrent_reservation_is_taken_after_it() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let now = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        let winners = now.plus_seconds(5);
+        let with_turn = |turn: Option<Timestamp>| {
+            move || {
+                GetItemOutput::builder()
+                    .set_item(turn.map(|t| {
+                        HashMap::from([
+                            ("pk".to_owned(), s("TURN#apigateway:CreateDomainName")),
+                            ("turn_at".to_owned(), s(t.to_string())),
+                        ])
+                    }))
+                    .build()
+            }
+        };
+        let first_read = mock!(Client::get_item).then_output(with_turn(None));
+        let lost = mock!(Client::put_item)
+            .match_requests(|r| r.condition_expression() == Some("attribute_not_exists(pk)"))
+            .then_error(|| {
+                PutItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder().build(),
+                )
+            });
+        let second_read = mock!(Client::get_item).then_output(with_turn(Some(winners)));
+        let expected = winners.plus_seconds(30).to_string();
+        let won = mock!(Client::put_item)
+            .match_requests(move |r| {
+                r.condition_expression() == Some("turn_at = :last")
+                    && r.item().and_then(|i| i.get("turn_at")) == Some(&s(expected.clone()))
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first_read, &lost, &second_read, &won]
+        );
+        let turn = DynamoStore::new(client, "stacks")
+            .reserve_turn("apigateway:CreateDomainName", 30_000, now)
+            .await
+            .expect("a turn");
+        assert_eq!(turn, winners.plus_seconds(30));
+        assert_eq!(won.num_calls(), 1);
+    }
 
     #[test]
     fn idempotency_keys_of_two_owners_never_share_an_item() {

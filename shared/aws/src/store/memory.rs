@@ -4,10 +4,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    claimed_name, created_key, origin_header_values_of, withheld, CreateOutcome, Cursor,
+    claimed_name, created_key, next_turn, origin_header_values_of, withheld, CreateOutcome, Cursor,
     IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned,
 };
 use edgestack_domain::stack::{Stack, StackId};
+use edgestack_domain::timestamp::Timestamp;
 
 /// The store's semantics without DynamoDB, for fast tests of the logic above it.
 #[derive(Default)]
@@ -22,6 +23,8 @@ struct Inner {
     claims: HashMap<String, StackId>,
     /// Origin header values, apart from the stacks (which hold `***`), as in DynamoDB.
     secrets: HashMap<StackId, OriginHeaderValues>,
+    /// The latest turn reserved at each paced call.
+    turns: HashMap<String, Timestamp>,
 }
 
 impl MemoryStore {
@@ -145,5 +148,17 @@ impl StackStore for MemoryStore {
     async fn forget_origin_header_values(&self, id: &StackId) -> Result<(), StoreError> {
         self.lock().secrets.remove(id);
         Ok(())
+    }
+
+    async fn reserve_turn(
+        &self,
+        call: &str,
+        interval_millis: i64,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError> {
+        let mut inner = self.lock();
+        let turn = next_turn(inner.turns.get(call).copied(), interval_millis, now);
+        inner.turns.insert(call.to_owned(), turn);
+        Ok(turn)
     }
 }

@@ -13,6 +13,7 @@ pub use memory::MemoryStore;
 
 use edgestack_domain::secret::Secret;
 use edgestack_domain::stack::{Stack, StackId, Status};
+use edgestack_domain::timestamp::Timestamp;
 
 /// How long an `Idempotency-Key` is remembered, as Stripe does.
 pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -163,6 +164,25 @@ pub trait StackStore: Send + Sync {
     /// Forgets the values of the stack's origin headers: once it is `DELETED` or rolled back,
     /// or never started, nothing needs them.
     async fn forget_origin_header_values(&self, id: &StackId) -> Result<(), StoreError>;
+
+    /// Reserves the next turn at `call`, which the account may make once every
+    /// `interval_millis`: `now` when the last turn reserved is at least that old, else that
+    /// long after it (`next_turn`). Every execution of the account queues here, in the order
+    /// they ask, so concurrent stacks take turns instead of colliding with AWS's rate limit.
+    async fn reserve_turn(
+        &self,
+        call: &str,
+        interval_millis: i64,
+        now: Timestamp,
+    ) -> Result<Timestamp, StoreError>;
+}
+
+/// The turn after `last` (the latest turn reserved at a call, if any), for a call allowed once
+/// every `interval_millis`, asked for at `now`.
+pub fn next_turn(last: Option<Timestamp>, interval_millis: i64, now: Timestamp) -> Timestamp {
+    last.map(|last| last.plus_millis(interval_millis))
+        .filter(|after_last| *after_last > now)
+        .unwrap_or(now)
 }
 
 /// Origin header values by header name, as the stack's request named them.
@@ -226,5 +246,46 @@ mod tests {
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("not a token"), None);
         assert_eq!(Cursor::decode("e30"), None, "{{}} is no cursor");
+    }
+
+    #[test]
+    fn a_turn_is_now_unless_the_last_one_is_less_than_an_interval_old() {
+        let now = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        assert_eq!(next_turn(None, 30_000, now), now);
+        assert_eq!(next_turn(Some(now.plus_seconds(-30)), 30_000, now), now);
+        assert_eq!(
+            next_turn(Some(now.plus_seconds(-10)), 30_000, now),
+            now.plus_seconds(20)
+        );
+        // Others are queued already: after the last of them.
+        assert_eq!(
+            next_turn(Some(now.plus_seconds(90)), 30_000, now),
+            now.plus_seconds(120)
+        );
+    }
+
+    #[tokio::test]
+    async fn stacks_asking_at_once_queue_one_interval_apart_per_call() {
+        let store = MemoryStore::new();
+        let now = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        let mut turns = Vec::new();
+        for _ in 0..3 {
+            turns.push(
+                store
+                    .reserve_turn("apigateway:CreateDomainName", 30_000, now)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            turns,
+            [now, now.plus_seconds(30), now.plus_seconds(60)],
+            "in the order they asked"
+        );
+        let other = store
+            .reserve_turn("apigateway:DeleteDomainName", 30_000, now)
+            .await
+            .unwrap();
+        assert_eq!(other, now, "each call has its own queue");
     }
 }

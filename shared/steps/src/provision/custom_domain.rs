@@ -7,19 +7,20 @@ use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 
 use crate::error::{self, from_sdk};
+use crate::pace::{Paced, Turn};
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::{resource_tags, STACK_ID_TAG};
 
 pub const STEP: &str = "create_custom_domain";
 
-pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+pub async fn handle(deps: &Deps, mut flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin(
             &flow.stack_id,
             STEP,
             Phase::CreatingCustomDomain,
-            Start::Provision,
+            Start::provision(flow.polls),
         )
         .await?;
     let request = &stack.request;
@@ -35,9 +36,21 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .ok_or_else(|| StepError::Internal("no regional certificate".into()))?;
     let client = deps.clients.apigateway(request.region.as_str());
 
-    let target = match client.get_domain_name().domain_name(&name).send().await {
+    let found = match client.get_domain_name().domain_name(&name).send().await {
+        Ok(existing) => Some(existing),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(GetDomainNameError::NotFoundException(_))
+            ) =>
+        {
+            None
+        }
+        Err(e) => return Err(from_sdk(e)),
+    };
+    let target = match found {
         // Ours from an earlier attempt: reuse it. Anyone else's: never touch it.
-        Ok(existing) => {
+        Some(existing) => {
             let ours = existing
                 .tags()
                 .and_then(|t| t.get(STACK_ID_TAG))
@@ -50,12 +63,14 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             }
             existing.regional_domain_name().map(str::to_owned)
         }
-        Err(e)
-            if matches!(
-                e.as_service_error(),
-                Some(GetDomainNameError::NotFoundException(_))
-            ) =>
-        {
+        None => {
+            flow = match deps
+                .take_turn(&stack, flow, STEP, Paced::CreateDomainName)
+                .await?
+            {
+                Turn::Now(flow) => flow,
+                Turn::Later(flow) => return Ok(flow),
+            };
             let mut create = client
                 .create_domain_name()
                 .domain_name(&name)
@@ -76,7 +91,6 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 .regional_domain_name()
                 .map(str::to_owned)
         }
-        Err(e) => return Err(from_sdk(e)),
     };
     let target = target.ok_or_else(|| {
         StepError::Transient(format!(
@@ -134,7 +148,7 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     );
     deps.finish(&flow.stack_id, STEP, StepStatus::Succeeded, detail, |_| {})
         .await?;
-    Ok(flow)
+    Ok(flow.done())
 }
 
 #[cfg(test)]
@@ -242,6 +256,44 @@ mod tests {
             .await
             .expect("created");
         assert_eq!(create.num_calls(), 1);
+        let after = outputs(&deps, &stack).await;
+        assert_eq!(after.outputs.regional_domain_name.as_deref(), Some(TARGET));
+    }
+
+    /// Another stack holds the account's current turn at CreateDomainName: this one is not
+    /// created now but waits in the state machine, and is created when its turn has come.
+    #[tokio::test]
+    async fn a_name_whose_turn_has_not_come_waits_and_is_created_at_its_turn() {
+        let create = mock!(aws_sdk_apigateway::Client::create_domain_name).then_output(|| {
+            CreateDomainNameOutput::builder()
+                .regional_domain_name(TARGET)
+                .build()
+        });
+        let (deps, stack) = provisioning(&[&not_found(), &create, &mapped()]).await;
+        let now = edgestack_domain::timestamp::Timestamp::now();
+        deps.store
+            .reserve_turn(
+                crate::pace::Paced::CreateDomainName.call(),
+                deps.settings.domain_name_interval_millis,
+                now,
+            )
+            .await
+            .unwrap();
+        let waiting = handle(&deps, Flow::new(stack.id.clone()))
+            .await
+            .expect("waiting");
+        assert!(!waiting.ready && waiting.wait_seconds >= 20, "{waiting:?}");
+        assert_eq!(create.num_calls(), 0, "not before its turn");
+        assert_eq!(outputs(&deps, &stack).await.phase, Phase::AwaitingTurn);
+
+        // The Wait state over: its turn has come.
+        let turn = Flow {
+            turn_at: Some(edgestack_domain::timestamp::Timestamp::now().plus_millis(-500)),
+            ..waiting
+        };
+        let done = handle(&deps, turn).await.expect("created");
+        assert_eq!(create.num_calls(), 1);
+        assert!(done.ready && done.turn_at.is_none(), "{done:?}");
         let after = outputs(&deps, &stack).await;
         assert_eq!(after.outputs.regional_domain_name.as_deref(), Some(TARGET));
     }

@@ -8,6 +8,7 @@ use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::STACK_ID_TAG;
 
 use crate::error::{self, from_sdk};
+use crate::pace::{Paced, Turn};
 use crate::{Deps, Flow, Start, StepError};
 
 /// What API Gateway has under the stack's custom domain name.
@@ -48,13 +49,13 @@ pub(super) async fn custom_domain_state(
     }
 }
 
-pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+pub async fn delete_custom_domain(deps: &Deps, mut flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin(
             &flow.stack_id,
             CUSTOM_DOMAIN_STEP,
             Phase::DeletingCustomDomain,
-            Start::Undo,
+            Start::undo(flow.polls),
         )
         .await?;
     let mut detail = "no custom domain".to_owned();
@@ -95,6 +96,13 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
                         Err(e) => return Err(from_sdk(e)),
                     }
                 }
+                flow = match deps
+                    .take_turn(&stack, flow, CUSTOM_DOMAIN_STEP, Paced::DeleteDomainName)
+                    .await?
+                {
+                    Turn::Now(flow) => flow,
+                    Turn::Later(flow) => return Ok(flow),
+                };
                 match client.delete_domain_name().domain_name(name).send().await {
                     Ok(_) => {}
                     Err(e)
@@ -118,5 +126,5 @@ pub async fn delete_custom_domain(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         },
     )
     .await?;
-    Ok(flow)
+    Ok(flow.done())
 }

@@ -652,6 +652,45 @@ async fn the_stacks_domain_is_deleted_even_when_no_output_names_it() {
     assert_eq!(deleted.num_calls(), 1);
 }
 
+/// Another stack holds the account's current turn at DeleteDomainName: the domain is deleted
+/// at this stack's turn, after a wait in the state machine, not before.
+#[tokio::test]
+async fn the_stacks_domain_is_deleted_at_its_turn() {
+    let store_only = deps(crate::testing::no_aws());
+    let stack = stored(&store_only, Some("Z1"), true).await;
+    let now = edgestack_domain::timestamp::Timestamp::now();
+    store_only
+        .store
+        .reserve_turn(
+            crate::pace::Paced::DeleteDomainName.call(),
+            store_only.settings.domain_name_interval_millis,
+            now,
+        )
+        .await
+        .unwrap();
+    let deleted = domain_deleted();
+    let deps = with_apigateway(
+        store_only,
+        &[&domain_tagged(stack.id.to_string()), &deleted],
+    );
+    let waiting = delete_custom_domain(&deps, flow(&stack))
+        .await
+        .expect("waiting");
+    assert!(!waiting.ready && waiting.turn_at.is_some(), "{waiting:?}");
+    assert_eq!(deleted.num_calls(), 0, "not before its turn");
+    let turn = Flow {
+        turn_at: Some(edgestack_domain::timestamp::Timestamp::now().plus_millis(-500)),
+        ..waiting
+    };
+    assert!(
+        delete_custom_domain(&deps, turn)
+            .await
+            .expect("deleted")
+            .ready
+    );
+    assert_eq!(deleted.num_calls(), 1);
+}
+
 #[tokio::test]
 async fn a_domain_of_the_name_that_is_not_the_stacks_is_left_alone() {
     let store_only = deps(crate::testing::no_aws());

@@ -1,0 +1,316 @@
+//! The calls AWS allows an account only so often, taken in turns by every execution of the
+//! account. Each workflow retrying on its own collides with the others: fifty stacks at once
+//! need 25 minutes of `CreateDomainName` (one every 30 seconds), and most would exhaust their
+//! retries. Instead a step reserves the next turn in the store before such a call, waits for
+//! it (in the state machine when it is more than a moment away, shown as `AWAITING_TURN`) and
+//! then calls. The reservation travels in the flow, so the step's next run does not queue
+//! again (unless it comes too late for it: a retry queues anew). The rate-limited retry of the state machine stays as the backstop for callers
+//! outside edgestack.
+
+use crate::{Deps, Flow, StepError};
+use edgestack_domain::stack::{Phase, Stack, StepStatus};
+use edgestack_domain::timestamp::Timestamp;
+
+/// A turn at most this far away is waited for in the Lambda: a Wait state counts whole
+/// seconds and costs three transitions. A longer wait in the state machine ends this much
+/// before the turn at least, so that the step's next run (a cold start, the Wait's rounding)
+/// is there in time and waits the rest here.
+const WAITED_IN_THE_LAMBDA_MILLIS: i64 = 3_000;
+const WOKEN_BEFORE_THE_TURN_MILLIS: i64 = 2_000;
+
+/// How late a run may still take its turn: a tenth of the interval, at most a second. The next
+/// stack's turn is an interval after this one's, so a call made this late still leaves AWS its
+/// whole window (the interval is longer than AWS's window by more than this).
+fn grace_millis(interval_millis: i64) -> i64 {
+    (interval_millis / 10).min(1_000)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paced {
+    CreateDomainName,
+    DeleteDomainName,
+}
+
+impl Paced {
+    /// The call, as infra/calls.json names it.
+    pub fn call(self) -> &'static str {
+        match self {
+            Self::CreateDomainName => "apigateway:CreateDomainName",
+            Self::DeleteDomainName => "apigateway:DeleteDomainName",
+        }
+    }
+
+    fn interval_millis(self, deps: &Deps) -> i64 {
+        match self {
+            Self::CreateDomainName | Self::DeleteDomainName => {
+                deps.settings.domain_name_interval_millis
+            }
+        }
+    }
+}
+
+/// Whether the step may make its paced call now, with the flow to carry on with or to hand the
+/// state machine for the wait.
+#[derive(Debug)]
+pub enum Turn {
+    Now(Flow),
+    Later(Flow),
+}
+
+impl Deps {
+    /// The stack's turn at `paced`: reserved on the first ask (kept in the flow), waited for
+    /// here when it is a moment away, else recorded as the step waiting (`AWAITING_TURN`) and
+    /// handed to the state machine, within `turn_deadline_seconds` of the step's start.
+    pub async fn take_turn(
+        &self,
+        stack: &Stack,
+        flow: Flow,
+        step: &str,
+        paced: Paced,
+    ) -> Result<Turn, StepError> {
+        let now = Timestamp::now();
+        let interval = paced.interval_millis(self);
+        // A run later than the grace (a retry of a call that failed at its turn) queues again
+        // rather than crowd the next stack's turn.
+        let reserved = flow
+            .turn_at
+            .filter(|turn| now.millis_since(*turn) <= grace_millis(interval));
+        let turn = match reserved {
+            Some(turn) => turn,
+            None => self.store.reserve_turn(paced.call(), interval, now).await?,
+        };
+        let millis = turn.millis_since(now);
+        if millis <= WAITED_IN_THE_LAMBDA_MILLIS {
+            if millis > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(millis as u64)).await;
+            }
+            return Ok(Turn::Now(Flow {
+                turn_at: None,
+                ..flow
+            }));
+        }
+        self.check_deadline(
+            stack,
+            step,
+            self.settings.turn_deadline_seconds,
+            &format!("its turn at {}", paced.call()),
+        )?;
+        self.finish(
+            &flow.stack_id,
+            step,
+            StepStatus::Waiting,
+            format!(
+                "waiting for its turn at {} (the account may make it once every {} ms): {turn}",
+                paced.call(),
+                interval
+            ),
+            |s| s.phase = Phase::AwaitingTurn,
+        )
+        .await?;
+        Ok(Turn::Later(Flow {
+            ready: false,
+            polls: flow.polls + 1,
+            wait_seconds: ((millis - WOKEN_BEFORE_THE_TURN_MILLIS).max(1_000) / 1_000) as u64,
+            turn_at: Some(turn),
+            ..flow
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{deps, no_aws};
+    use edgestack_domain::stack::{StackId, StepStatus};
+
+    const STEP: &str = "create_custom_domain";
+
+    /// A stack (for a name of its own) in `STEP` since `started_at`, stored in `deps`.
+    async fn creating(deps: &Deps, started_at: Timestamp) -> Stack {
+        static STACKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": format!("api{n}.example.com"), "hosted_zone_id": "Z1"}
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, started_at);
+        stack.begin_provisioning().expect("provisioning");
+        stack.begin_step(STEP, started_at);
+        let outcome = deps.store.create(&stack, None).await.expect("stored");
+        assert!(matches!(
+            outcome,
+            edgestack_aws::store::CreateOutcome::Created
+        ));
+        stack
+    }
+
+    async fn stored(deps: &Deps, id: &StackId) -> Stack {
+        deps.store.get(id).await.unwrap().unwrap().value
+    }
+
+    #[tokio::test]
+    async fn the_first_to_ask_goes_at_once_and_the_next_waits_in_the_state_machine() {
+        let deps = deps(no_aws());
+        let first = creating(&deps, Timestamp::now()).await;
+        let second = creating(&deps, Timestamp::now()).await;
+        let go = deps
+            .take_turn(
+                &first,
+                Flow::new(first.id.clone()),
+                STEP,
+                Paced::CreateDomainName,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(go, Turn::Now(Flow { turn_at: None, .. })),
+            "{go:?}"
+        );
+
+        let wait = deps
+            .take_turn(
+                &second,
+                Flow::new(second.id.clone()),
+                STEP,
+                Paced::CreateDomainName,
+            )
+            .await
+            .unwrap();
+        let Turn::Later(flow) = wait else {
+            panic!("the second stack goes one interval later: {wait:?}")
+        };
+        assert!(!flow.ready);
+        assert_eq!(flow.polls, 1, "its next run is a poll of the same step");
+        // An interval apart, asked within the same moment: the state machine waits until a
+        // moment before the turn, and the step's next run the rest.
+        let interval = deps.settings.domain_name_interval_millis;
+        let until_just_before = ((interval - WOKEN_BEFORE_THE_TURN_MILLIS) / 1_000) as u64;
+        assert!(
+            (until_just_before - 1..=until_just_before).contains(&flow.wait_seconds),
+            "{flow:?}"
+        );
+        let turn = flow.turn_at.expect("the reserved turn travels in the flow");
+        let shown = stored(&deps, &second.id).await;
+        assert_eq!(shown.phase, Phase::AwaitingTurn);
+        let step = shown.steps.iter().find(|s| s.name == STEP).unwrap();
+        assert_eq!(step.status, StepStatus::Waiting);
+        let detail = step.detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.contains("apigateway:CreateDomainName") && detail.contains(&turn.to_string()),
+            "{detail}"
+        );
+        assert_eq!(
+            stored(&deps, &first.id).await.phase,
+            first.phase,
+            "the stack whose turn it is shows nothing of the queue"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_turn_come_is_taken_without_queueing_again() {
+        let deps = deps(no_aws());
+        let stack = creating(&deps, Timestamp::now()).await;
+        // A moment late, within the grace (a tenth of the interval, at most a second).
+        let reserved = Timestamp::now().plus_millis(-500);
+        let flow = Flow {
+            turn_at: Some(reserved),
+            polls: 3,
+            ..Flow::new(stack.id.clone())
+        };
+        let go = deps
+            .take_turn(&stack, flow, STEP, Paced::CreateDomainName)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                go,
+                Turn::Now(Flow {
+                    turn_at: None,
+                    polls: 3,
+                    ..
+                })
+            ),
+            "{go:?}"
+        );
+        // Nothing was reserved: the next to ask still goes at once.
+        let next = deps
+            .store
+            .reserve_turn(
+                Paced::CreateDomainName.call(),
+                deps.settings.domain_name_interval_millis,
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        assert!(next.millis_since(Timestamp::now()) <= 0, "{next}");
+    }
+
+    #[tokio::test]
+    async fn a_turn_long_past_is_not_used_but_queued_for_again() {
+        let deps = deps(no_aws());
+        let stack = creating(&deps, Timestamp::now()).await;
+        let interval = deps.settings.domain_name_interval_millis;
+        let holder = deps
+            .store
+            .reserve_turn(Paced::CreateDomainName.call(), interval, Timestamp::now())
+            .await
+            .unwrap();
+        // A retry, two seconds after the turn its input names: behind the current holder.
+        let flow = Flow {
+            turn_at: Some(Timestamp::now().plus_seconds(-2)),
+            ..Flow::new(stack.id.clone())
+        };
+        let wait = deps
+            .take_turn(&stack, flow, STEP, Paced::CreateDomainName)
+            .await
+            .unwrap();
+        let Turn::Later(flow) = wait else {
+            panic!("a stale turn queues again: {wait:?}")
+        };
+        assert_eq!(flow.turn_at, Some(holder.plus_millis(interval)));
+    }
+
+    #[tokio::test]
+    async fn creating_and_deleting_domain_names_queue_apart() {
+        let deps = deps(no_aws());
+        let creator = creating(&deps, Timestamp::now()).await;
+        let deleter = creating(&deps, Timestamp::now()).await;
+        let first = deps
+            .take_turn(
+                &creator,
+                Flow::new(creator.id.clone()),
+                STEP,
+                Paced::CreateDomainName,
+            )
+            .await
+            .unwrap();
+        let other = deps
+            .take_turn(
+                &deleter,
+                Flow::new(deleter.id.clone()),
+                STEP,
+                Paced::DeleteDomainName,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(first, Turn::Now(_)) && matches!(other, Turn::Now(_)));
+    }
+
+    #[tokio::test]
+    async fn a_turn_waited_for_past_the_deadline_fails_the_stack() {
+        let deps = deps(no_aws());
+        let long_ago = Timestamp::now().plus_seconds(-3 * 3600);
+        let stack = creating(&deps, long_ago).await;
+        let flow = Flow {
+            turn_at: Some(Timestamp::now().plus_seconds(60)),
+            polls: 200,
+            ..Flow::new(stack.id.clone())
+        };
+        let err = deps
+            .take_turn(&stack, flow, STEP, Paced::CreateDomainName)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StepError::DeadlineExceeded(_)), "{err:?}");
+    }
+}
