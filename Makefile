@@ -1,4 +1,4 @@
-.PHONY: up down test check-infra release deploy demo
+.PHONY: up down test check-infra release deploy demo bench
 
 # Start the local stack (moto + cargo lambda watch on loopback) and write .local/env.
 up:
@@ -16,6 +16,11 @@ down:
 # Every test: fmt, clippy, unit tests, the infra checks, then the local stack and the end-to-end tests.
 test:
 	scripts/test.sh
+
+# A burst of custom-domain stacks on a local stack of its own (50, 30 % of the calls throttled),
+# then their deletes: writes docs/benchmarks.md.
+bench:
+	scripts/bench.sh
 
 # cfn-lint, checkov, statelint and the project's own checks of infra/ and statemachine/.
 check-infra:

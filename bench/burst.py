@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""A burst on the strict account: N custom-domain stacks asked for at once (a share of the
+account's calls to Route 53, ACM, CloudFront and API Gateway throttled), then all deleted.
+Writes what it measured to docs/benchmarks.md (`--out`), with the command that produced it.
+
+Run with the local stack up, from the repo root (`make bench` starts and stops it):
+    .local/venv/bin/python bench/burst.py [--stacks 50] [--throttled 0.3] [--out docs/benchmarks.md]
+
+What it measures, from the stacks' own records, the executions' histories and the account's
+counts (`/strict-api/calls`):
+- the makespan (the first POST to the last READY) against the lower bound the account allows:
+  one certificate issuance, then CreateDomainName once per window for every stack in turn, then
+  one deployment and one propagation (the account's durations, at its time scale);
+- failures (any stack not READY, or not DELETED after its DELETE);
+- each stack's readiness lag: its time to READY beyond AWS's own time for it (issuance,
+  deployment, propagation), median and p95, queueing for the rate limits included;
+- state transitions and Lambda invocations per stack (its provisioning execution), and AWS calls
+  per stack by operation;
+- what is left in the account after the deletes (distributions, custom domains, certificates,
+  records of the stacks).
+The wall times are the emulator's on this machine, at the account's time scale: a figure to
+compare runs by, in proportion to AWS's durations, not AWS's timing.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+PROVISIONED = ("route53:*", "acm:*", "cloudfront:*", "apigateway:*")
+TERMINAL = ("READY", "FAILED")
+
+
+def env():
+    values = {}
+    with open(".local/env") as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            if key and not key.startswith("#"):
+                values[key] = value
+    return values
+
+
+def http(url, method="GET", body=None, principal=None):
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json"}
+    if principal:
+        headers["x-edgestack-principal"] = principal
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        text = response.read()
+        return json.loads(text) if text else {}
+
+
+def when(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class Bench:
+    def __init__(self, e, stacks, throttled):
+        self.e, self.count, self.throttled = e, stacks, throttled
+        self.account = e["AWS_ENDPOINT_URL"].rstrip("/")
+        self.api_url = e["STACKS_API_URL"].rstrip("/")
+        self.principal = f"arn:aws:iam::123456789012:role/bench-{uuid.uuid4().hex[:8]}"
+        region = "eu-west-1"
+        self.region = region
+        self.apigw = boto3.client("apigateway", region_name=region, endpoint_url=self.account)
+        self.r53 = boto3.client("route53", endpoint_url=self.account)
+        self.sfn = boto3.client("stepfunctions", region_name=e["AWS_REGION"], endpoint_url=self.account)
+        self.cloudfront = boto3.client("cloudfront", endpoint_url=self.account)
+        self.acm = {r: boto3.client("acm", region_name=r, endpoint_url=self.account) for r in ("us-east-1", region)}
+
+    # ---- the account ---------------------------------------------------------------------------
+    def control(self, path, method="GET", body=None):
+        return http(f"{self.account}/strict-api/{path}", method, body)
+
+    def seconds(self, config, name):
+        return config[name] * config["time_scale"]
+
+    # ---- the teams' side -----------------------------------------------------------------------
+    def rest_api(self):
+        api = self.apigw.create_rest_api(name="bench", endpointConfiguration={"types": ["REGIONAL"]})
+        root = [r for r in self.apigw.get_resources(restApiId=api["id"])["items"] if r["path"] == "/"][0]
+        res = self.apigw.create_resource(restApiId=api["id"], parentId=root["id"], pathPart="greetings")
+        self.apigw.put_method(restApiId=api["id"], resourceId=res["id"], httpMethod="GET", authorizationType="NONE")
+        self.apigw.put_integration(restApiId=api["id"], resourceId=res["id"], httpMethod="GET", type="MOCK",
+                                   requestTemplates={"application/json": '{"statusCode": 200}'})
+        self.apigw.put_method_response(restApiId=api["id"], resourceId=res["id"], httpMethod="GET", statusCode="200")
+        self.apigw.put_integration_response(restApiId=api["id"], resourceId=res["id"], httpMethod="GET",
+                                            statusCode="200", responseTemplates={"application/json": '{"hello": "bench"}'})
+        self.apigw.create_deployment(restApiId=api["id"], stageName="prod")
+        return api["id"]
+
+    def bodies(self, api_id):
+        bodies = []
+        for _ in range(self.count):
+            zone_name = f"b{uuid.uuid4().hex[:10]}.example.com"
+            zone = self.r53.create_hosted_zone(Name=zone_name, CallerReference=str(uuid.uuid4()))
+            zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+            bodies.append({"api_id": api_id, "region": self.region, "stage": "prod",
+                           "smoke_test_path": "/greetings",
+                           "custom_domain": {"name": f"api.{zone_name}", "hosted_zone_id": zone_id}})
+        return bodies
+
+    def stacks(self):
+        page = http(f"{self.api_url}/stacks?limit=100", principal=self.principal)
+        return {s["id"]: s for s in page["items"]}
+
+    def until(self, ids, done, what, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            stacks = self.stacks()
+            if all(done(stacks[i]) for i in ids):
+                return stacks
+            if time.monotonic() > deadline:
+                pending = [i for i in ids if not done(stacks[i])]
+                raise SystemExit(f"gave up waiting for {what}: {len(pending)} stacks not there, e.g. {stacks[pending[0]]}")
+            time.sleep(1)
+
+    # ---- what the account holds of the stacks after their deletes -------------------------------
+    def left(self, stacks):
+        names = {s["request"]["custom_domain"]["name"] for s in stacks.values()}
+        ids = set(stacks)
+        left = []
+        domains = self.apigw.get_domain_names(limit=500).get("items", [])
+        left += [f"custom domain {d['domainName']}" for d in domains if d["domainName"] in names]
+        distributions = self.cloudfront.list_distributions()["DistributionList"].get("Items", [])
+        left += [f"distribution {d['Id']}" for d in distributions if d.get("Comment", "").split(" ")[-1] in ids]
+        for region, acm in self.acm.items():
+            certificates = acm.list_certificates(Includes={"keyTypes": ["RSA_2048", "EC_prime256v1", "EC_secp384r1"]})
+            left += [f"certificate {c['DomainName']} in {region}"
+                     for c in certificates["CertificateSummaryList"] if c["DomainName"] in names]
+        for stack in stacks.values():
+            zone = stack["request"]["custom_domain"]["hosted_zone_id"]
+            records = self.r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+            left += [f"record {r['Name']} {r['Type']}" for r in records if r["Type"] not in ("SOA", "NS")]
+        return left
+
+    # ---- the run -------------------------------------------------------------------------------
+    def run(self):
+        config = self.control("config")
+        api_id = self.rest_api()
+        bodies = self.bodies(api_id)
+        self.control("calls", "DELETE")
+        faults = [{"operation": op, "throttle": self.throttled} for op in PROVISIONED] if self.throttled else []
+        self.control("faults", "POST", {"faults": faults})
+        try:
+            started = time.time()
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                created = list(pool.map(
+                    lambda body: http(f"{self.api_url}/stacks", "POST", body, self.principal), bodies))
+            ids = [s["id"] for s in created]
+            ready = self.until(ids, lambda s: s["status"] in TERMINAL, "every stack to settle", 3600)
+            provisioned_calls = self.control("calls")
+            self.control("calls", "DELETE")
+            delete_started = time.time()
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(lambda i: http(f"{self.api_url}/stacks/{i}", "DELETE", None, self.principal), ids))
+            deleted = self.until(ids, lambda s: s["status"] in ("DELETED", "FAILED"), "every stack to be deleted", 3600)
+            deleted_calls = self.control("calls")
+        finally:
+            self.control("faults", "DELETE")
+        return self.report(config, started, ready, provisioned_calls, delete_started, deleted, deleted_calls)
+
+    def report(self, config, started, ready, provisioned_calls, delete_started, deleted, deleted_calls):
+        n = len(ready)
+        failed = [i for i, s in ready.items() if s["status"] != "READY"]
+        not_deleted = [i for i, s in deleted.items() if s["status"] != "DELETED"]
+        ready_at = {i: max(when(t["finished_at"]) for t in s["steps"] if t.get("finished_at"))
+                    for i, s in ready.items() if s["status"] == "READY"}
+        deleted_at = {i: when(s["updated_at"]) for i, s in deleted.items() if s["status"] == "DELETED"}
+        issue, deploy, insync = (self.seconds(config, k) for k in ("acm_issue", "cloudfront_deploy", "route53_insync"))
+        window = self.seconds(config, "apigateway_domain_window")
+        own = issue + deploy + insync
+        makespan = max(ready_at.values()) - started if ready_at else float("nan")
+        bound = issue + (n - 1) * window + deploy + insync
+        lags = [ready_at[i] - when(ready[i]["created_at"]) - own for i in ready_at]
+        transitions, invocations = [], []
+        prefix = self.e["PROVISION_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:")
+        for i in ready_at:
+            events, token = [], None
+            while True:
+                page = self.sfn.get_execution_history(executionArn=f"{prefix}:{i}", maxResults=1000,
+                                                      **({"nextToken": token} if token else {}))
+                events += page["events"]
+                token = page.get("nextToken")
+                if not token:
+                    break
+            transitions.append(sum(1 for ev in events if ev["type"].endswith("StateEntered")))
+            invocations.append(sum(1 for ev in events if ev["type"] == "TaskScheduled"))
+        left = self.left(deleted)
+        delete_makespan = max(deleted_at.values()) - delete_started if deleted_at else float("nan")
+        return {
+            "stacks": n, "throttled": self.throttled, "time_scale": config["time_scale"],
+            "failed": failed, "not_deleted": not_deleted, "left": left,
+            "makespan": makespan, "bound": bound, "own": own, "window": window,
+            "lag_median": statistics.median(lags) if lags else float("nan"),
+            "lag_p95": percentile(lags, 0.95) if lags else float("nan"),
+            "transitions": (min(transitions), statistics.median(transitions), max(transitions)) if transitions else None,
+            "invocations": (min(invocations), statistics.median(invocations), max(invocations)) if invocations else None,
+            "provisioned_calls": provisioned_calls, "deleted_calls": deleted_calls,
+            "delete_makespan": delete_makespan,
+        }
+
+
+def markdown(r, command):
+    n = r["stacks"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{command}` on {datetime.date.today().isoformat()} ({platform.machine()}, "
+        f"{os.cpu_count()} cores): the strict account at time scale {r['time_scale']} (every AWS duration "
+        "and rate window multiplied by it), so the seconds below are AWS's divided by "
+        f"{1 / r['time_scale']:.0f}, measured on a shared machine. Nothing here ran in AWS.",
+        "",
+        f"## A burst of {n} custom-domain stacks, {r['throttled']:.0%} of the calls throttled",
+        "",
+        "| measure | value |",
+        "| --- | ---: |",
+        f"| stacks READY | {n - len(r['failed'])} of {n} |",
+        f"| makespan (first POST to last READY) | {r['makespan']:.1f} s |",
+        f"| lower bound the rate limits allow | {r['bound']:.1f} s |",
+        f"| lower bound / makespan | {r['bound'] / r['makespan']:.2f} |",
+        f"| AWS's own time per stack (issuance + deployment + propagation) | {r['own']:.1f} s |",
+        f"| readiness lag beyond it, median | {r['lag_median']:.1f} s ({r['lag_median'] / r['own']:.0%}) |",
+        f"| readiness lag beyond it, p95 | {r['lag_p95']:.1f} s ({r['lag_p95'] / r['own']:.0%}) |",
+    ]
+    if r["transitions"]:
+        lines.append("| state transitions per stack (min / median / max) | {} / {} / {} |".format(*r["transitions"]))
+        lines.append("| Lambda invocations per stack (min / median / max) | {} / {} / {} |".format(*r["invocations"]))
+    lines += [
+        f"| stacks DELETED after their DELETE | {n - len(r['not_deleted'])} of {n} |",
+        f"| deletion makespan (first DELETE to last DELETED) | {r['delete_makespan']:.1f} s |",
+        f"| left in the account after the deletes | {len(r['left'])} |",
+        "",
+        "The lower bound: one certificate issuance, then `CreateDomainName` once per "
+        f"{r['window']:.1f} s window for each stack in turn, then one deployment and one propagation. "
+        "The readiness lag includes each stack's wait for its turn.",
+        "",
+        "### AWS calls per stack, by operation",
+        "",
+        "DynamoDB's and Step Functions' counts include the API's answers to this benchmark's own "
+        "polling (`GET /stacks` once a second, as a portal would poll).",
+        "",
+        "| operation | provisioning | deletion | refused by the account's rate limits (both) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    provisioned, deleted = r["provisioned_calls"], r["deleted_calls"]
+    operations = sorted(set(provisioned["calls"]) | set(deleted["calls"]))
+    for op in operations:
+        limited = provisioned["rate_limited"].get(op, 0) + deleted["rate_limited"].get(op, 0)
+        lines.append(f"| {op} | {provisioned['calls'].get(op, 0) / n:.1f} | {deleted['calls'].get(op, 0) / n:.1f} | {limited} |")
+    if r["failed"] or r["not_deleted"] or r["left"]:
+        lines += ["", "### What went wrong", ""]
+        lines += [f"- not READY: {i}" for i in r["failed"]]
+        lines += [f"- not DELETED: {i}" for i in r["not_deleted"]]
+        lines += [f"- left: {what}" for what in r["left"]]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stacks", type=int, default=50)
+    parser.add_argument("--throttled", type=float, default=0.3, help="share of the provisioned services' calls throttled")
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--command", default=None, help="the command to name in the report (make bench passes its own)")
+    args = parser.parse_args()
+    e = env()
+    os.environ.update({k: v for k, v in e.items() if k.startswith("AWS_")})
+    result = Bench(e, args.stacks, args.throttled).run()
+    command = args.command or "python bench/burst.py " + " ".join(sys.argv[1:])
+    text = markdown(result, command)
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+    return 1 if result["failed"] or result["not_deleted"] or result["left"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
