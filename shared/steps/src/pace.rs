@@ -49,6 +49,14 @@ impl Paced {
     }
 }
 
+/// How a paced call is made: once, without the SDK's own retries, which would come outside the
+/// stack's turn (a throttled call retried a moment later lands in the next stack's window).
+/// A failure goes back through the state machine's retry, and so to the queue.
+pub fn once() -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Builder::default()
+        .retry_config(aws_sdk_apigateway::config::retry::RetryConfig::disabled())
+}
+
 /// Whether the step may make its paced call now, with the flow to carry on with or to hand the
 /// state machine for the wait.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameError;
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, SecurityPolicy};
 
 use crate::error::{self, from_sdk};
-use crate::pace::{Paced, Turn};
+use crate::pace::{self, Paced, Turn};
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::{resource_tags, STACK_ID_TAG};
@@ -85,6 +85,8 @@ pub async fn handle(deps: &Deps, mut flow: Flow) -> Result<Flow, StepError> {
                 create = create.tags(key, value);
             }
             create
+                .customize()
+                .config_override(pace::once())
                 .send()
                 .await
                 .map_err(error::create_domain_name)?
@@ -170,7 +172,6 @@ mod tests {
     const NAME: &str = "api.example.com";
     const TARGET: &str = "d-abc123.execute-api.eu-west-1.amazonaws.com";
 
-    /// A stack whose certificates are issued, and `Deps` whose API Gateway answers by `rules`.
     /// `deps` with API Gateway answering by `rules`.
     fn answering(deps: Deps, rules: &[&Rule]) -> Deps {
         let apigateway = mock_client!(
@@ -190,6 +191,7 @@ mod tests {
         }
     }
 
+    /// A stack whose certificates are issued, and `Deps` whose API Gateway answers by `rules`.
     async fn provisioning(rules: &[&Rule]) -> (Deps, Stack) {
         let store_only = deps(no_aws());
         let request = edgestack_domain::request::StackRequest::from_json(&serde_json::json!({
@@ -374,6 +376,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "RateLimited", "{err:?}");
+        assert_eq!(
+            throttled.num_calls(),
+            1,
+            "made once: the SDK's own retries would come outside the stack's turn"
+        );
     }
 
     #[tokio::test]

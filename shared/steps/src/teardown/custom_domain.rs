@@ -8,7 +8,7 @@ use edgestack_domain::stack::{Phase, StepStatus};
 use edgestack_domain::tags::STACK_ID_TAG;
 
 use crate::error::{self, from_sdk};
-use crate::pace::{Paced, Turn};
+use crate::pace::{self, Paced, Turn};
 use crate::{Deps, Flow, Start, StepError};
 
 /// What API Gateway has under the stack's custom domain name.
@@ -103,7 +103,14 @@ pub async fn delete_custom_domain(deps: &Deps, mut flow: Flow) -> Result<Flow, S
                     Turn::Now(flow) => flow,
                     Turn::Later(flow) => return Ok(flow),
                 };
-                match client.delete_domain_name().domain_name(name).send().await {
+                let deleted = client
+                    .delete_domain_name()
+                    .domain_name(name)
+                    .customize()
+                    .config_override(pace::once())
+                    .send()
+                    .await;
+                match deleted {
                     Ok(_) => {}
                     Err(e)
                         if matches!(

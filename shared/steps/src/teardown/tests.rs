@@ -771,4 +771,9 @@ async fn a_mapping_the_stack_made_goes_first_and_a_quota_refusal_is_waited_out()
     let err = delete_custom_domain(&deps, flow(&stack)).await.unwrap_err();
     assert_eq!(unmapped.num_calls(), 1);
     assert_eq!(err.error_type(), "RateLimited", "{err:?}");
+    assert_eq!(
+        throttled.num_calls(),
+        1,
+        "made once: the SDK's own retries would come outside the stack's turn"
+    );
 }
