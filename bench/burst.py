@@ -30,6 +30,7 @@ import platform
 import statistics
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -55,10 +56,18 @@ def http(url, method="GET", body=None, principal=None):
     headers = {"content-type": "application/json"}
     if principal:
         headers["x-edgestack-principal"] = principal
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        text = response.read()
-        return json.loads(text) if text else {}
+    # A GET is asked again after a 5xx: under a burst, the local Lambda emulator's function URL
+    # sometimes answers 500 itself. POST and DELETE are not: each must be made once.
+    for attempt in range(6 if method == "GET" else 1):
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                text = response.read()
+                return json.loads(text) if text else {}
+        except urllib.error.HTTPError as e:
+            if e.code < 500 or attempt == 5 or method != "GET":
+                raise
+            time.sleep(1)
 
 
 def when(stamp):
@@ -178,7 +187,8 @@ class Bench:
 
     def report(self, config, started, ready, provisioned_calls, delete_started, deleted, deleted_calls):
         n = len(ready)
-        failed = [i for i, s in ready.items() if s["status"] != "READY"]
+        failed = {i: "{code} at {step}: {message}".format(**s["error"]) if s.get("error") else s["status"]
+                  for i, s in ready.items() if s["status"] != "READY"}
         not_deleted = [i for i, s in deleted.items() if s["status"] != "DELETED"]
         ready_at = {i: max(when(t["finished_at"]) for t in s["steps"] if t.get("finished_at"))
                     for i, s in ready.items() if s["status"] == "READY"}
@@ -266,7 +276,7 @@ def markdown(r, command):
         lines.append(f"| {op} | {provisioned['calls'].get(op, 0) / n:.1f} | {deleted['calls'].get(op, 0) / n:.1f} | {limited} |")
     if r["failed"] or r["not_deleted"] or r["left"]:
         lines += ["", "### What went wrong", ""]
-        lines += [f"- not READY: {i}" for i in r["failed"]]
+        lines += [f"- not READY: {i}: {error}" for i, error in r["failed"].items()]
         lines += [f"- not DELETED: {i}" for i in r["not_deleted"]]
         lines += [f"- left: {what}" for what in r["left"]]
     return "\n".join(lines) + "\n"
