@@ -121,6 +121,10 @@ DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s
 # without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
 RELOAD="--ignore-changes"
 [[ "${EDGESTACK_HOT_RELOAD:-0}" == 1 ]] && RELOAD=""
+# cargo lambda watch runs one instance of each function unless told otherwise, so concurrent
+# stacks (and the tests' parallel callers of the API) queue behind each other's invocations,
+# where AWS would start more instances. LAMBDA_CONCURRENCY sets how many (per function).
+CONCURRENCY="${LAMBDA_CONCURRENCY:-8}"
 # Functions inherit the watch process's environment (tried: JSON values survive intact).
 # Inheriting beats --env-var, which splits values on commas and prints them in its log.
 # Any real AWS session or profile in the caller's shell must not reach the functions.
@@ -137,7 +141,8 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
   DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
-  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" $RELOAD
+  "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" \
+  --concurrency "$CONCURRENCY" $RELOAD
 # The functions are already built, so watch only has to open its port.
 wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
 

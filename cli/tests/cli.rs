@@ -262,7 +262,7 @@ fn create_then_wait_shows_the_progress_until_ready_then_delete() {
     );
 
     // Waiting on a deleted stack is done at once; deleting it again is a conflict.
-    edgestack(&me, &["wait", &id, "--timeout", "10s"]).expect(EXIT_OK);
+    edgestack(&me, &["wait", &id, "--timeout", PATIENCE]).expect(EXIT_OK);
     let again = edgestack(&me, &["delete", &id]);
     again.expect(EXIT_CONFLICT);
     assert!(again.stderr.contains("already_deleted"), "{again:#?}");
@@ -357,7 +357,7 @@ fn a_stack_that_fails_exits_3_and_says_why() {
         "{shown:#?}"
     );
     // And waiting on it again ends the same way.
-    edgestack(&me, &["wait", &id_of(&stack), "--timeout", "30s"]).expect(EXIT_FAILED);
+    edgestack(&me, &["wait", &id_of(&stack), "--timeout", PATIENCE]).expect(EXIT_FAILED);
 }
 
 #[test]
@@ -432,7 +432,7 @@ fn a_stack_that_is_not_the_callers_exits_6() {
     for args in [
         vec!["get", "stk_aaaaaaaaaaaaaaaaaaaa"],
         vec!["get", "not-an-id"],
-        vec!["wait", "stk_aaaaaaaaaaaaaaaaaaaa", "--timeout", "10s"],
+        vec!["wait", "stk_aaaaaaaaaaaaaaaaaaaa", "--timeout", PATIENCE],
         vec!["delete", "stk_aaaaaaaaaaaaaaaaaaaa"],
     ] {
         let run = edgestack(&me, &args);
