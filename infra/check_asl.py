@@ -10,6 +10,10 @@ For every statemachine/*.asl.json:
   FunctionName a `${<Name>Function}` substitution (a function ARN in AWS, a binary name locally),
   the whole state as its payload, a TimeoutSeconds and a Retry that retries every error AWS's
   Step Functions best practices name for Lambda tasks (`LAMBDA_ERRORS`);
+- or it parks the execution (`lambda:invoke.waitForTaskToken`, shared/steps/src/watch.rs): the
+  payload is the whole state as `flow` and the task token as `task_token`, it has a
+  TimeoutSeconds, and a timeout is retried (the step checks again): otherwise a watcher that
+  missed its passes would leave the execution parked for good;
 - every Wait waits `SecondsPath` (the step computed the interval), never a fixed time.
 """
 
@@ -24,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checks_common import Paths, report  # noqa: E402
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+PARKING_INVOKE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+PARKING_PAYLOAD = {"flow.$": "$", "task_token.$": "$$.Task.Token"}
 FUNCTION_SUBSTITUTION = re.compile(r"\$\{([A-Z][A-Za-z0-9]*)Function\}")
 KNOWN_TYPES = {"Task", "Choice", "Wait", "Succeed", "Fail", "Pass", "Parallel", "Map"}
 # Step Functions best practices ("Handle transient Lambda service exceptions"): retry these on
@@ -89,19 +95,27 @@ def check_machine(path: Path) -> list[str]:
                 if fixed in state:
                     problems.append(f"{where}: a Wait must not use {fixed}")
         if kind == "Task":
-            if state.get("Resource") != LAMBDA_INVOKE:
-                problems.append(f"{where}: Resource must be {LAMBDA_INVOKE}, not {state.get('Resource')!r}")
             params = state.get("Parameters") or {}
             function = params.get("FunctionName")
             if not isinstance(function, str) or not FUNCTION_SUBSTITUTION.fullmatch(function):
                 problems.append(f"{where}: FunctionName must be a ${{<Name>Function}} substitution, not {function!r}")
-            if params.get("Payload.$") != "$":
-                problems.append(f"{where}: the payload must be the whole state (\"Payload.$\": \"$\")")
-            if not isinstance(state.get("TimeoutSeconds"), int):
-                problems.append(f"{where}: no TimeoutSeconds (a hung invocation would hang the execution)")
+            retried = {e for r in state.get("Retry") or [] for e in r.get("ErrorEquals") or []}
+            if state.get("Resource") == PARKING_INVOKE:
+                if params.get("Payload") != PARKING_PAYLOAD:
+                    problems.append(f"{where}: a parking task's payload must be {json.dumps(PARKING_PAYLOAD)}")
+                if not isinstance(state.get("TimeoutSeconds"), int):
+                    problems.append(f"{where}: a parking task needs a TimeoutSeconds (then its step checks again)")
+                if "States.Timeout" not in retried:
+                    problems.append(f"{where}: a parking task must retry States.Timeout (the step checks again)")
+            elif state.get("Resource") != LAMBDA_INVOKE:
+                problems.append(f"{where}: Resource must be {LAMBDA_INVOKE} or {PARKING_INVOKE}, not {state.get('Resource')!r}")
+            else:
+                if params.get("Payload.$") != "$":
+                    problems.append(f"{where}: the payload must be the whole state (\"Payload.$\": \"$\")")
+                if not isinstance(state.get("TimeoutSeconds"), int):
+                    problems.append(f"{where}: no TimeoutSeconds (a hung invocation would hang the execution)")
             if not state.get("Retry"):
                 problems.append(f"{where}: no Retry (Lambda's own transient errors must be retried)")
-            retried = {e for r in state.get("Retry") or [] for e in r.get("ErrorEquals") or []}
             missing = [] if "States.ALL" in retried else sorted(LAMBDA_ERRORS - retried)
             if missing:
                 problems.append(f"{where}: does not retry {', '.join(missing)} (Step Functions best practices)")

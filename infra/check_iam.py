@@ -79,7 +79,17 @@ EXPECTED: dict[str, set[str]] = {
     "create-distribution": LOGS
     | STACK_RECORD
     | {"cloudfront:CreateDistribution", "cloudfront:TagResource", "cloudfront:ListDistributions"},
-    "check-distribution": LOGS | STACK_RECORD | {"cloudfront:GetDistribution"},
+    "check-distribution": LOGS | STACK_RECORD | {"cloudfront:GetDistribution", "states:StartExecution", "states:SendTaskSuccess"},
+    "watch": LOGS
+    | STACK_RECORD
+    | {
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "cloudfront:ListDistributions",
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:StartExecution",
+    },
     "create-dns-records": LOGS
     | STACK_RECORD
     | {"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets"},
@@ -111,6 +121,7 @@ EXPECTED: dict[str, set[str]] = {
     | {"dynamodb:DeleteItem", "cloudfront:ListDistributions", "apigateway:GET", "acm:ListCertificates", "acm:ListTagsForCertificate"},
     "state-machine:ProvisionStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
     "state-machine:TeardownStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
+    "state-machine:WatchStateMachine": {"lambda:InvokeFunction"} | LOG_DELIVERY,
 }
 
 # The SDK operations the code may call, and the IAM actions AWS authorizes each one with.
@@ -148,6 +159,8 @@ SDK_OPERATIONS: dict[str, set[str]] = {
     "start_execution": {"states:StartExecution"},
     "stop_execution": {"states:StopExecution"},
     "describe_execution": {"states:DescribeExecution"},
+    "send_task_success": {"states:SendTaskSuccess"},
+    "send_task_failure": {"states:SendTaskFailure"},
 }
 # What undoes a stack: allowed only on resources edgestack tagged when it made them. AWS
 # evaluates aws:ResourceTag for each (Service Authorization Reference: CloudFront's

@@ -42,7 +42,6 @@ SECRETS_ACCESS = {
 }
 POLLING = {
     "check-certificates",
-    "check-distribution",
     "create-dns-records",
     "disable-distribution",
     "delete-certificates",

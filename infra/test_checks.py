@@ -151,7 +151,7 @@ class StateMachineStructure(Case):
 
     def test_a_fixed_wait_and_a_task_without_a_function_substitution(self) -> None:
         def break_it(machine):
-            machine["States"]["WaitForDistribution"] = {"Type": "Wait", "Seconds": 60, "Next": "CheckDistribution"}
+            machine["States"]["WaitForCertificates"] = {"Type": "Wait", "Seconds": 60, "Next": "CheckCertificates"}
             machine["States"]["MarkReady"]["Parameters"]["FunctionName"] = "mark-ready"
             machine["States"]["SmokeTest"]["Resource"] = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test"
 
@@ -170,6 +170,21 @@ class StateMachineStructure(Case):
 
         self.copy.edit_asl("provision.asl.json", drop)
         self.assertFinds(check_asl.check(self.copy.paths), "SmokeTest: does not retry Lambda.ClientExecutionTimeoutException")
+
+    def test_a_parked_task_that_would_wait_for_good(self) -> None:
+        def break_it(machine):
+            parked = machine["States"]["AwaitDistribution"]
+            parked["Retry"] = [r for r in parked["Retry"] if "States.Timeout" not in r["ErrorEquals"]]
+            del parked["TimeoutSeconds"]
+            parked["Parameters"]["Payload"] = {"flow.$": "$"}
+
+        self.copy.edit_asl("provision.asl.json", break_it)
+        self.assertFinds(
+            check_asl.check(self.copy.paths),
+            "AwaitDistribution: a parking task must retry States.Timeout",
+            "AwaitDistribution: a parking task needs a TimeoutSeconds",
+            "AwaitDistribution: a parking task's payload must be",
+        )
 
     def test_statelint_rejects_a_broken_file(self) -> None:
         from statelint.config import Config

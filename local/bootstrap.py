@@ -26,6 +26,7 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/edgestack-states"
 STATE_MACHINES = {
     "edgestack-provision": "statemachine/provision.asl.json",
     "edgestack-teardown": "statemachine/teardown.asl.json",
+    "edgestack-watch": "statemachine/watch.asl.json",
 }
 SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
@@ -94,15 +95,30 @@ def ensure_secrets_table(ddb) -> None:
         print(f"table {SECRETS_TABLE}: already there")
 
 
-def ensure_state_machine(sfn, root: Path, name: str, rel: str) -> str:
+PARKING = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+
+
+def scale_parked_timeouts(machine: dict, time_scale: float) -> dict:
+    """A parked task's TimeoutSeconds is AWS time the task waits for the watcher (twice a usual
+    deployment): scaled like the account's own durations, so that a deployment still fits in it
+    locally and a watcher that misses its passes costs seconds, not minutes. Nothing else of the
+    definition changes."""
+    for state in machine.get("States", {}).values():
+        if state.get("Resource") == PARKING and isinstance(state.get("TimeoutSeconds"), int):
+            state["TimeoutSeconds"] = max(2, round(state["TimeoutSeconds"] * time_scale))
+    return machine
+
+
+def ensure_state_machine(sfn, root: Path, name: str, rel: str, time_scale: float) -> str:
     path = root / rel
     if not path.is_file():
         raise BootstrapError(f"state machine {name}: {path} does not exist")
     definition = substitute(path.read_text(), rel)
     try:
-        json.loads(definition)
+        machine = json.loads(definition)
     except ValueError as e:
         raise BootstrapError(f"{rel}: not valid JSON after substitution: {e}") from e
+    definition = json.dumps(scale_parked_timeouts(machine, time_scale))
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
     try:
         sfn.describe_state_machine(stateMachineArn=arn)
@@ -156,6 +172,8 @@ def main() -> int:
     p.add_argument("--policy-id-file", type=Path,
                    help="where to write the IAM cache policy's id (the functions' IAM_CACHE_POLICY_ID)")
     p.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path)
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="the account's time scale (STRICT_TIME_SCALE), for parked tasks' timeouts")
     a = p.parse_args()
     # moto's dummy keys, always: this script must never reach a real account by accident.
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
@@ -167,7 +185,7 @@ def main() -> int:
         ensure_table(ddb)
         ensure_secrets_table(ddb)
         for name, rel in STATE_MACHINES.items():
-            ensure_state_machine(sfn, a.root, name, rel)
+            ensure_state_machine(sfn, a.root, name, rel, a.time_scale)
         policy_id = ensure_iam_cache_policy(cloudfront)
         if a.policy_id_file:
             a.policy_id_file.write_text(policy_id)

@@ -17,6 +17,7 @@ REGION=us-east-1
 ACCOUNT=123456789012 # moto's default account
 PROVISION_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-provision"
 TEARDOWN_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-teardown"
+WATCH_ARN="arn:aws:states:$REGION:$ACCOUNT:stateMachine:edgestack-watch"
 
 alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
@@ -110,12 +111,19 @@ curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
   fail "moto refused the Step Functions config" account
 
 AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$ACCOUNT" --root "$ROOT" \
+  --time-scale "$SCALE" \
   --policy-id-file "$STATE/iam-cache-policy-id" || fail "bootstrap failed"
 IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
 # every 30 s in AWS), which the local account scales with its time; half as slow again, so that
 # the account's own clock never sees two calls within its window.
 DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s * 1.5 + 100 }')"
+
+# The watcher (shared/steps/src/watch.rs) looks every 5 s in AWS, scaled like the account's time
+# (as are parked tasks' timeouts: local/bootstrap.py). Its slots are shorter than AWS's minute,
+# so that the tests see watchers hand over to the next.
+WATCH_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 5000 * s; printf "%d", (v < 50 ? 50 : v) }')"
+WATCH_SLOT_SECONDS=10
 
 # A reload restarts every function and drops the invocations in flight, so tests and demos run
 # without it; EDGESTACK_HOT_RELOAD=1 turns it on while editing code.
@@ -141,6 +149,8 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
   DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
+  WATCH_STATE_MACHINE_ARN="$WATCH_ARN" WATCH_INTERVAL_MILLIS="$WATCH_INTERVAL_MILLIS" \
+  WATCH_SLOT_SECONDS="$WATCH_SLOT_SECONDS" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" \
   --concurrency "$CONCURRENCY" $RELOAD
 # The functions are already built, so watch only has to open its port.
@@ -160,6 +170,7 @@ STACKS_TABLE=edgestack-stacks
 SECRETS_TABLE=edgestack-secrets
 PROVISION_STATE_MACHINE_ARN=$PROVISION_ARN
 TEARDOWN_STATE_MACHINE_ARN=$TEARDOWN_ARN
+WATCH_STATE_MACHINE_ARN=$WATCH_ARN
 IAM_CACHE_POLICY_ID=$IAM_CACHE_POLICY_ID
 STRICT_TIME_SCALE=$SCALE
 EOF

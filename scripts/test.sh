@@ -13,9 +13,10 @@
 #          with .local/env exported; the tests mostly wait on the workflows, so they run
 #          E2E_TEST_THREADS (default 16) at a time, not one per core
 #   contract  scripts/contract.sh: schemathesis against openapi.yaml on the local stack
-#   unreliable  tests/tests/unreliable_aws.rs alone, one test at a time (their faults apply to
-#          the whole account): ten custom-domain stacks at once with 20 % of the calls
-#          throttled; answers lost after the call took effect
+#   unreliable  the ignored tests (tests/tests/unreliable_aws.rs and watcher.rs) alone, one at
+#          a time (their faults and call counts are the whole account's): ten custom-domain
+#          stacks at once with 20 % of the calls throttled; answers lost after the call took
+#          effect; a watcher that resumes parked stacks, and one that misses its passes
 #
 # Every phase runs even when an earlier one failed (except e2e, which needs `up`), so that one
 # run reports everything; the summary names the phases that failed and the exit status is
@@ -102,8 +103,8 @@ if run up "local/up.sh (STRICT_TIME_SCALE=0.02)" env STRICT_TIME_SCALE=0.02 loca
       exec cargo test -p edgestack-tests -p edgestack-cli --no-fail-fast -- --test-threads="$E2E_TEST_THREADS"' || true
   run contract "scripts/contract.sh (schemathesis against the local stack)" scripts/contract.sh || true
   # Alone, last, one at a time: their faults apply to the whole account while they run.
-  # The same packages as e2e, so the same build: the ignored tests are tests/unreliable_aws.rs'.
-  run unreliable "cargo test ... -- --ignored (tests/unreliable_aws.rs: throttled, lost answers)" \
+  # The same packages as e2e, so the same build.
+  run unreliable "cargo test ... -- --ignored (unreliable_aws.rs, watcher.rs: the whole account's)" \
     bash -c 'set -a && source .local/env && set +a &&
       exec cargo test -p edgestack-tests -p edgestack-cli -- --ignored --test-threads=1' || true
 else

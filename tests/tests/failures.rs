@@ -7,7 +7,7 @@
 use aws_sdk_sfn::types::ExecutionStatus;
 use edgestack_tests::{
     assert_error, eventually, invoke_function, status, step, step_names, Footprint, Shape,
-    StackSpec, Team, PROVISION_STEPS, STEP_FUNCTIONS, TEARDOWN_STEPS,
+    StackSpec, Team, NO_TASK_TOKEN, PARKING_STEPS, PROVISION_STEPS, STEP_FUNCTIONS, TEARDOWN_STEPS,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -351,9 +351,14 @@ async fn a_delete_while_the_distribution_deploys_leaves_nothing() {
     let team = Team::new().await;
     let spec = team.request(Shape::CustomDomain);
     let id = team.create(&spec).await;
+    // Parked for the watcher while CloudFront deploys. (Not while the step's Lambda is in
+    // flight: moto's engine, stopped then, fails the execution with its own `States.Runtime`
+    // instead of aborting it, as AWS does.)
     team.api
         .watch(&id, "the distribution to be deploying", |s| {
             s["phase"] == "AWAITING_DISTRIBUTION_DEPLOYMENT"
+                && step(s, "await_distribution_deployment")
+                    .is_some_and(|t| t["status"] == "WAITING")
         })
         .await;
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
@@ -451,7 +456,13 @@ async fn run_again(
     payload: &Value,
     problems: &mut Vec<String>,
 ) -> Option<Value> {
-    let reply = invoke_function(function, payload).await;
+    let parking = PARKING_STEPS.contains(&step_name);
+    let event = if parking {
+        json!({ "flow": payload, "task_token": NO_TASK_TOKEN })
+    } else {
+        payload.clone()
+    };
+    let reply = invoke_function(function, &event).await;
     let out: Value = serde_json::from_str(&reply.text).unwrap_or(Value::Null);
     if reply.status != 200 || out.get("errorType").is_some() {
         problems.push(format!(
@@ -514,7 +525,14 @@ async fn every_provisioning_step_run_again_on_a_ready_stack_changes_nothing() {
     let mut problems = Vec::new();
     for (step_name, function) in STEP_FUNCTIONS {
         let out = run_again(step_name, function, &payload, &mut problems).await;
-        if let Some(out) = out {
+        if out.is_some() && PARKING_STEPS.contains(&step_name) {
+            // It answers through the token; what it did is on the stack: finished, or parked.
+            let stack = team.api.get(&format!("/stacks/{id}")).await.expect(200);
+            let ran = step(&stack, step_name).map(|s| s["status"].clone());
+            if ran != Some(json!("SUCCEEDED")) {
+                problems.push(format!("{function} would wait again: {ran:?}"));
+            }
+        } else if let Some(out) = out {
             if out["stack_id"] != id.as_str() {
                 problems.push(format!("{function} answered for another stack: {out}"));
             } else if matches!(

@@ -1,11 +1,11 @@
-//! Workflow step: poll until the distribution is Deployed.
+//! Workflow step: wait until the distribution is Deployed, parked for the watcher meanwhile.
 
-use edgestack_steps::{provision::distribution, run};
+use edgestack_steps::{provision::distribution, run_parking};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    run(env!("CARGO_PKG_NAME"), |deps, flow| async move {
-        distribution::handle_check(&deps, flow).await
+    run_parking(env!("CARGO_PKG_NAME"), |deps, parking| async move {
+        distribution::handle_await(&deps, parking).await
     })
     .await
 }

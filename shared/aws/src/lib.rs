@@ -3,6 +3,7 @@
 //! behind a trait (DynamoDB, and in memory for tests), the workflow starter, the settings read
 //! from the environment and the log setup. The domain it stores lives in `edgestack-domain`.
 
+pub mod callbacks;
 pub mod calls;
 pub mod clients;
 pub mod config;

@@ -2,6 +2,8 @@
 //! makes a repeated start harmless: Step Functions refuses a second execution of that name.
 
 use async_trait::async_trait;
+use aws_sdk_sfn::config::http::HttpResponse;
+use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::describe_execution::DescribeExecutionError;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::operation::stop_execution::StopExecutionError;
@@ -75,6 +77,35 @@ pub fn teardown_input(id: &StackId, wait_seconds: u64) -> String {
         .to_string()
 }
 
+/// Starts execution `name` of `state_machine` with `input`, unless one of that name exists:
+/// Step Functions refuses a second execution of a name, which makes a repeated start harmless.
+pub async fn start_once(
+    client: &Client,
+    state_machine: &str,
+    name: &str,
+    input: String,
+) -> Result<(), SdkError<StartExecutionError, HttpResponse>> {
+    match client
+        .start_execution()
+        .state_machine_arn(state_machine)
+        .name(name)
+        .input(input)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(StartExecutionError::ExecutionAlreadyExists(_))
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The longest a step's Lambda runs: its Task's `TimeoutSeconds` in the state machines (the
 /// functions' own timeouts are shorter). `STEP_IN_FLIGHT_SECONDS` overrides it (the local stack).
 pub const STEP_IN_FLIGHT_SECONDS: u64 = 60;
@@ -112,26 +143,9 @@ impl StepFunctions {
         name: &str,
         input: String,
     ) -> Result<(), WorkflowError> {
-        let result = self
-            .client
-            .start_execution()
-            .state_machine_arn(state_machine)
-            .name(name)
-            .input(input)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(StartExecutionError::ExecutionAlreadyExists(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(WorkflowError::of("started", e)),
-        }
+        start_once(&self.client, state_machine, name, input)
+            .await
+            .map_err(|e| WorkflowError::of("started", e))
     }
 }
 

@@ -45,6 +45,16 @@ impl Timestamp {
         Self(self.0 + Duration::milliseconds(millis))
     }
 
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(self) -> i64 {
+        (self.0.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    /// The instant `millis` milliseconds after the Unix epoch.
+    pub fn from_unix_millis(millis: i64) -> Self {
+        Self::from(OffsetDateTime::UNIX_EPOCH + Duration::milliseconds(millis))
+    }
+
     /// Any RFC 3339 instant (an offset other than `Z` is converted to UTC).
     pub fn parse(raw: &str) -> Result<Self, String> {
         OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
@@ -117,5 +127,12 @@ mod tests {
                 .contains("\"yesterday\" is not an RFC 3339 time"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn milliseconds_since_the_epoch_go_both_ways() {
+        let at = Timestamp::parse("2026-11-25T10:00:00.250Z").unwrap();
+        assert_eq!(at.unix_millis(), 1_795_600_800_250);
+        assert_eq!(Timestamp::from_unix_millis(1_795_600_800_250), at);
     }
 }

@@ -1,6 +1,9 @@
 use edgestack_domain::timestamp::Timestamp;
 use std::sync::Arc;
 
+use edgestack_aws::callbacks::{
+    Callbacks, NoCallbacks, StepFunctionsCallbacks, WATCH_STATE_MACHINE_ARN,
+};
 use edgestack_aws::calls::DeclaredCalls;
 use edgestack_aws::clients::Clients;
 use edgestack_aws::config;
@@ -50,6 +53,11 @@ pub struct Settings {
     /// How long a stack may wait for its turn at a paced call before it fails: fifty stacks
     /// asking at once take 25 minutes of `CreateDomainName` turns.
     pub turn_deadline_seconds: u64,
+    /// How often the watcher looks at every parked wait (`crate::watch`): what a wait costs
+    /// beyond AWS's own time is at most this, plus the pass itself.
+    pub watch_interval_millis: u64,
+    /// How long one watcher execution watches before the next slot's takes over.
+    pub watch_slot_seconds: u64,
 }
 
 /// The tag that names the step to fail at, when fault injection is on.
@@ -70,6 +78,8 @@ impl Default for Settings {
             certificate_regions: Vec::new(),
             domain_name_interval_millis: 32_000,
             turn_deadline_seconds: 2 * 3600,
+            watch_interval_millis: 5_000,
+            watch_slot_seconds: 60,
         }
     }
 }
@@ -122,6 +132,9 @@ impl Settings {
                 defaults.domain_name_interval_millis as u64,
             )? as i64,
             turn_deadline_seconds: read("TURN_DEADLINE_SECONDS", defaults.turn_deadline_seconds)?,
+            watch_interval_millis: read("WATCH_INTERVAL_MILLIS", defaults.watch_interval_millis)?
+                .max(1),
+            watch_slot_seconds: read("WATCH_SLOT_SECONDS", defaults.watch_slot_seconds)?.max(1),
         })
     }
 
@@ -185,6 +198,9 @@ pub struct Deps {
     /// The permissions policy, where the function checks grants (validate-request): a grant
     /// revoked after the request was accepted stops the stack before anything is created.
     pub permissions: Option<Permissions>,
+    /// Resuming parked executions and starting the watcher (`crate::watch`), for the functions
+    /// whose environment names the watcher; refused for the others.
+    pub callbacks: Arc<dyn Callbacks>,
 }
 
 impl Deps {
@@ -198,9 +214,14 @@ impl Deps {
             Ok(_) => Some(config::permissions()?),
             Err(_) => None,
         };
+        let callbacks: Arc<dyn Callbacks> = match config::optional(WATCH_STATE_MACHINE_ARN) {
+            Some(_) => Arc::new(StepFunctionsCallbacks::from_env(&sdk, &declared)?),
+            None => Arc::new(NoCallbacks),
+        };
         Ok(Self {
             store: Arc::new(store),
             clients: Clients::from_config(&sdk, &declared),
+            callbacks,
             sdk,
             settings: Settings::from_env()?,
             permissions,

@@ -127,6 +127,22 @@ impl From<StepError> for Diagnostic {
     }
 }
 
+impl StepError {
+    /// This failure as a `SendTaskFailure` sends it for a parked task: the same error name and
+    /// cause (`{"errorType", "errorMessage"}`) the task's Lambda failing with it would give, so
+    /// the state machine's Retry and Catch and the failure recorder read both alike.
+    pub fn into_task_failure(self) -> (&'static str, String) {
+        let error = self.error_type();
+        let diagnostic = Diagnostic::from(self);
+        let cause = serde_json::json!({
+            "errorType": diagnostic.error_type,
+            "errorMessage": diagnostic.error_message,
+        })
+        .to_string();
+        (error, cause)
+    }
+}
+
 impl From<edgestack_aws::store::StoreError> for StepError {
     fn from(err: edgestack_aws::store::StoreError) -> Self {
         use edgestack_aws::store::StoreError;

@@ -16,6 +16,7 @@ pub mod provision;
 pub mod teardown;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,15 +105,60 @@ where
     F: Fn(std::sync::Arc<Deps>, Flow) -> Fut,
     Fut: std::future::Future<Output = Result<Flow, StepError>>,
 {
+    run_on(function, step, |flow: &Flow| Some(flow.stack_id.clone())).await
+}
+
+/// Runs a step that may park its execution (`watch`): it is given the state and the task
+/// token, and answers through the token, not its return value.
+pub async fn run_parking<F, Fut>(function: &str, step: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(std::sync::Arc<Deps>, watch::Parking) -> Fut,
+    Fut: std::future::Future<Output = Result<(), StepError>>,
+{
+    run_on(function, step, |parking: &watch::Parking| {
+        Some(parking.flow.stack_id.clone())
+    })
+    .await
+}
+
+/// Runs the watcher (`watch::watch`) as the Lambda function `function`.
+pub async fn run_watcher(function: &str) -> Result<(), lambda_runtime::Error> {
+    run_on(
+        function,
+        |deps, slot: watch::WatchSlot| async move { watch::watch(&deps, slot).await },
+        |_| None,
+    )
+    .await
+}
+
+async fn run_on<E, R, F, Fut>(
+    function: &str,
+    handler: F,
+    stack_of: impl Fn(&E) -> Option<StackId>,
+) -> Result<(), lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned,
+    R: Serialize,
+    F: Fn(std::sync::Arc<Deps>, E) -> Fut,
+    Fut: std::future::Future<Output = Result<R, StepError>>,
+{
     edgestack_aws::telemetry::init();
     let deps = std::sync::Arc::new(Deps::from_env(function).await?);
     lambda_runtime::run(lambda_runtime::service_fn(
-        |event: lambda_runtime::LambdaEvent<Flow>| {
+        |event: lambda_runtime::LambdaEvent<E>| {
             let deps = std::sync::Arc::clone(&deps);
-            let flow = event.payload;
-            // Every log line of this invocation carries the stack id.
-            let span = tracing::info_span!("step", stack_id = %flow.stack_id);
-            tracing::Instrument::instrument(step(deps, flow), span)
+            let payload = event.payload;
+            // Every log line of an invocation for a stack carries the stack id.
+            let span = match stack_of(&payload) {
+                Some(id) => tracing::info_span!("step", stack_id = %id),
+                None => tracing::info_span!("step"),
+            };
+            // Boxed: the handler's future stays out of the runtime's own future type, which
+            // would otherwise grow past the compiler's query depth for the larger steps.
+            Box::pin(tracing::Instrument::instrument(
+                handler(deps, payload),
+                span,
+            ))
         },
     ))
     .await

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
+use aws_sdk_cloudfront::types::{DistributionList, DistributionSummary};
 use aws_smithy_mocks::mock_client;
 
 use crate::{Deps, Settings};
@@ -62,6 +64,7 @@ pub fn deps(clients: Clients) -> Deps {
             .build(),
         settings: Settings::default(),
         permissions: None,
+        callbacks: Arc::new(edgestack_aws::callbacks::NoCallbacks),
     }
 }
 
@@ -96,4 +99,147 @@ pub fn zone_holding(
                 .expect("a listing")
         },
     )
+}
+
+/// What a test's steps sent to waiting tasks and which watchers they started; tokens in
+/// `stale` answer as Step Functions does for a task nothing waits on any more.
+#[derive(Default)]
+pub struct RecordedCallbacks {
+    pub sent: std::sync::Mutex<Vec<Sent>>,
+    pub stale: std::collections::HashSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sent {
+    Success {
+        token: String,
+        output: serde_json::Value,
+    },
+    Failure {
+        token: String,
+        error: String,
+        cause: String,
+    },
+    Watcher {
+        name: String,
+    },
+}
+
+impl RecordedCallbacks {
+    pub fn with_stale(tokens: &[&str]) -> Self {
+        Self {
+            stale: tokens.iter().map(|t| (*t).to_owned()).collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().expect("not poisoned").clone()
+    }
+
+    fn delivered(&self, token: &str, sent: Sent) -> edgestack_aws::callbacks::Delivery {
+        self.sent.lock().expect("not poisoned").push(sent);
+        if self.stale.contains(token) {
+            edgestack_aws::callbacks::Delivery::Stale
+        } else {
+            edgestack_aws::callbacks::Delivery::Taken
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl edgestack_aws::callbacks::Callbacks for RecordedCallbacks {
+    async fn succeed(
+        &self,
+        token: &str,
+        output: &serde_json::Value,
+    ) -> Result<edgestack_aws::callbacks::Delivery, edgestack_aws::callbacks::CallbackError> {
+        Ok(self.delivered(
+            token,
+            Sent::Success {
+                token: token.to_owned(),
+                output: output.clone(),
+            },
+        ))
+    }
+
+    async fn fail(
+        &self,
+        token: &str,
+        error: &str,
+        cause: &str,
+    ) -> Result<edgestack_aws::callbacks::Delivery, edgestack_aws::callbacks::CallbackError> {
+        Ok(self.delivered(
+            token,
+            Sent::Failure {
+                token: token.to_owned(),
+                error: error.to_owned(),
+                cause: cause.to_owned(),
+            },
+        ))
+    }
+
+    async fn start_watcher(
+        &self,
+        name: &str,
+        _input: &serde_json::Value,
+    ) -> Result<(), edgestack_aws::callbacks::CallbackError> {
+        self.sent.lock().expect("not poisoned").push(Sent::Watcher {
+            name: name.to_owned(),
+        });
+        Ok(())
+    }
+}
+
+/// A distribution as `ListDistributions` lists it.
+pub fn distribution_summary(
+    id: &str,
+    status: &str,
+    comment: &str,
+    aliases: &[&str],
+) -> DistributionSummary {
+    DistributionSummary::builder()
+        .id(id)
+        .arn(format!(
+            "arn:aws:cloudfront::123456789012:distribution/{id}"
+        ))
+        .status(status)
+        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
+        .domain_name(format!("{}.cloudfront.net", id.to_lowercase()))
+        .enabled(true)
+        .http_version(aws_sdk_cloudfront::types::HttpVersion::Http2)
+        .price_class(aws_sdk_cloudfront::types::PriceClass::PriceClassAll)
+        .staging(false)
+        .is_ipv6_enabled(true)
+        .web_acl_id("")
+        .comment(comment)
+        .aliases(
+            aws_sdk_cloudfront::types::Aliases::builder()
+                .quantity(aliases.len() as i32)
+                .set_items(Some(aliases.iter().map(|a| (*a).to_owned()).collect()))
+                .build()
+                .expect("aliases"),
+        )
+        .build()
+        .expect("a summary")
+}
+
+/// One page of `ListDistributions`, `next` its marker for the page after it.
+pub fn distributions_page(
+    items: Vec<DistributionSummary>,
+    next: Option<&str>,
+) -> ListDistributionsOutput {
+    ListDistributionsOutput::builder()
+        .distribution_list(
+            DistributionList::builder()
+                .marker("")
+                .max_items(100)
+                .is_truncated(next.is_some())
+                .set_next_marker(next.map(str::to_owned))
+                .quantity(items.len() as i32)
+                .set_items(Some(items))
+                .build()
+                .expect("a page"),
+        )
+        .build()
 }

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::{
     claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery,
-    OriginHeaderValues, Page, StackStore, StoreError, Versioned, DELETED_STACK_TTL_SECONDS,
+    OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter, DELETED_STACK_TTL_SECONDS,
     IDEMPOTENCY_KEY_TTL_SECONDS,
 };
 use edgestack_domain::secret::Secret;
@@ -36,6 +36,8 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// owner or a key, `{owner}#{key}` alone could name one item for two callers.
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 /// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call       |
+/// | waiter      | `WAIT#{id}#{step}`           | owner `#watcher` (so the list index holds every waiter, |
+/// |             |                              | created_key = its deadline), task_token, waiter (JSON)  |
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -88,6 +90,14 @@ fn turn_pk(call: &str) -> String {
     format!("TURN#{call}")
 }
 
+fn waiter_pk(waiter: &Waiter) -> String {
+    format!("WAIT#{}#{}", waiter.stack_id, waiter.step)
+}
+
+/// The owner under which waiters are listed: not a principal (those are ARNs), so no caller's
+/// list ever holds one.
+const WAITERS_OWNER: &str = "#watcher";
+
 fn claim_pk(name: &str) -> String {
     format!("CLAIM#{name}")
 }
@@ -97,6 +107,32 @@ fn epoch_seconds() -> i64 {
 }
 
 impl DynamoStore {
+    /// Deletes item `pk` if its `attribute` still holds `value`; an item gone or changed is left.
+    async fn delete_if(&self, pk: String, attribute: &str, value: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .condition_expression("#a = :v")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(":v", s(value))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -340,28 +376,9 @@ impl StackStore for DynamoStore {
         let Some(name) = claimed_name(stack) else {
             return Ok(());
         };
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(claim_pk(name)))
-            .condition_expression("stack_id = :id")
-            .expression_attribute_values(":id", s(stack.id.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Released before, or another stack's now: nothing of ours to release.
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(backend(e)),
-        }
+        // Released before, or another stack's now: nothing of ours to release.
+        self.delete_if(claim_pk(name), "stack_id", stack.id.as_str())
+            .await
     }
 
     async fn origin_header_values(&self, id: &StackId) -> Result<OriginHeaderValues, StoreError> {
@@ -460,6 +477,65 @@ impl StackStore for DynamoStore {
             }
         }
         Err(StoreError::Conflict)
+    }
+
+    async fn park(&self, waiter: &Waiter) -> Result<(), StoreError> {
+        let document = serde_json::to_string(waiter)
+            .map_err(|e| StoreError::Corrupt(format!("a waiter does not serialize: {e}")))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(waiter_pk(waiter)))
+            .item("owner", s(WAITERS_OWNER))
+            .item(
+                "created_key",
+                s(format!("{}#{}", waiter.deadline, waiter_pk(waiter))),
+            )
+            .item("task_token", s(&waiter.task_token))
+            .item("waiter", s(document))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn parked(&self) -> Result<Vec<Waiter>, StoreError> {
+        let mut waiters = Vec::new();
+        let mut start_key = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .key_condition_expression("#o = :o")
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_values(":o", s(WAITERS_OWNER))
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items() {
+                let Some(AttributeValue::S(document)) = item.get("waiter") else {
+                    return Err(StoreError::Corrupt(format!(
+                        "a waiter without its document: {item:?}"
+                    )));
+                };
+                waiters.push(serde_json::from_str(document).map_err(|e| {
+                    StoreError::Corrupt(format!("a waiter that does not parse ({e}): {document}"))
+                })?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => return Ok(waiters),
+            }
+        }
+    }
+
+    async fn unpark(&self, waiter: &Waiter) -> Result<(), StoreError> {
+        // Gone already, or replaced by a newer wait: either way this one is over.
+        self.delete_if(waiter_pk(waiter), "task_token", &waiter.task_token)
+            .await
     }
 
     async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError> {

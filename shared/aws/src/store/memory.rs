@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::{
     claimed_name, created_key, next_turn, origin_header_values_of, withheld, CreateOutcome, Cursor,
-    IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned,
+    IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter,
 };
 use edgestack_domain::stack::{Stack, StackId};
 use edgestack_domain::timestamp::Timestamp;
@@ -25,6 +25,8 @@ struct Inner {
     secrets: HashMap<StackId, OriginHeaderValues>,
     /// The latest turn reserved at each paced call.
     turns: HashMap<String, Timestamp>,
+    /// Waits handed to the watcher, by stack and step.
+    waiters: HashMap<(StackId, String), Waiter>,
 }
 
 impl MemoryStore {
@@ -160,5 +162,32 @@ impl StackStore for MemoryStore {
         let turn = next_turn(inner.turns.get(call).copied(), interval_millis, now);
         inner.turns.insert(call.to_owned(), turn);
         Ok(turn)
+    }
+
+    async fn park(&self, waiter: &Waiter) -> Result<(), StoreError> {
+        self.lock().waiters.insert(
+            (waiter.stack_id.clone(), waiter.step.clone()),
+            waiter.clone(),
+        );
+        Ok(())
+    }
+
+    async fn parked(&self) -> Result<Vec<Waiter>, StoreError> {
+        let mut waiters: Vec<Waiter> = self.lock().waiters.values().cloned().collect();
+        waiters.sort_by_key(|w| w.deadline);
+        Ok(waiters)
+    }
+
+    async fn unpark(&self, waiter: &Waiter) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let key = (waiter.stack_id.clone(), waiter.step.clone());
+        if inner
+            .waiters
+            .get(&key)
+            .is_some_and(|w| w.task_token == waiter.task_token)
+        {
+            inner.waiters.remove(&key);
+        }
+        Ok(())
     }
 }

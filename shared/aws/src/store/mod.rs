@@ -175,6 +175,38 @@ pub trait StackStore: Send + Sync {
         interval_millis: i64,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError>;
+
+    /// Hands `waiter` to the watcher, replacing the stack's earlier wait at the same step.
+    async fn park(&self, waiter: &Waiter) -> Result<(), StoreError>;
+
+    /// Every wait handed to the watcher and not yet ended, the oldest deadline first.
+    async fn parked(&self) -> Result<Vec<Waiter>, StoreError>;
+
+    /// Ends `waiter`'s wait, unless a newer one (another token) replaced it meanwhile.
+    async fn unpark(&self, waiter: &Waiter) -> Result<(), StoreError>;
+}
+
+/// A provisioning wait handed to the watcher: the stack's execution waits on `task_token` (a
+/// `.waitForTaskToken` task) until the watcher sees `awaited` done and resumes it with
+/// `resume_with`, or fails it once `deadline` passes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waiter {
+    pub stack_id: StackId,
+    /// The step that waits, as the stack's record names it.
+    pub step: String,
+    pub awaited: Awaited,
+    pub task_token: String,
+    /// The state the execution goes on with, as the step would have returned it.
+    pub resume_with: serde_json::Value,
+    pub deadline: Timestamp,
+}
+
+/// What a parked stack waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Awaited {
+    /// CloudFront reports the distribution `Deployed`.
+    DistributionDeployed { distribution_id: String },
 }
 
 /// The turn after `last` (the latest turn reserved at a call, if any), for a call allowed once
@@ -287,5 +319,52 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(other, now, "each call has its own queue");
+    }
+    fn waiter(stack: &str, token: &str, deadline: &str) -> Waiter {
+        Waiter {
+            stack_id: StackId::parse(stack).expect("a stack id"),
+            step: "await_distribution_deployment".into(),
+            awaited: Awaited::DistributionDeployed {
+                distribution_id: "E1".into(),
+            },
+            task_token: token.into(),
+            resume_with: serde_json::json!({"stack_id": stack, "ready": true}),
+            deadline: Timestamp::parse(deadline).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_parked_wait_is_listed_until_unparked_and_a_newer_token_replaces_it() {
+        let store = MemoryStore::new();
+        let early = waiter("stk_aaaaaaaaaaaaaaaaaaaa", "t1", "2026-12-02T10:00:00Z");
+        let late = waiter("stk_bbbbbbbbbbbbbbbbbbbb", "t2", "2026-12-02T11:00:00Z");
+        store.park(&late).await.unwrap();
+        store.park(&early).await.unwrap();
+        assert_eq!(store.parked().await.unwrap(), [early.clone(), late.clone()]);
+
+        // A retry of the step parks again with a new token: the old one ends nothing.
+        let retried = waiter("stk_aaaaaaaaaaaaaaaaaaaa", "t3", "2026-12-02T10:00:00Z");
+        store.park(&retried).await.unwrap();
+        store.unpark(&early).await.unwrap();
+        assert_eq!(
+            store.parked().await.unwrap(),
+            [retried.clone(), late.clone()]
+        );
+
+        store.unpark(&retried).await.unwrap();
+        store.unpark(&late).await.unwrap();
+        assert!(store.parked().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_waiter_keeps_its_shape_in_a_document() {
+        let w = waiter("stk_aaaaaaaaaaaaaaaaaaaa", "t1", "2026-12-02T10:00:00Z");
+        let json = serde_json::to_value(&w).unwrap();
+        assert_eq!(
+            json["awaited"],
+            serde_json::json!({"kind": "distribution_deployed", "distribution_id": "E1"})
+        );
+        assert_eq!(json["deadline"], "2026-12-02T10:00:00.000Z");
+        assert_eq!(serde_json::from_value::<Waiter>(json).unwrap(), w);
     }
 }

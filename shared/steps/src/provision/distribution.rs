@@ -1,4 +1,4 @@
-//! Recipe steps 4 and 5: create the distribution, then poll until CloudFront has deployed it.
+//! Recipe steps 4 and 5: create the distribution, then wait until CloudFront has deployed it.
 
 use aws_sdk_cloudfront::error::SdkError;
 use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsError;
@@ -6,19 +6,25 @@ use aws_sdk_cloudfront::types::{DistributionConfigWithTags, DistributionSummary}
 use aws_sdk_cloudfront::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
+use std::collections::HashMap;
+
+use edgestack_aws::store::Awaited;
+
 use crate::distribution_config::{self, EdgeSettings};
 use crate::error::{self, describe, from_sdk};
+use crate::watch::Parking;
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
 
 pub const CREATE_STEP: &str = "create_distribution";
 pub const AWAIT_STEP: &str = "await_distribution_deployment";
 
-/// The first of the account's distributions that `wanted` picks, every page read.
-pub async fn find_distribution(
+/// Hands the account's distributions to `visit`, page by page, until it answers `false` or
+/// every page is read.
+async fn scan_distributions(
     client: &Client,
-    wanted: impl Fn(&DistributionSummary) -> bool,
-) -> Result<Option<DistributionSummary>, SdkError<ListDistributionsError, HttpResponse>> {
+    mut visit: impl FnMut(&DistributionSummary) -> bool,
+) -> Result<(), SdkError<ListDistributionsError, HttpResponse>> {
     let mut marker: Option<String> = None;
     loop {
         let out = client
@@ -27,16 +33,32 @@ pub async fn find_distribution(
             .send()
             .await?;
         let Some(list) = out.distribution_list else {
-            return Ok(None);
+            return Ok(());
         };
-        if let Some(found) = list.items().iter().find(|d| wanted(d)) {
-            return Ok(Some(found.clone()));
+        if !list.items().iter().all(&mut visit) {
+            return Ok(());
         }
         match list.next_marker() {
             Some(next) if list.is_truncated() && !next.is_empty() => marker = Some(next.to_owned()),
-            _ => return Ok(None),
+            _ => return Ok(()),
         }
     }
+}
+
+/// The first of the account's distributions that `wanted` picks, every page read.
+pub async fn find_distribution(
+    client: &Client,
+    wanted: impl Fn(&DistributionSummary) -> bool,
+) -> Result<Option<DistributionSummary>, SdkError<ListDistributionsError, HttpResponse>> {
+    let mut found = None;
+    scan_distributions(client, |d| {
+        if wanted(d) {
+            found = Some(d.clone());
+        }
+        found.is_none()
+    })
+    .await?;
+    Ok(found)
 }
 
 /// A distribution of this stack's that already exists, found by the comment that names the
@@ -145,7 +167,11 @@ pub async fn handle_create(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     })
 }
 
-pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+/// Waits for CloudFront to deploy the distribution: checks once, and if it is not `Deployed`
+/// yet, parks the execution for the watcher (`crate::watch`), which resumes it as soon as a
+/// pass sees it deployed.
+pub async fn handle_await(deps: &Deps, parking: Parking) -> Result<(), StepError> {
+    let flow = &parking.flow;
     let stack = deps
         .begin(
             &flow.stack_id,
@@ -181,33 +207,56 @@ pub async fn handle_check(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             |_| {},
         )
         .await?;
-        return Ok(flow.done());
+        return deps.resume(parking).await;
     }
-    let check = flow.polls + 1;
-    deps.wait_again(
+    let detail = format!(
+        "CloudFront reports {status}; the watcher looks every {} ms",
+        deps.settings.watch_interval_millis
+    );
+    deps.park(
         &stack,
-        flow,
+        parking,
         AWAIT_STEP,
-        Some((
+        Awaited::DistributionDeployed {
+            distribution_id: id,
+        },
+        (
             deps.settings.distribution_deadline_seconds,
             "the distribution to deploy",
-        )),
-        |wait| format!("CloudFront reports {status}; checking again in {wait} s (check {check})"),
-        |_| {},
+        ),
+        detail,
     )
     .await
+}
+
+/// Every distribution of the account and its status (`InProgress`, `Deployed`), every page
+/// read: one sweep tells the watcher about every parked stack at once.
+pub async fn find_distribution_statuses(
+    client: &Client,
+) -> Result<HashMap<String, String>, StepError> {
+    let mut statuses = HashMap::new();
+    scan_distributions(client, |d| {
+        statuses.insert(d.id().to_owned(), d.status().to_owned());
+        true
+    })
+    .await
+    .map_err(from_sdk)?;
+    Ok(statuses)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{clients_of, deps, no_acm, no_apigateway, no_aws, no_route53};
+    use crate::testing::{
+        clients_of, deps, no_acm, no_apigateway, no_aws, no_route53, RecordedCallbacks, Sent,
+    };
     use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
     use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
     use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
     use aws_sdk_cloudfront::types::{Distribution, DistributionList};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use edgestack_domain::timestamp::Timestamp;
+    use std::sync::Arc;
 
     const ID: &str = "E1ABCDEF";
     const DOMAIN: &str = "d111.cloudfront.net";
@@ -353,35 +402,100 @@ mod tests {
             })
     }
 
-    #[tokio::test]
-    async fn a_deploying_distribution_is_waited_for_and_a_deployed_one_ends_the_wait() {
-        let (deps, stack) =
-            provisioning(AWAIT_STEP, Timestamp::now(), &[&deployment("InProgress")]).await;
-        let next = handle_check(&deps, Flow::new(stack.id.clone()))
-            .await
-            .expect("waiting");
-        assert_eq!((next.ready, next.polls), (false, 1));
-        assert!(next.wait_seconds > 0);
+    const TOKEN: &str = "token-1";
 
-        let (deps, stack) =
-            provisioning(AWAIT_STEP, Timestamp::now(), &[&deployment("Deployed")]).await;
-        let next = handle_check(&deps, Flow::new(stack.id.clone()))
-            .await
-            .expect("deployed");
-        assert!(next.ready);
+    /// `deps` answering waiting tasks through recorded callbacks.
+    fn recording(deps: Deps) -> (Deps, Arc<RecordedCallbacks>) {
+        let callbacks = Arc::new(RecordedCallbacks::default());
+        let deps = Deps {
+            callbacks: callbacks.clone(),
+            ..deps
+        };
+        (deps, callbacks)
+    }
+
+    fn parking(stack: &Stack) -> Parking {
+        Parking {
+            flow: Flow::new(stack.id.clone()),
+            task_token: TOKEN.into(),
+        }
     }
 
     #[tokio::test]
-    async fn a_deployment_past_its_deadline_fails_the_stack() {
+    async fn a_deployed_distribution_resumes_the_execution_at_once() {
+        let (deps, stack) =
+            provisioning(AWAIT_STEP, Timestamp::now(), &[&deployment("Deployed")]).await;
+        let (deps, callbacks) = recording(deps);
+        handle_await(&deps, parking(&stack)).await.expect("resumed");
+        let resumed = serde_json::to_value(Flow::new(stack.id.clone()).done()).unwrap();
+        assert_eq!(
+            callbacks.sent(),
+            [Sent::Success {
+                token: TOKEN.into(),
+                output: resumed
+            }]
+        );
+        assert!(deps.store.parked().await.unwrap().is_empty());
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        let step = now.steps.iter().find(|s| s.name == AWAIT_STEP).unwrap();
+        assert_eq!(step.status, StepStatus::Succeeded);
+    }
+
+    #[tokio::test]
+    async fn a_deploying_distribution_is_parked_for_the_watcher_with_its_deadline() {
+        let started = Timestamp::now();
+        let (deps, stack) = provisioning(AWAIT_STEP, started, &[&deployment("InProgress")]).await;
+        let (deps, callbacks) = recording(deps);
+        handle_await(&deps, parking(&stack)).await.expect("parked");
+
+        let parked = deps.store.parked().await.unwrap();
+        assert_eq!(parked.len(), 1, "{parked:?}");
+        let waiter = &parked[0];
+        assert_eq!(
+            (
+                &waiter.stack_id,
+                waiter.step.as_str(),
+                waiter.task_token.as_str()
+            ),
+            (&stack.id, AWAIT_STEP, TOKEN)
+        );
+        assert_eq!(
+            waiter.awaited,
+            Awaited::DistributionDeployed {
+                distribution_id: ID.into()
+            }
+        );
+        assert_eq!(
+            waiter.deadline,
+            started.plus_seconds(deps.settings.distribution_deadline_seconds as i64)
+        );
+        assert_eq!(waiter.resume_with["ready"], true);
+        // Nothing resumed yet; the current slot's watcher was started.
+        match callbacks.sent().as_slice() {
+            [Sent::Watcher { name }] => assert!(name.starts_with("watch-"), "{name}"),
+            other => panic!("{other:?}"),
+        }
+        let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
+        let step = now.steps.iter().find(|s| s.name == AWAIT_STEP).unwrap();
+        assert_eq!(step.status, StepStatus::Waiting);
+        assert!(
+            step.detail.as_deref().unwrap_or("").contains("InProgress"),
+            "{step:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deployment_past_its_deadline_fails_the_stack_and_parks_nothing() {
         let (deps, stack) = provisioning(
             AWAIT_STEP,
             Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap(),
             &[&deployment("InProgress")],
         )
         .await;
-        let err = handle_check(&deps, Flow::new(stack.id.clone()))
-            .await
-            .unwrap_err();
+        let (deps, callbacks) = recording(deps);
+        let err = handle_await(&deps, parking(&stack)).await.unwrap_err();
         assert_eq!(err.error_type(), "DeadlineExceeded", "{err:?}");
+        assert!(deps.store.parked().await.unwrap().is_empty());
+        assert!(callbacks.sent().is_empty());
     }
 }

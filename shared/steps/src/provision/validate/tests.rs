@@ -9,8 +9,7 @@ use edgestack_domain::tags::STACK_ID_TAG;
 
 use crate::distribution_config;
 use crate::{Deps, Flow, StepError};
-use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsOutput;
-use aws_sdk_cloudfront::types::{Aliases, DistributionList, DistributionSummary};
+use aws_sdk_cloudfront::types::DistributionSummary;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use edgestack_domain::permissions::Permissions;
 use edgestack_domain::request::StackRequest;
@@ -51,46 +50,7 @@ fn a_grant_revoked_after_the_request_was_accepted_stops_the_stack() {
 }
 
 fn summary(id: &str, comment: &str, aliases: &[&str]) -> DistributionSummary {
-    DistributionSummary::builder()
-        .id(id)
-        .arn(format!(
-            "arn:aws:cloudfront::123456789012:distribution/{id}"
-        ))
-        .status("Deployed")
-        .last_modified_time(aws_smithy_types::DateTime::from_secs(0))
-        .domain_name(format!("{}.cloudfront.net", id.to_lowercase()))
-        .enabled(true)
-        .http_version(aws_sdk_cloudfront::types::HttpVersion::Http2)
-        .price_class(aws_sdk_cloudfront::types::PriceClass::PriceClassAll)
-        .staging(false)
-        .is_ipv6_enabled(true)
-        .web_acl_id("")
-        .comment(comment)
-        .aliases(
-            Aliases::builder()
-                .quantity(aliases.len() as i32)
-                .set_items(Some(aliases.iter().map(|a| (*a).to_owned()).collect()))
-                .build()
-                .expect("aliases"),
-        )
-        .build()
-        .expect("a summary")
-}
-
-fn page(items: Vec<DistributionSummary>, next: Option<&str>) -> ListDistributionsOutput {
-    ListDistributionsOutput::builder()
-        .distribution_list(
-            DistributionList::builder()
-                .marker("")
-                .max_items(100)
-                .is_truncated(next.is_some())
-                .set_next_marker(next.map(str::to_owned))
-                .quantity(items.len() as i32)
-                .set_items(Some(items))
-                .build()
-                .expect("a page"),
-        )
-        .build()
+    distribution_summary(id, "Deployed", comment, aliases)
 }
 
 #[tokio::test]
@@ -99,14 +59,16 @@ async fn another_distribution_with_the_name_is_a_conflict_found_on_any_page() {
     let first = mock!(aws_sdk_cloudfront::Client::list_distributions)
         .match_requests(|r| r.marker().is_none())
         .then_output(|| {
-            page(
+            distributions_page(
                 vec![summary("E1", "someone else", &["www.example.com"])],
                 Some("m1"),
             )
         });
     let second = mock!(aws_sdk_cloudfront::Client::list_distributions)
         .match_requests(|r| r.marker() == Some("m1"))
-        .then_output(|| page(vec![summary("E2", "theirs", &["API.example.com"])], None));
+        .then_output(|| {
+            distributions_page(vec![summary("E2", "theirs", &["API.example.com"])], None)
+        });
     let client = mock_client!(aws_sdk_cloudfront, RuleMode::MatchAny, [&first, &second]);
     match check_no_alias_in_use(&client, &stack).await {
         Err(StepError::Conflict { code, message }) => {
@@ -125,7 +87,7 @@ async fn the_stacks_own_distribution_and_other_names_are_no_conflict() {
     let stack = stack();
     let own = distribution_config::comment(&stack);
     let rule = mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(move || {
-        page(
+        distributions_page(
             vec![
                 summary("E1", &own, &["api.example.com"]),
                 summary("E2", "theirs", &["*.example.com", "www.example.com"]),
@@ -139,7 +101,9 @@ async fn the_stacks_own_distribution_and_other_names_are_no_conflict() {
 
 // ---- the whole step, with mocked API Gateway, Route 53 and CloudFront -----------------
 
-use crate::testing::{clients_of, cname, deps, no_acm, no_aws, zone_holding};
+use crate::testing::{
+    clients_of, cname, deps, distribution_summary, distributions_page, no_acm, no_aws, zone_holding,
+};
 use aws_sdk_apigateway::operation::get_domain_name::GetDomainNameOutput;
 use aws_sdk_apigateway::operation::get_rest_api::GetRestApiOutput;
 use aws_sdk_apigateway::operation::get_stage::GetStageOutput;
@@ -187,7 +151,8 @@ fn zone_named(name: &'static str) -> Rule {
 }
 
 fn no_distributions() -> Rule {
-    mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(|| page(vec![], None))
+    mock!(aws_sdk_cloudfront::Client::list_distributions)
+        .then_output(|| distributions_page(vec![], None))
 }
 
 /// The stack of `stack()` stored as PENDING, and `Deps` whose services answer by the rules.

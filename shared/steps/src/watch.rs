@@ -1,0 +1,572 @@
+//! Waits that notice at once, cheaply. A step that waits on AWS checks once; when the resource
+//! is not ready yet, it parks its execution on a task token (a `.waitForTaskToken` task) and
+//! hands the wait to the watcher. One watcher checks every parked stack in a single pass every
+//! few seconds (one `ListDistributions` sweep covers every distribution) and resumes each
+//! execution as soon as its resource is ready, or fails it once its deadline passes.
+//!
+//! The watcher is an execution of the watch state machine per slot of time (`watch-{slot}`):
+//! whoever parks a wait starts the current slot's watcher, Step Functions refuses a second
+//! execution of one name, and a watcher that ends with waits still parked starts the next
+//! slot's. A pass the watcher misses (a failed call, a watcher that never started) costs time,
+//! never a stack: the parked task's own timeout (its `TimeoutSeconds`, 600 s) retries the step,
+//! which checks again and parks anew.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use edgestack_aws::callbacks::Delivery;
+use edgestack_aws::store::{Awaited, Waiter};
+use edgestack_domain::stack::{Stack, StepStatus};
+use edgestack_domain::timestamp::Timestamp;
+
+use crate::provision::distribution::find_distribution_statuses;
+use crate::{Deps, Flow, StepError};
+
+/// What a parking step's Lambda is given: the state, and the token its execution waits on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parking {
+    pub flow: Flow,
+    pub task_token: String,
+}
+
+/// The watcher's input: the slot of time it watches (`slot_millis`-long slots since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchSlot {
+    pub slot: i64,
+}
+
+impl WatchSlot {
+    pub fn at(now: Timestamp, slot_millis: i64) -> Self {
+        Self {
+            slot: now.unix_millis().div_euclid(slot_millis.max(1)),
+        }
+    }
+
+    /// The name of the slot's watcher execution.
+    pub fn execution_name(self) -> String {
+        format!("watch-{}", self.slot)
+    }
+
+    pub fn end(self, slot_millis: i64) -> Timestamp {
+        Timestamp::from_unix_millis((self.slot + 1) * slot_millis)
+    }
+
+    pub fn next(self) -> Self {
+        Self {
+            slot: self.slot + 1,
+        }
+    }
+}
+
+/// What one pass did, for the log and the tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pass {
+    /// Executions resumed: their resource is ready.
+    pub resumed: usize,
+    /// Executions failed: past their deadline, or their stack no longer provisions.
+    pub failed: usize,
+    /// Waits that ended because nothing waited on their token any more.
+    pub stale: usize,
+    /// Still waiting.
+    pub waiting: usize,
+}
+
+/// What a whole watcher execution did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watched {
+    pub passes: u32,
+    /// Passes that could not look (a failed call): the next pass, or the tasks' own timeout,
+    /// makes up for them.
+    pub missed: u32,
+    pub resumed: usize,
+    pub failed: usize,
+    /// Whether it started the next slot's watcher (waits were still parked at its end).
+    pub handed_over: bool,
+}
+
+impl Deps {
+    /// Parks `parking`'s execution until the watcher sees `awaited` done: the wait of `step`
+    /// is recorded on the stack (`detail`), handed to the watcher with its deadline, and the
+    /// current slot's watcher is started. The execution goes on with `parking.flow` finished
+    /// (`Flow::done`) when the watcher resumes it.
+    pub async fn park(
+        &self,
+        stack: &Stack,
+        parking: Parking,
+        step: &str,
+        awaited: Awaited,
+        (deadline_seconds, what): (u64, &str),
+        detail: String,
+    ) -> Result<(), StepError> {
+        self.check_deadline(stack, step, deadline_seconds, what)?;
+        let started = stack
+            .steps
+            .iter()
+            .find(|s| s.name == step)
+            .map(|s| s.started_at)
+            .unwrap_or_else(Timestamp::now);
+        self.finish(&stack.id, step, StepStatus::Waiting, detail, |_| {})
+            .await?;
+        let waiter = Waiter {
+            stack_id: stack.id.clone(),
+            step: step.to_owned(),
+            awaited,
+            task_token: parking.task_token,
+            resume_with: serde_json::to_value(parking.flow.done())
+                .map_err(|e| StepError::Internal(format!("the flow does not serialize: {e}")))?,
+            deadline: started.plus_seconds(deadline_seconds as i64),
+        };
+        self.store.park(&waiter).await?;
+        self.start_watcher(WatchSlot::at(Timestamp::now(), self.slot_millis()))
+            .await
+    }
+
+    /// Resumes `parking`'s execution at once: what it waits for is ready already.
+    pub async fn resume(&self, parking: Parking) -> Result<(), StepError> {
+        let output = serde_json::to_value(parking.flow.done())
+            .map_err(|e| StepError::Internal(format!("the flow does not serialize: {e}")))?;
+        // Stale: the task timed out meanwhile and its retry checks again, or the execution was
+        // stopped; either way nothing is left to resume.
+        self.callbacks
+            .succeed(&parking.task_token, &output)
+            .await
+            .map_err(|e| StepError::Transient(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn start_watcher(&self, slot: WatchSlot) -> Result<(), StepError> {
+        self.callbacks
+            .start_watcher(
+                &slot.execution_name(),
+                &serde_json::to_value(slot).expect("a slot serializes"),
+            )
+            .await
+            .map_err(|e| StepError::Transient(e.to_string()))
+    }
+
+    fn slot_millis(&self) -> i64 {
+        self.settings.watch_slot_seconds as i64 * 1000
+    }
+}
+
+/// The watcher: passes every `watch_interval_millis` until its slot ends; then, if waits are
+/// still parked, it starts the next slot's watcher.
+pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
+    let end = slot.end(deps.slot_millis());
+    let interval = Duration::from_millis(deps.settings.watch_interval_millis.max(1));
+    let mut watched = Watched::default();
+    loop {
+        watched.passes += 1;
+        match pass(deps, Timestamp::now()).await {
+            Ok(done) => {
+                watched.resumed += done.resumed;
+                watched.failed += done.failed;
+            }
+            Err(e) => {
+                watched.missed += 1;
+                tracing::warn!(error = %e, "a watcher pass could not look; the next one will");
+            }
+        }
+        let left = end.millis_since(Timestamp::now());
+        if left <= 0 {
+            break;
+        }
+        tokio::time::sleep(interval.min(Duration::from_millis(left as u64))).await;
+    }
+    // Read after the slot is over: a wait parked before its end was parked when this slot's
+    // watcher existed, so either it is seen here or its parker started the next slot itself.
+    if !deps.store.parked().await?.is_empty() {
+        deps.start_watcher(slot.next()).await?;
+        watched.handed_over = true;
+    }
+    tracing::info!(?watched, "watcher done");
+    Ok(watched)
+}
+
+/// One look at every parked wait: resumes those whose resource is ready, fails those past their
+/// deadline or whose stack no longer provisions, keeps the rest.
+pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
+    let waiters = deps.store.parked().await?;
+    let mut done = Pass::default();
+    if waiters.is_empty() {
+        return Ok(done);
+    }
+    let distributions = if waiters
+        .iter()
+        .any(|w| matches!(w.awaited, Awaited::DistributionDeployed { .. }))
+    {
+        find_distribution_statuses(&deps.clients.cloudfront).await?
+    } else {
+        HashMap::new()
+    };
+    for waiter in waiters {
+        let outcome = settle(deps, &waiter, &distributions, now).await;
+        match outcome {
+            Ok(Settled::Waiting) => done.waiting += 1,
+            Ok(settled) => {
+                deps.store.unpark(&waiter).await?;
+                match settled {
+                    Settled::Resumed => done.resumed += 1,
+                    Settled::Failed => done.failed += 1,
+                    _ => done.stale += 1,
+                }
+            }
+            // One stack's failure is not the others': it is looked at again next pass.
+            Err(e) => {
+                done.waiting += 1;
+                tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not settle a wait");
+            }
+        }
+    }
+    tracing::info!(?done, "watcher pass");
+    Ok(done)
+}
+
+enum Settled {
+    Waiting,
+    Resumed,
+    Failed,
+    Stale,
+}
+
+impl From<Delivery> for Settled {
+    fn from(delivery: Delivery) -> Self {
+        match delivery {
+            Delivery::Taken => Settled::Resumed,
+            Delivery::Stale => Settled::Stale,
+        }
+    }
+}
+
+async fn settle(
+    deps: &Deps,
+    waiter: &Waiter,
+    distributions: &HashMap<String, String>,
+    now: Timestamp,
+) -> Result<Settled, StepError> {
+    let fail = |error: StepError| async move {
+        let (error, cause) = error.into_task_failure();
+        let delivery = deps
+            .callbacks
+            .fail(&waiter.task_token, error, &cause)
+            .await
+            .map_err(|e| StepError::Transient(e.to_string()))?;
+        Ok::<_, StepError>(match delivery {
+            Delivery::Taken => Settled::Failed,
+            Delivery::Stale => Settled::Stale,
+        })
+    };
+    let stack = deps.store.get(&waiter.stack_id).await?.map(|v| v.value);
+    let still_provisioning = stack
+        .as_ref()
+        .is_some_and(|s| s.provisioning_may_go_on().is_ok());
+    if !still_provisioning {
+        return fail(StepError::StackGone(format!(
+            "stack {} no longer provisions; its wait at {} ends",
+            waiter.stack_id, waiter.step
+        )))
+        .await;
+    }
+    let (ready, detail) = match &waiter.awaited {
+        Awaited::DistributionDeployed { distribution_id } => {
+            let status = distributions.get(distribution_id).map(String::as_str);
+            (
+                status == Some("Deployed"),
+                format!("distribution {distribution_id} is Deployed"),
+            )
+        }
+    };
+    if ready {
+        deps.finish(
+            &waiter.stack_id,
+            &waiter.step,
+            StepStatus::Succeeded,
+            detail,
+            |_| {},
+        )
+        .await?;
+        let delivery = deps
+            .callbacks
+            .succeed(&waiter.task_token, &waiter.resume_with)
+            .await
+            .map_err(|e| StepError::Transient(e.to_string()))?;
+        return Ok(delivery.into());
+    }
+    if now > waiter.deadline {
+        return fail(StepError::DeadlineExceeded(format!(
+            "gave up waiting at {} (its deadline was {})",
+            waiter.step, waiter.deadline
+        )))
+        .await;
+    }
+    Ok(Settled::Waiting)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use aws_sdk_cloudfront::operation::list_distributions::ListDistributionsError;
+    use aws_sdk_cloudfront::Client;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use edgestack_aws::store::{Awaited, Waiter};
+    use edgestack_domain::request::StackRequest;
+    use edgestack_domain::stack::{Stack, StepStatus};
+    use edgestack_domain::timestamp::Timestamp;
+
+    use super::{pass, watch, Pass, WatchSlot};
+    use crate::failure::explain;
+    use crate::provision::distribution::AWAIT_STEP;
+    use crate::testing::{
+        clients_of, deps, distribution_summary, distributions_page, no_acm, no_apigateway, no_aws,
+        no_route53, RecordedCallbacks, Sent,
+    };
+    use crate::{CaughtError, Deps, Flow};
+
+    /// CloudFront listing distribution `E{n}` with `status` for each of `statuses`.
+    fn listing(statuses: &'static [&'static str]) -> Rule {
+        mock!(Client::list_distributions).then_output(move || {
+            distributions_page(
+                statuses
+                    .iter()
+                    .enumerate()
+                    .map(|(n, status)| distribution_summary(&format!("E{n}"), status, "", &[]))
+                    .collect(),
+                None,
+            )
+        })
+    }
+
+    fn watcher_deps(
+        rules: &[&Rule],
+        callbacks: RecordedCallbacks,
+    ) -> (Deps, Arc<RecordedCallbacks>) {
+        let cloudfront = mock_client!(
+            aws_sdk_cloudfront,
+            RuleMode::MatchAny,
+            rules.iter().copied()
+        );
+        let callbacks = Arc::new(callbacks);
+        let deps = Deps {
+            clients: clients_of("watch", cloudfront, no_route53(), no_acm(), no_apigateway()),
+            callbacks: callbacks.clone(),
+            ..deps(no_aws())
+        };
+        (deps, callbacks)
+    }
+
+    /// A stack provisioning, waiting at the deployment of distribution `E{n}`, parked on
+    /// token `t{n}` with `deadline`.
+    async fn parked(deps: &Deps, n: usize, deadline: Timestamp) -> Waiter {
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
+        stack.begin_provisioning().expect("provisioning");
+        stack.begin_step(AWAIT_STEP, Timestamp::now());
+        deps.store.create(&stack, None).await.expect("stored");
+        let waiter = Waiter {
+            stack_id: stack.id.clone(),
+            step: AWAIT_STEP.into(),
+            awaited: Awaited::DistributionDeployed {
+                distribution_id: format!("E{n}"),
+            },
+            task_token: format!("t{n}"),
+            resume_with: serde_json::to_value(Flow::new(stack.id.clone()).done()).unwrap(),
+            deadline,
+        };
+        deps.store.park(&waiter).await.expect("parked");
+        waiter
+    }
+
+    fn later() -> Timestamp {
+        Timestamp::now().plus_seconds(3600)
+    }
+
+    async fn step_status(deps: &Deps, waiter: &Waiter) -> StepStatus {
+        let stack = deps
+            .store
+            .get(&waiter.stack_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+        stack
+            .steps
+            .iter()
+            .find(|s| s.name == waiter.step)
+            .unwrap()
+            .status
+    }
+
+    #[tokio::test]
+    async fn one_pass_resumes_every_deployed_distribution_and_keeps_the_others_waiting() {
+        let list = listing(&["Deployed", "InProgress", "Deployed"]);
+        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        let first = parked(&deps, 0, later()).await;
+        let waiting = parked(&deps, 1, later()).await;
+        let third = parked(&deps, 2, later()).await;
+
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(
+            done,
+            Pass {
+                resumed: 2,
+                waiting: 1,
+                ..Pass::default()
+            }
+        );
+        assert_eq!(list.num_calls(), 1, "one sweep for every parked stack");
+        let mut sent = callbacks.sent();
+        sent.sort_by_key(|s| format!("{s:?}"));
+        assert_eq!(
+            sent,
+            [
+                Sent::Success {
+                    token: "t0".into(),
+                    output: first.resume_with.clone()
+                },
+                Sent::Success {
+                    token: "t2".into(),
+                    output: third.resume_with.clone()
+                },
+            ]
+        );
+        assert_eq!(
+            deps.store.parked().await.unwrap(),
+            std::slice::from_ref(&waiting)
+        );
+        assert_eq!(step_status(&deps, &first).await, StepStatus::Succeeded);
+        assert_eq!(step_status(&deps, &waiting).await, StepStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_its_deadline_fails_its_execution_as_the_step_would_have() {
+        let list = listing(&["InProgress"]);
+        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        parked(&deps, 0, Timestamp::now().plus_seconds(-1)).await;
+
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.failed, 1, "{done:?}");
+        let sent = callbacks.sent();
+        let [Sent::Failure {
+            token,
+            error,
+            cause,
+        }] = sent.as_slice()
+        else {
+            panic!("{sent:?}");
+        };
+        assert_eq!((token.as_str(), error.as_str()), ("t0", "DeadlineExceeded"));
+        // The failure recorder reads it as it reads a Lambda's failure.
+        let (code, message) = explain(&CaughtError {
+            error: error.clone(),
+            cause: cause.clone(),
+        });
+        assert_eq!(code, "deadline_exceeded");
+        assert!(message.contains(AWAIT_STEP), "{message}");
+        assert!(deps.store.parked().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stack_deleted_while_parked_ends_its_wait_even_when_its_execution_is_gone() {
+        let list = listing(&["InProgress"]);
+        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::with_stale(&["t0"]));
+        let waiter = parked(&deps, 0, later()).await;
+        edgestack_aws::store::modify(deps.store.as_ref(), &waiter.stack_id, |s| {
+            s.start_deleting()
+                .map_err(|r| crate::StepError::Internal(r.to_string()))
+        })
+        .await
+        .expect("deleting");
+
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.stale, 1, "{done:?}");
+        assert!(
+            matches!(callbacks.sent().as_slice(), [Sent::Failure { error, .. }] if error == "StackGone"),
+            "{:?}",
+            callbacks.sent()
+        );
+        assert!(deps.store.parked().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_resumed_task_that_had_timed_out_ends_the_wait_without_an_error() {
+        let list = listing(&["Deployed"]);
+        let (deps, _) = watcher_deps(&[&list], RecordedCallbacks::with_stale(&["t0"]));
+        parked(&deps, 0, later()).await;
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.stale, 1, "{done:?}");
+        assert!(deps.store.parked().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_pass_that_cannot_look_keeps_every_wait_for_the_next() {
+        let throttled = mock!(Client::list_distributions).then_error(|| {
+            ListDistributionsError::generic(
+                aws_sdk_cloudfront::error::ErrorMetadata::builder()
+                    .code("Throttling")
+                    .build(),
+            )
+        });
+        let (deps, callbacks) = watcher_deps(&[&throttled], RecordedCallbacks::default());
+        let waiter = parked(&deps, 0, later()).await;
+        let err = pass(&deps, Timestamp::now()).await.unwrap_err();
+        assert_eq!(err.error_type(), "Transient", "{err:?}");
+        assert_eq!(
+            deps.store.parked().await.unwrap(),
+            std::slice::from_ref(&waiter)
+        );
+        assert!(callbacks.sent().is_empty());
+
+        // The next pass sees it deployed.
+        let list = listing(&["Deployed"]);
+        let (next, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        let next = Deps {
+            store: deps.store.clone(),
+            ..next
+        };
+        assert_eq!(pass(&next, Timestamp::now()).await.unwrap().resumed, 1);
+        assert_eq!(callbacks.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_hands_over_to_the_next_slot_only_while_waits_are_parked() {
+        let slot = WatchSlot { slot: 7 };
+        assert_eq!(slot.execution_name(), "watch-7");
+
+        // Its slot over already: one pass, then the next slot's watcher for the one still
+        // deploying.
+        let list = listing(&["InProgress"]);
+        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        parked(&deps, 0, later()).await;
+        let watched = watch(&deps, slot).await.expect("watched");
+        assert_eq!((watched.passes, watched.handed_over), (1, true));
+        assert_eq!(
+            callbacks.sent(),
+            [Sent::Watcher {
+                name: "watch-8".into()
+            }]
+        );
+
+        // Nothing parked: it ends without a successor.
+        let (deps, callbacks) = watcher_deps(&[], RecordedCallbacks::default());
+        let watched = watch(&deps, slot).await.expect("watched");
+        assert!(!watched.handed_over);
+        assert!(callbacks.sent().is_empty());
+    }
+
+    #[test]
+    fn slots_are_consecutive_spans_of_time() {
+        let at = Timestamp::parse("2026-12-02T10:00:30Z").unwrap();
+        let slot = WatchSlot::at(at, 60_000);
+        assert_eq!(
+            slot.end(60_000),
+            Timestamp::parse("2026-12-02T10:01:00Z").unwrap()
+        );
+        assert_eq!(WatchSlot::at(slot.end(60_000), 60_000), slot.next());
+    }
+}

@@ -1,0 +1,92 @@
+//! Waits handed to the watcher (shared/steps/src/watch.rs), end to end on the local stack:
+//!
+//! - stacks waiting for CloudFront to deploy are each checked once, parked, and resumed by the
+//!   watcher's passes: no stack polls its distribution, and no stack's wait is retried;
+//! - a watcher that misses its passes (every `ListDistributions` throttled) costs time, not the
+//!   stack: each parked task times out and its step checks again by itself.
+//!
+//! Both read the account's call counts or throttle a call for the whole account, so they run
+//! alone: `scripts/test.sh`'s `unreliable` phase runs them with `--ignored`.
+
+use edgestack_tests::{status, step, Shape, StrictAccount, Team};
+use futures::future::join_all;
+use serde_json::Value;
+
+const AWAIT_STEP: &str = "await_distribution_deployment";
+const STACKS: usize = 3;
+
+fn count(calls: &Value, operation: &str) -> u64 {
+    calls["calls"][operation].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+#[ignore = "counts the whole local account's calls: run alone (scripts/test.sh's unreliable phase)"]
+async fn stacks_waiting_for_their_distributions_are_resumed_by_the_watcher_not_by_polling() {
+    let account = StrictAccount::get();
+    account.reset_calls().await;
+    let team = Team::new().await;
+    let spec = team.request(Shape::Plain);
+    let ids = join_all((0..STACKS).map(|_| team.create(&spec))).await;
+    for watch in join_all(
+        ids.iter()
+            .map(|id| team.api.watch_until_status(id, "READY")),
+    )
+    .await
+    {
+        let ready = watch.last();
+        assert_eq!(status(ready), "READY", "{ready}");
+        let waited = step(ready, AWAIT_STEP).expect("the wait for the deployment");
+        assert_eq!(waited["status"], "SUCCEEDED", "{waited}");
+        assert_eq!(waited["attempts"], 1, "resumed, never retried: {waited}");
+        assert!(
+            watch.saw(|s| step(s, AWAIT_STEP).is_some_and(|t| t["status"] == "WAITING")),
+            "never seen parked: {:?}",
+            watch.sequence("phase")
+        );
+    }
+    let calls = account.calls().await;
+    assert_eq!(
+        count(&calls, "cloudfront:GetDistribution"),
+        STACKS as u64,
+        "each stack looked at its own distribution once, then waited for the watcher: {calls}"
+    );
+    assert_eq!(
+        count(&calls, "states:SendTaskSuccess"),
+        STACKS as u64,
+        "each parked execution resumed once: {calls}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "throttles the whole local account: run alone (scripts/test.sh's unreliable phase)"]
+async fn a_watcher_that_misses_its_passes_costs_time_not_the_stack() {
+    let account = StrictAccount::get();
+    let team = Team::new().await;
+    let spec = team.request(Shape::Plain);
+    let id = team.create(&spec).await;
+    team.api
+        .watch_every(
+            std::time::Duration::from_millis(100),
+            &id,
+            "parked for the watcher",
+            |s| step(s, AWAIT_STEP).is_some_and(|t| t["status"] == "WAITING"),
+        )
+        .await;
+    // From here the watcher cannot see any distribution.
+    account
+        .throttle(&["cloudfront:ListDistributions"], 1.0)
+        .await;
+    let ready = account
+        .clearing_faults_after(team.api.watch_until_status(&id, "READY"))
+        .await;
+    let last = ready.last();
+    assert_eq!(status(last), "READY", "{last}");
+    let waited = step(last, AWAIT_STEP).expect("the wait for the deployment");
+    assert!(
+        waited["attempts"].as_u64().is_some_and(|n| n >= 2),
+        "the step checked again by itself: {waited}"
+    );
+    team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+    let deleted = team.api.watch_until_status(&id, "DELETED").await;
+    assert_eq!(status(deleted.last()), "DELETED", "{}", deleted.last());
+}
