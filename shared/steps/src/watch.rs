@@ -32,7 +32,7 @@ pub struct Parking {
 }
 
 /// The watcher's input: the slot of time it watches (`slot_millis`-long slots since the epoch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct WatchSlot {
     pub slot: i64,
 }
@@ -178,7 +178,10 @@ pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
     // Read after the slot is over: a wait parked before its end was parked when this slot's
     // watcher existed, so either it is seen here or its parker started the next slot itself.
     if !deps.store.parked().await?.is_empty() {
-        deps.start_watcher(slot.next()).await?;
+        // The slot after this one, or the current one if this watcher ran late (a retry, a
+        // slow start): never a chain of watchers for slots already gone.
+        let now = WatchSlot::at(Timestamp::now(), deps.slot_millis());
+        deps.start_watcher(slot.next().max(now)).await?;
         watched.handed_over = true;
     }
     tracing::info!(?watched, "watcher done");
@@ -535,26 +538,42 @@ mod tests {
 
     #[tokio::test]
     async fn a_watcher_hands_over_to_the_next_slot_only_while_waits_are_parked() {
-        let slot = WatchSlot { slot: 7 };
-        assert_eq!(slot.execution_name(), "watch-7");
+        let slot = WatchSlot::at(Timestamp::now(), 60_000);
+        assert!(slot.execution_name().starts_with("watch-"));
 
-        // Its slot over already: one pass, then the next slot's watcher for the one still
+        // Its slot (a second long) over: then the next slot's watcher, for the one still
         // deploying.
         let list = listing(&["InProgress"]);
-        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        let (mut deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        deps.settings.watch_slot_seconds = 1;
+        deps.settings.watch_interval_millis = 100;
+        let slot = WatchSlot::at(Timestamp::now(), 1_000);
         parked(&deps, 0, later()).await;
         let watched = watch(&deps, slot).await.expect("watched");
-        assert_eq!((watched.passes, watched.handed_over), (1, true));
+        assert!(watched.passes >= 1 && watched.handed_over, "{watched:?}");
         assert_eq!(
             callbacks.sent(),
             [Sent::Watcher {
-                name: "watch-8".into()
+                name: slot.next().execution_name()
             }]
+        );
+
+        // A watcher that starts long after its slot: one pass, then the current slot's, not
+        // a chain through every slot gone meanwhile.
+        let (deps, callbacks) = watcher_deps(&[&list], RecordedCallbacks::default());
+        parked(&deps, 0, later()).await;
+        let watched = watch(&deps, WatchSlot { slot: 7 }).await.expect("watched");
+        assert_eq!((watched.passes, watched.handed_over), (1, true));
+        let current = WatchSlot::at(Timestamp::now(), 60_000);
+        assert!(
+            matches!(callbacks.sent().as_slice(), [Sent::Watcher { name }] if *name == current.execution_name() || *name == current.next().execution_name()),
+            "{:?}",
+            callbacks.sent()
         );
 
         // Nothing parked: it ends without a successor.
         let (deps, callbacks) = watcher_deps(&[], RecordedCallbacks::default());
-        let watched = watch(&deps, slot).await.expect("watched");
+        let watched = watch(&deps, WatchSlot { slot: 7 }).await.expect("watched");
         assert!(!watched.handed_over);
         assert!(callbacks.sent().is_empty());
     }
