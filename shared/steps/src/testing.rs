@@ -107,6 +107,8 @@ pub fn zone_holding(
 pub struct RecordedCallbacks {
     pub sent: std::sync::Mutex<Vec<Sent>>,
     pub stale: std::collections::HashSet<String>,
+    /// Every `succeed` fails, as Step Functions failing to answer would.
+    pub success_fails: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +156,12 @@ impl edgestack_aws::callbacks::Callbacks for RecordedCallbacks {
         token: &str,
         output: &serde_json::Value,
     ) -> Result<edgestack_aws::callbacks::Delivery, edgestack_aws::callbacks::CallbackError> {
+        if self.success_fails {
+            return Err(edgestack_aws::callbacks::CallbackError {
+                action: "resume a waiting task",
+                message: "no answer".into(),
+            });
+        }
         Ok(self.delivered(
             token,
             Sent::Success {

@@ -216,15 +216,34 @@ pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
                     _ => done.stale += 1,
                 }
             }
-            // One stack's failure is not the others': it is looked at again next pass.
+            // One stack's failure is not the others': it is looked at again next pass, unless
+            // its deadline has passed, which no failure may postpone.
             Err(e) => {
-                done.waiting += 1;
                 tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not settle a wait");
+                if now > waiter.deadline && give_up(deps, &waiter).await.is_ok() {
+                    deps.store.unpark(&waiter).await?;
+                    done.failed += 1;
+                } else {
+                    done.waiting += 1;
+                }
             }
         }
     }
     tracing::info!(?done, "watcher pass");
     Ok(done)
+}
+
+/// Fails `waiter`'s task as past its deadline.
+async fn give_up(deps: &Deps, waiter: &Waiter) -> Result<Delivery, StepError> {
+    let (error, cause) = StepError::DeadlineExceeded(format!(
+        "gave up waiting at {} (its deadline was {})",
+        waiter.step, waiter.deadline
+    ))
+    .into_task_failure();
+    deps.callbacks
+        .fail(&waiter.task_token, error, &cause)
+        .await
+        .map_err(|e| StepError::Transient(e.to_string()))
 }
 
 enum Settled {
@@ -298,11 +317,10 @@ async fn settle(
         return Ok(delivery.into());
     }
     if now > waiter.deadline {
-        return fail(StepError::DeadlineExceeded(format!(
-            "gave up waiting at {} (its deadline was {})",
-            waiter.step, waiter.deadline
-        )))
-        .await;
+        return Ok(match give_up(deps, waiter).await? {
+            Delivery::Taken => Settled::Failed,
+            Delivery::Stale => Settled::Stale,
+        });
     }
     Ok(Settled::Waiting)
 }
@@ -471,6 +489,37 @@ mod tests {
         });
         assert_eq!(code, "deadline_exceeded");
         assert!(message.contains(AWAIT_STEP), "{message}");
+        assert!(deps.store.parked().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn no_failure_postpones_a_deadline() {
+        // Deployed, but Step Functions does not take the answer: before the deadline the wait
+        // is kept for the next pass; past it, the execution fails as past its deadline.
+        let list = listing(&["Deployed", "Deployed"]);
+        let failing = || RecordedCallbacks {
+            success_fails: true,
+            ..RecordedCallbacks::default()
+        };
+        let (deps, callbacks) = watcher_deps(&[&list], failing());
+        let kept = parked(&deps, 0, later()).await;
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.waiting, 1, "{done:?}");
+        assert_eq!(
+            deps.store.parked().await.unwrap(),
+            std::slice::from_ref(&kept)
+        );
+        assert!(callbacks.sent().is_empty());
+
+        let (deps, callbacks) = watcher_deps(&[&list], failing());
+        parked(&deps, 1, Timestamp::now().plus_seconds(-1)).await;
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.failed, 1, "{done:?}");
+        assert!(
+            matches!(callbacks.sent().as_slice(), [Sent::Failure { error, .. }] if error == "DeadlineExceeded"),
+            "{:?}",
+            callbacks.sent()
+        );
         assert!(deps.store.parked().await.unwrap().is_empty());
     }
 

@@ -37,7 +37,8 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 /// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call       |
 /// | waiter      | `WAIT#{id}#{step}`           | owner `#watcher` (so the list index holds every waiter, |
-/// |             |                              | created_key = its deadline), task_token, waiter (JSON)  |
+/// |             |                              | created_key = its deadline), task_token, waiter (JSON), |
+/// |             |                              | expires_at (a day past the deadline)                    |
 pub struct DynamoStore {
     client: Client,
     table: String,
@@ -98,6 +99,9 @@ fn waiter_pk(waiter: &Waiter) -> String {
 /// list ever holds one.
 const WAITERS_OWNER: &str = "#watcher";
 
+/// How long after its deadline the table keeps a waiter nobody removed.
+const WAITER_TTL_AFTER_DEADLINE_SECONDS: i64 = 24 * 60 * 60;
+
 fn claim_pk(name: &str) -> String {
     format!("CLAIM#{name}")
 }
@@ -131,6 +135,18 @@ impl DynamoStore {
             }
             Err(e) => Err(backend(e)),
         }
+    }
+
+    fn read_waiter(item: &HashMap<String, AttributeValue>) -> Result<Waiter, StoreError> {
+        let pk = item.get("pk").and_then(|v| v.as_s().ok());
+        let Some(AttributeValue::S(document)) = item.get("waiter") else {
+            return Err(StoreError::Corrupt(format!(
+                "waiter {pk:?} has no document"
+            )));
+        };
+        serde_json::from_str(document).map_err(|e| {
+            StoreError::Corrupt(format!("waiter {pk:?} does not parse ({e}): {document}"))
+        })
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {
@@ -493,6 +509,12 @@ impl StackStore for DynamoStore {
             )
             .item("task_token", s(&waiter.task_token))
             .item("waiter", s(document))
+            // Whatever becomes of the watcher, the table's TTL removes a wait a day past its
+            // deadline.
+            .item(
+                "expires_at",
+                n(waiter.deadline.unix_millis() / 1000 + WAITER_TTL_AFTER_DEADLINE_SECONDS),
+            )
             .send()
             .await
             .map_err(backend)?;
@@ -516,14 +538,13 @@ impl StackStore for DynamoStore {
                 .await
                 .map_err(backend)?;
             for item in out.items() {
-                let Some(AttributeValue::S(document)) = item.get("waiter") else {
-                    return Err(StoreError::Corrupt(format!(
-                        "a waiter without its document: {item:?}"
-                    )));
-                };
-                waiters.push(serde_json::from_str(document).map_err(|e| {
-                    StoreError::Corrupt(format!("a waiter that does not parse ({e}): {document}"))
-                })?);
+                // One unreadable waiter must not stop the watcher for every other stack: it is
+                // left out (and logged); its task times out and its step checks again, and the
+                // table's TTL removes the item.
+                match Self::read_waiter(item) {
+                    Ok(waiter) => waiters.push(waiter),
+                    Err(e) => tracing::error!(error = %e, "a waiter is left out"),
+                }
             }
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start_key = Some(key),
@@ -631,6 +652,48 @@ impl StackStore for DynamoStore {
 mod tests {
     use super::*;
     use edgestack_domain::request::StackRequest;
+
+    /// A waiter the table cannot read is left out, with the others still listed: one bad item
+    /// must not stop the watcher for every stack.
+    #[tokio::test]
+    async fn an_unreadable_waiter_is_left_out_and_the_others_are_listed() {
+        use aws_sdk_dynamodb::operation::query::QueryOutput;
+        use aws_smithy_mocks::{mock, mock_client};
+
+        let waiter = Waiter {
+            stack_id: StackId::parse("stk_aaaaaaaaaaaaaaaaaaaa").unwrap(),
+            step: "await_distribution_deployment".into(),
+            awaited: super::super::Awaited::DistributionDeployed {
+                distribution_id: "E1".into(),
+            },
+            task_token: "t1".into(),
+            resume_with: serde_json::json!({"ready": true}),
+            deadline: Timestamp::parse("2026-12-02T10:00:00Z").unwrap(),
+        };
+        let document = serde_json::to_string(&waiter).unwrap();
+        let listed = mock!(Client::query)
+            .match_requests(|r| {
+                r.index_name() == Some(OWNER_INDEX)
+                    && r.expression_attribute_values().and_then(|v| v.get(":o"))
+                        == Some(&s(WAITERS_OWNER))
+            })
+            .then_output(move || {
+                QueryOutput::builder()
+                    .items(HashMap::from([
+                        ("pk".to_owned(), s("WAIT#stk_b#x")),
+                        ("waiter".to_owned(), s("{not json")),
+                    ]))
+                    .items(HashMap::from([("pk".to_owned(), s("WAIT#stk_c#x"))]))
+                    .items(HashMap::from([
+                        ("pk".to_owned(), s("WAIT#stk_aaaaaaaaaaaaaaaaaaaa#x")),
+                        ("waiter".to_owned(), s(document.clone())),
+                    ]))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_dynamodb, [&listed]);
+        let parked = DynamoStore::new(client, "stacks").parked().await.unwrap();
+        assert_eq!(parked, [waiter]);
+    }
 
     /// Two executions reserve a turn at once: the one whose conditional write loses reads the
     /// winner's turn and queues an interval after it.
