@@ -72,7 +72,7 @@ EXPECTED: dict[str, set[str]] = {
         "route53:ChangeResourceRecordSets",
         "route53:ListResourceRecordSets",
     },
-    "check-certificates": LOGS | STACK_RECORD | {"acm:DescribeCertificate"},
+    "check-certificates": LOGS | STACK_RECORD | {"acm:DescribeCertificate", "states:StartExecution", "states:SendTaskSuccess"},
     "create-custom-domain": LOGS
     | STACK_RECORD
     | {"apigateway:GET", "apigateway:POST", "apigateway:PUT", "iam:CreateServiceLinkedRole"},
@@ -86,6 +86,7 @@ EXPECTED: dict[str, set[str]] = {
         "dynamodb:DeleteItem",
         "dynamodb:Query",
         "cloudfront:ListDistributions",
+        "acm:ListCertificates",
         "states:SendTaskSuccess",
         "states:SendTaskFailure",
         "states:StartExecution",

@@ -1,7 +1,8 @@
 //! Waits handed to the watcher (shared/steps/src/watch.rs), end to end on the local stack:
 //!
-//! - stacks waiting for CloudFront to deploy are each checked once, parked, and resumed by the
-//!   watcher's passes: no stack polls its distribution, and no stack's wait is retried;
+//! - custom-domain stacks waiting for ACM to issue their certificates and for CloudFront to
+//!   deploy are each checked once, parked, and resumed by the watcher's passes: no stack polls,
+//!   and no stack's wait is retried;
 //! - a watcher that misses its passes (every `ListDistributions` throttled) costs time, not the
 //!   stack: each parked task times out and its step checks again by itself.
 //!
@@ -13,6 +14,7 @@ use futures::future::join_all;
 use serde_json::Value;
 
 const AWAIT_STEP: &str = "await_distribution_deployment";
+const AWAIT_CERTIFICATES_STEP: &str = "await_certificate_validation";
 const STACKS: usize = 3;
 
 fn count(calls: &Value, operation: &str) -> u64 {
@@ -21,23 +23,38 @@ fn count(calls: &Value, operation: &str) -> u64 {
 
 #[tokio::test]
 #[ignore = "counts the whole local account's calls: run alone (scripts/test.sh's unreliable phase)"]
-async fn stacks_waiting_for_their_distributions_are_resumed_by_the_watcher_not_by_polling() {
+async fn stacks_waiting_for_certificates_and_distributions_are_resumed_by_the_watcher_not_by_polling(
+) {
     let account = StrictAccount::get();
     account.reset_calls().await;
-    let team = Team::new().await;
-    let spec = team.request(Shape::Plain);
-    let ids = join_all((0..STACKS).map(|_| team.create(&spec))).await;
+    // A team each: a custom domain's name is one stack's at a time.
+    let teams = join_all((0..STACKS).map(|_| Team::new())).await;
+    let specs: Vec<_> = teams
+        .iter()
+        .map(|team| team.request(Shape::CustomDomain))
+        .collect();
+    let ids = join_all(
+        teams
+            .iter()
+            .zip(&specs)
+            .map(|(team, spec)| team.create(spec)),
+    )
+    .await;
     for watch in join_all(
-        ids.iter()
-            .map(|id| team.api.watch_until_status(id, "READY")),
+        teams
+            .iter()
+            .zip(&ids)
+            .map(|(team, id)| team.api.watch_until_status(id, "READY")),
     )
     .await
     {
         let ready = watch.last();
         assert_eq!(status(ready), "READY", "{ready}");
-        let waited = step(ready, AWAIT_STEP).expect("the wait for the deployment");
-        assert_eq!(waited["status"], "SUCCEEDED", "{waited}");
-        assert_eq!(waited["attempts"], 1, "resumed, never retried: {waited}");
+        for awaited in [AWAIT_CERTIFICATES_STEP, AWAIT_STEP] {
+            let waited = step(ready, awaited).expect("the wait");
+            assert_eq!(waited["status"], "SUCCEEDED", "{waited}");
+            assert_eq!(waited["attempts"], 1, "resumed, never retried: {waited}");
+        }
         assert!(
             watch.saw(|s| step(s, AWAIT_STEP).is_some_and(|t| t["status"] == "WAITING")),
             "never seen parked: {:?}",
@@ -52,9 +69,23 @@ async fn stacks_waiting_for_their_distributions_are_resumed_by_the_watcher_not_b
     );
     assert_eq!(
         count(&calls, "states:SendTaskSuccess"),
-        STACKS as u64,
-        "each parked execution resumed once: {calls}"
+        2 * STACKS as u64,
+        "each stack's two parked waits resumed once each: {calls}"
     );
+    join_all(
+        teams
+            .iter()
+            .zip(&specs)
+            .zip(&ids)
+            .map(|((team, spec), id)| async move {
+                team.api.delete(&format!("/stacks/{id}")).await.expect(202);
+                let deleted = team.api.watch_until_status(id, "DELETED").await;
+                assert_eq!(status(deleted.last()), "DELETED", "{}", deleted.last());
+                let footprint = team.footprint(id, spec).await;
+                assert!(footprint.is_empty(), "stack {id} left {footprint:#?}");
+            }),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! `DELETE`, and for a rollback inside the provisioning workflow). `StepError`'s variant names
 //! are the state machines' contract (their `Retry` and `Catch` match them).
 
+pub mod acm;
 pub mod cloudfront;
 mod deps;
 pub mod distribution_config;

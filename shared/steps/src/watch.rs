@@ -1,8 +1,9 @@
 //! Waits that notice at once, cheaply. A step that waits on AWS checks once; when the resource
 //! is not ready yet, it parks its execution on a task token (a `.waitForTaskToken` task) and
 //! hands the wait to the watcher. One watcher checks every parked stack in a single pass every
-//! few seconds (one `ListDistributions` sweep covers every distribution) and resumes each
-//! execution as soon as its resource is ready, or fails it once its deadline passes.
+//! few seconds (one `ListDistributions` sweep covers every distribution, one `ListCertificates`
+//! listing every certificate of a region) and resumes each execution as soon as its resource
+//! is ready, or fails it once it never will be or its deadline passes.
 //!
 //! The watcher is an execution of the watch state machine per slot of time (`watch-{slot}`):
 //! whoever parks a wait starts the current slot's watcher, Step Functions refuses a second
@@ -11,8 +12,10 @@
 //! never a stack: the parked task's own timeout (its `TimeoutSeconds`, 600 s) retries the step,
 //! which checks again and parks anew.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
+
+use aws_sdk_acm::types::CertificateStatus;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +24,7 @@ use edgestack_aws::store::{Awaited, Waiter};
 use edgestack_domain::stack::{Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
 
+use crate::provision::certificates;
 use crate::provision::distribution::find_distribution_statuses;
 use crate::{Deps, Flow, StepError};
 
@@ -196,16 +200,9 @@ pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
     if waiters.is_empty() {
         return Ok(done);
     }
-    let distributions = if waiters
-        .iter()
-        .any(|w| matches!(w.awaited, Awaited::DistributionDeployed { .. }))
-    {
-        find_distribution_statuses(&deps.clients.cloudfront).await?
-    } else {
-        HashMap::new()
-    };
+    let sweep = Sweep::of(deps, &waiters).await?;
     for waiter in waiters {
-        let outcome = settle(deps, &waiter, &distributions, now).await;
+        let outcome = settle(deps, &waiter, &sweep, now).await;
         match outcome {
             Ok(Settled::Waiting) => done.waiting += 1,
             Ok(settled) => {
@@ -262,10 +259,68 @@ impl From<Delivery> for Settled {
     }
 }
 
+/// What one pass read of AWS, for every parked wait at once: one `ListDistributions` sweep if
+/// any stack waits on CloudFront, one `ListCertificates` listing per region in which any stack
+/// waits on ACM.
+#[derive(Debug, Default)]
+struct Sweep {
+    distributions: HashMap<String, String>,
+    certificates: HashMap<String, CertificateStatus>,
+}
+
+impl Sweep {
+    async fn of(deps: &Deps, waiters: &[Waiter]) -> Result<Self, StepError> {
+        let mut sweep = Self::default();
+        if waiters
+            .iter()
+            .any(|w| matches!(w.awaited, Awaited::DistributionDeployed { .. }))
+        {
+            sweep.distributions = find_distribution_statuses(&deps.clients.cloudfront).await?;
+        }
+        let regions: BTreeSet<&str> = waiters
+            .iter()
+            .flat_map(|w| match &w.awaited {
+                Awaited::CertificatesIssued { certificates } => certificates.as_slice(),
+                Awaited::DistributionDeployed { .. } => &[],
+            })
+            .map(|c| c.region.as_str())
+            .collect();
+        for region in regions {
+            sweep
+                .certificates
+                .extend(certificates::certificate_statuses(deps, region).await?);
+        }
+        Ok(sweep)
+    }
+
+    /// Whether `awaited` is done (with the line the stack's step records), still waiting
+    /// (`None`), or never will be (the failure the step would have failed with).
+    fn look(&self, awaited: &Awaited) -> Result<Option<String>, StepError> {
+        Ok(match awaited {
+            Awaited::DistributionDeployed { distribution_id } => {
+                (self.distributions.get(distribution_id).map(String::as_str) == Some("Deployed"))
+                    .then(|| format!("distribution {distribution_id} is Deployed"))
+            }
+            Awaited::CertificatesIssued { certificates } => {
+                certificates::certificates_issued(certificates, &self.certificates)?
+                    .then(|| "certificates issued".to_owned())
+            }
+        })
+    }
+}
+
+/// What the stack becomes once `awaited` is done, as the step that parked would have made it.
+fn on_ready(awaited: &Awaited, stack: &mut Stack) {
+    match awaited {
+        Awaited::CertificatesIssued { .. } => certificates::on_issued(stack),
+        Awaited::DistributionDeployed { .. } => {}
+    }
+}
+
 async fn settle(
     deps: &Deps,
     waiter: &Waiter,
-    distributions: &HashMap<String, String>,
+    sweep: &Sweep,
     now: Timestamp,
 ) -> Result<Settled, StepError> {
     let fail = |error: StepError| async move {
@@ -291,22 +346,17 @@ async fn settle(
         )))
         .await;
     }
-    let (ready, detail) = match &waiter.awaited {
-        Awaited::DistributionDeployed { distribution_id } => {
-            let status = distributions.get(distribution_id).map(String::as_str);
-            (
-                status == Some("Deployed"),
-                format!("distribution {distribution_id} is Deployed"),
-            )
-        }
+    let ready = match sweep.look(&waiter.awaited) {
+        Ok(ready) => ready,
+        Err(never) => return fail(never).await,
     };
-    if ready {
+    if let Some(detail) = ready {
         deps.finish(
             &waiter.stack_id,
             &waiter.step,
             StepStatus::Succeeded,
             detail,
-            |_| {},
+            |stack| on_ready(&waiter.awaited, stack),
         )
         .await?;
         let delivery = deps
@@ -339,12 +389,16 @@ mod tests {
 
     use super::{pass, watch, Pass, WatchSlot};
     use crate::failure::explain;
+    use crate::provision::certificates;
     use crate::provision::distribution::AWAIT_STEP;
     use crate::testing::{
         clients_of, deps, distribution_summary, distributions_page, no_acm, no_apigateway, no_aws,
-        no_route53, RecordedCallbacks, Sent,
+        no_cloudfront, no_route53, RecordedCallbacks, Sent,
     };
     use crate::{CaughtError, Deps, Flow};
+    use aws_sdk_acm::operation::list_certificates::ListCertificatesOutput;
+    use aws_sdk_acm::types::{CertificateStatus, CertificateSummary};
+    use edgestack_aws::store::CertificateRef;
 
     /// CloudFront listing distribution `E{n}` with `status` for each of `statuses`.
     fn listing(statuses: &'static [&'static str]) -> Rule {
@@ -625,6 +679,138 @@ mod tests {
         let watched = watch(&deps, WatchSlot { slot: 7 }).await.expect("watched");
         assert!(!watched.handed_over);
         assert!(callbacks.sent().is_empty());
+    }
+
+    /// ACM listing, in whichever region it is asked, each `(ARN, status)` of `certificates`.
+    fn certificate_listing(certificates: &'static [(&'static str, &'static str)]) -> Rule {
+        mock!(aws_sdk_acm::Client::list_certificates).then_output(move || {
+            ListCertificatesOutput::builder()
+                .set_certificate_summary_list(Some(
+                    certificates
+                        .iter()
+                        .map(|(arn, status)| {
+                            CertificateSummary::builder()
+                                .certificate_arn(*arn)
+                                .status(CertificateStatus::from(*status))
+                                .build()
+                        })
+                        .collect(),
+                ))
+                .build()
+        })
+    }
+
+    /// A stack waiting on its owner's DNS for certificates `E{n}` (us-east-1) and `R{n}`
+    /// (eu-west-1), parked on token `t{n}`.
+    async fn parked_for_certificates(deps: &Deps, n: usize) -> Waiter {
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": format!("api{n}.example.com")}
+        }))
+        .expect("a valid request");
+        let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
+        stack.begin_provisioning().expect("provisioning");
+        stack.await_owner_dns();
+        stack.begin_step(certificates::AWAIT_STEP, Timestamp::now());
+        deps.store.create(&stack, None).await.expect("stored");
+        let waiter = Waiter {
+            stack_id: stack.id.clone(),
+            step: certificates::AWAIT_STEP.into(),
+            awaited: Awaited::CertificatesIssued {
+                certificates: vec![
+                    CertificateRef {
+                        region: "us-east-1".into(),
+                        arn: format!("E{n}"),
+                    },
+                    CertificateRef {
+                        region: "eu-west-1".into(),
+                        arn: format!("R{n}"),
+                    },
+                ],
+            },
+            task_token: format!("t{n}"),
+            resume_with: serde_json::to_value(Flow::new(stack.id.clone()).done()).unwrap(),
+            deadline: later(),
+        };
+        deps.store.park(&waiter).await.expect("parked");
+        waiter
+    }
+
+    #[tokio::test]
+    async fn one_listing_a_region_settles_every_stack_waiting_on_its_certificates() {
+        let list = certificate_listing(&[
+            ("E0", "ISSUED"),
+            ("R0", "ISSUED"),
+            ("E1", "ISSUED"),
+            ("R1", "PENDING_VALIDATION"),
+            ("E2", "FAILED"),
+            ("R2", "PENDING_VALIDATION"),
+        ]);
+        let acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, [&list]);
+        let callbacks = Arc::new(RecordedCallbacks::default());
+        let deps = Deps {
+            clients: clients_of("watch", no_cloudfront(), no_route53(), acm, no_apigateway()),
+            callbacks: callbacks.clone(),
+            ..deps(no_aws())
+        };
+        let issued = parked_for_certificates(&deps, 0).await;
+        let pending = parked_for_certificates(&deps, 1).await;
+        let failed = parked_for_certificates(&deps, 2).await;
+
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(
+            done,
+            Pass {
+                resumed: 1,
+                failed: 1,
+                waiting: 1,
+                ..Pass::default()
+            }
+        );
+        assert_eq!(
+            list.num_calls(),
+            2,
+            "one listing for each of the two regions"
+        );
+        let sent = callbacks.sent();
+        assert!(
+            sent.contains(&Sent::Success {
+                token: "t0".into(),
+                output: issued.resume_with.clone()
+            }),
+            "{sent:?}"
+        );
+        let failure = sent
+            .iter()
+            .find_map(|s| match s {
+                Sent::Failure {
+                    token,
+                    error,
+                    cause,
+                } if token == "t2" => Some(CaughtError {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                }),
+                _ => None,
+            })
+            .expect("the failed certificate's stack failed");
+        assert_eq!(explain(&failure).0, "certificate_failed");
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert_eq!(
+            deps.store.parked().await.unwrap(),
+            std::slice::from_ref(&pending)
+        );
+        // Issued: the step succeeded and the stack no longer waits on its owner's DNS.
+        let now = deps
+            .store
+            .get(&issued.stack_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+        assert_eq!(now.status(), edgestack_domain::stack::Status::Provisioning);
+        assert_eq!(step_status(&deps, &issued).await, StepStatus::Succeeded);
+        assert_eq!(step_status(&deps, &failed).await, StepStatus::Running);
     }
 
     #[test]

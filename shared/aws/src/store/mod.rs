@@ -207,6 +207,15 @@ pub struct Waiter {
 pub enum Awaited {
     /// CloudFront reports the distribution `Deployed`.
     DistributionDeployed { distribution_id: String },
+    /// ACM reports every one of the certificates `ISSUED`.
+    CertificatesIssued { certificates: Vec<CertificateRef> },
+}
+
+/// A certificate, and the region whose ACM holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRef {
+    pub region: String,
+    pub arn: String,
 }
 
 /// The turn after `last` (the latest turn reserved at a call, if any), for a call allowed once

@@ -2,6 +2,7 @@
 //! lost answer or a step in flight leaves incomplete.
 
 use super::same_name;
+use crate::acm::scan_certificates;
 use edgestack_domain::tags::STACK_ID_TAG;
 
 use crate::cloudfront::CLOUDFRONT_REGION;
@@ -9,47 +10,23 @@ use crate::error::from_sdk;
 use crate::{Deps, StepError};
 
 /// Every certificate of the account in `region` that names `name` (as its domain or a SAN).
-/// `ListCertificates` shows only RSA_1024 and RSA_2048 keys unless asked for the others (ACM API
-/// reference), so every key type is asked for.
 pub(super) async fn certificates_naming(
     deps: &Deps,
     region: &str,
     name: &str,
 ) -> Result<Vec<String>, StepError> {
-    use aws_sdk_acm::types::{Filters, KeyAlgorithm};
-    let every_key_type = Filters::builder()
-        .set_key_types(Some(
-            KeyAlgorithm::values()
-                .iter()
-                .map(|k| KeyAlgorithm::from(*k))
-                .collect(),
-        ))
-        .build();
-    let client = deps.clients.acm(region);
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = client
-            .list_certificates()
-            .includes(every_key_type.clone())
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(from_sdk)?;
-        for c in out.certificate_summary_list() {
-            let names_it = c.domain_name().is_some_and(|d| same_name(d, name))
-                || c.subject_alternative_name_summaries()
-                    .iter()
-                    .any(|san| same_name(san, name));
-            if let (true, Some(arn)) = (names_it, c.certificate_arn()) {
-                found.push(arn.to_owned());
-            }
+    scan_certificates(deps, region, |c| {
+        let names_it = c.domain_name().is_some_and(|d| same_name(d, name))
+            || c.subject_alternative_name_summaries()
+                .iter()
+                .any(|san| same_name(san, name));
+        if let (true, Some(arn)) = (names_it, c.certificate_arn()) {
+            found.push(arn.to_owned());
         }
-        match out.next_token {
-            Some(next) if !next.is_empty() => token = Some(next),
-            _ => return Ok(found),
-        }
-    }
+    })
+    .await?;
+    Ok(found)
 }
 
 /// Whether a certificate of the account (in `regions`) still names `name`, as its domain or a

@@ -1,5 +1,5 @@
 //! Recipe step 2: ACM certificates for the custom domain, in us-east-1 (CloudFront's) and in
-//! the API's region (the Regional custom domain's), validated through DNS; then polls them.
+//! the API's region (the Regional custom domain's), validated through DNS; then waits for ACM to issue them.
 
 use crate::StepError;
 use edgestack_domain::stack::Stack;
@@ -10,7 +10,7 @@ mod request;
 mod tests;
 mod validation_record;
 
-pub use check::handle_check;
+pub use check::{certificate_statuses, certificates_issued, handle_await, on_issued};
 pub use request::handle_request;
 pub use validation_record::{create_cname, validation_record_state, ValidationRecordState};
 

@@ -2,11 +2,16 @@ use super::*;
 use aws_sdk_acm::types::CertificateStatus;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 
+use crate::testing::{RecordedCallbacks, Sent};
+use crate::watch::Parking;
 use crate::{Deps, Flow, StepError};
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use edgestack_aws::store::{Awaited, CertificateRef};
+use edgestack_domain::stack::StepStatus;
 use edgestack_domain::stack::{DnsPurpose, DnsRecord, Stack};
 use edgestack_domain::timestamp::Timestamp;
+use std::sync::Arc;
 
 fn record() -> DnsRecord {
     DnsRecord {
@@ -347,7 +352,7 @@ async fn with_outside_dns_nothing_is_written_and_the_owner_is_asked() {
     assert_eq!(now.status(), edgestack_domain::stack::Status::AwaitingDns);
 }
 
-// ---- handle_check, with a mocked ACM ---------------------------------------------------
+// ---- handle_await, with a mocked ACM ---------------------------------------------------
 
 const REGIONAL: &str = "arn:aws:acm:eu-west-1:123456789012:certificate/r";
 
@@ -385,8 +390,27 @@ async fn awaiting(started_at: Timestamp, acm: &[&Rule]) -> (Deps, Stack) {
     .await
 }
 
+const TOKEN: &str = "token-1";
+
+/// `deps` answering waiting tasks through recorded callbacks.
+fn recording(deps: Deps) -> (Deps, Arc<RecordedCallbacks>) {
+    let callbacks = Arc::new(RecordedCallbacks::default());
+    let deps = Deps {
+        callbacks: callbacks.clone(),
+        ..deps
+    };
+    (deps, callbacks)
+}
+
+fn parking(stack: &Stack) -> Parking {
+    Parking {
+        flow: Flow::new(stack.id.clone()),
+        task_token: TOKEN.into(),
+    }
+}
+
 #[tokio::test]
-async fn both_issued_ends_the_wait_and_the_owners_dns_wait() {
+async fn both_issued_resumes_at_once_and_ends_the_owners_dns_wait() {
     let (deps, stack) = awaiting(
         Timestamp::now(),
         &[
@@ -395,38 +419,76 @@ async fn both_issued_ends_the_wait_and_the_owners_dns_wait() {
         ],
     )
     .await;
-    let next = handle_check(&deps, Flow::new(stack.id.clone()))
-        .await
-        .expect("issued");
-    assert!(next.ready);
+    let (deps, callbacks) = recording(deps);
+    handle_await(&deps, parking(&stack)).await.expect("issued");
+    assert_eq!(
+        callbacks.sent(),
+        [Sent::Success {
+            token: TOKEN.into(),
+            output: serde_json::to_value(Flow::new(stack.id.clone()).done()).unwrap()
+        }]
+    );
+    assert!(deps.store.parked().await.unwrap().is_empty());
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     assert_eq!(now.status(), edgestack_domain::stack::Status::Provisioning);
 }
 
 #[tokio::test]
-async fn one_still_pending_is_waited_for() {
+async fn one_still_pending_parks_both_for_the_watcher_with_the_deadline() {
+    let started = Timestamp::now();
     let (deps, stack) = awaiting(
-        Timestamp::now(),
+        started,
         &[
             &with_status(ARN, CertificateStatus::Issued),
             &with_status(REGIONAL, CertificateStatus::PendingValidation),
         ],
     )
     .await;
-    let next = handle_check(&deps, Flow::new(stack.id.clone()))
-        .await
-        .expect("waiting");
-    assert_eq!((next.ready, next.polls), (false, 1));
+    let (deps, callbacks) = recording(deps);
+    handle_await(&deps, parking(&stack)).await.expect("parked");
+    let parked = deps.store.parked().await.unwrap();
+    let [waiter] = parked.as_slice() else {
+        panic!("{parked:?}");
+    };
+    assert_eq!(
+        (waiter.step.as_str(), waiter.task_token.as_str()),
+        (AWAIT_STEP, TOKEN)
+    );
+    assert_eq!(
+        waiter.awaited,
+        Awaited::CertificatesIssued {
+            certificates: vec![
+                CertificateRef {
+                    region: "us-east-1".into(),
+                    arn: ARN.into()
+                },
+                CertificateRef {
+                    region: "eu-west-1".into(),
+                    arn: REGIONAL.into()
+                },
+            ]
+        }
+    );
+    assert_eq!(
+        waiter.deadline,
+        started.plus_seconds(deps.settings.certificate_deadline_seconds as i64)
+    );
+    match callbacks.sent().as_slice() {
+        [Sent::Watcher { name }] => assert!(name.starts_with("watch-"), "{name}"),
+        other => panic!("{other:?}"),
+    }
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     assert_eq!(
         now.status(),
         edgestack_domain::stack::Status::AwaitingDns,
         "still the owner's turn"
     );
+    let step = now.steps.iter().find(|s| s.name == AWAIT_STEP).unwrap();
+    assert_eq!(step.status, StepStatus::Waiting);
 }
 
 #[tokio::test]
-async fn a_certificate_acm_failed_fails_the_stack_with_a_reason() {
+async fn a_certificate_acm_failed_fails_the_stack_with_a_reason_and_parks_nothing() {
     let (deps, stack) = awaiting(
         Timestamp::now(),
         &[
@@ -435,11 +497,12 @@ async fn a_certificate_acm_failed_fails_the_stack_with_a_reason() {
         ],
     )
     .await;
-    let err = handle_check(&deps, Flow::new(stack.id.clone()))
-        .await
-        .unwrap_err();
+    let (deps, callbacks) = recording(deps);
+    let err = handle_await(&deps, parking(&stack)).await.unwrap_err();
     let said = err.owner_message().expect("words for the owner");
     assert_eq!(said.code, "certificate_failed", "{err:?}");
+    assert!(deps.store.parked().await.unwrap().is_empty());
+    assert!(callbacks.sent().is_empty());
 }
 
 #[tokio::test]
@@ -452,8 +515,47 @@ async fn a_validation_past_its_deadline_fails_the_stack() {
         ],
     )
     .await;
-    let err = handle_check(&deps, Flow::new(stack.id.clone()))
-        .await
-        .unwrap_err();
+    let (deps, callbacks) = recording(deps);
+    let err = handle_await(&deps, parking(&stack)).await.unwrap_err();
     assert_eq!(err.error_type(), "DeadlineExceeded", "{err:?}");
+    assert!(deps.store.parked().await.unwrap().is_empty());
+    assert!(callbacks.sent().is_empty());
+}
+
+#[test]
+fn the_wait_ends_when_every_certificate_is_issued_or_one_never_will_be() {
+    let both = [
+        CertificateRef {
+            region: "us-east-1".into(),
+            arn: ARN.into(),
+        },
+        CertificateRef {
+            region: "eu-west-1".into(),
+            arn: REGIONAL.into(),
+        },
+    ];
+    let statuses = |pairs: &[(&str, CertificateStatus)]| {
+        pairs
+            .iter()
+            .map(|(arn, status)| (arn.to_string(), status.clone()))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    use CertificateStatus::{Issued, PendingValidation, ValidationTimedOut};
+    assert!(certificates_issued(&both, &statuses(&[(ARN, Issued), (REGIONAL, Issued)])).unwrap());
+    assert!(!certificates_issued(
+        &both,
+        &statuses(&[(ARN, Issued), (REGIONAL, PendingValidation)])
+    )
+    .unwrap());
+    // Not listed yet (ACM lists a certificate moments after its request): still waiting.
+    assert!(!certificates_issued(&both, &statuses(&[(ARN, Issued)])).unwrap());
+    let never = certificates_issued(
+        &both,
+        &statuses(&[(ARN, Issued), (REGIONAL, ValidationTimedOut)]),
+    )
+    .unwrap_err();
+    assert!(
+        never.to_string().contains("eu-west-1"),
+        "names the region: {never}"
+    );
 }
