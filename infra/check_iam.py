@@ -87,13 +87,14 @@ EXPECTED: dict[str, set[str]] = {
         "dynamodb:Query",
         "cloudfront:ListDistributions",
         "acm:ListCertificates",
+        "route53:GetChange",
         "states:SendTaskSuccess",
         "states:SendTaskFailure",
         "states:StartExecution",
     },
     "create-dns-records": LOGS
     | STACK_RECORD
-    | {"route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets"},
+    | {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "states:StartExecution", "states:SendTaskSuccess"},
     "smoke-test": LOGS | STACK_RECORD | {"execute-api:Invoke"},
     "mark-ready": LOGS | STACK_RECORD,
     "record-failure": LOGS | STACK_RECORD,

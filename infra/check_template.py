@@ -41,7 +41,6 @@ SECRETS_ACCESS = {
     "finish-teardown": {"dynamodb:DeleteItem"},
 }
 POLLING = {
-    "create-dns-records",
     "disable-distribution",
     "delete-certificates",
     "finish-teardown",

@@ -151,7 +151,7 @@ class StateMachineStructure(Case):
 
     def test_a_fixed_wait_and_a_task_without_a_function_substitution(self) -> None:
         def break_it(machine):
-            machine["States"]["WaitForCertificates"] = {"Type": "Wait", "Seconds": 60, "Next": "CheckCertificates"}
+            machine["States"]["WaitForCreateDomainNameTurn"] = {"Type": "Wait", "Seconds": 60, "Next": "CreateCustomDomain"}
             machine["States"]["MarkReady"]["Parameters"]["FunctionName"] = "mark-ready"
             machine["States"]["SmokeTest"]["Resource"] = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test"
 

@@ -37,9 +37,10 @@ pub const STEP_FUNCTIONS: [(&str, &str); 9] = [
 /// The steps that park their execution for the watcher (`lambda:invoke.waitForTaskToken`):
 /// their function is given the state as `flow` with the task's token, and answers through the
 /// token, not its return value.
-pub const PARKING_STEPS: [&str; 2] = [
+pub const PARKING_STEPS: [&str; 3] = [
     "await_certificate_validation",
     "await_distribution_deployment",
+    "create_dns_records",
 ];
 /// A task token no execution waits on, for running a parking step by hand.
 pub const NO_TASK_TOKEN: &str = "nothing-waits-on-this-token";

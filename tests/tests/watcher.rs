@@ -1,8 +1,8 @@
 //! Waits handed to the watcher (shared/steps/src/watch.rs), end to end on the local stack:
 //!
-//! - custom-domain stacks waiting for ACM to issue their certificates and for CloudFront to
-//!   deploy are each checked once, parked, and resumed by the watcher's passes: no stack polls,
-//!   and no stack's wait is retried;
+//! - custom-domain stacks waiting for ACM to issue their certificates, for CloudFront to deploy
+//!   and for Route 53 to apply their aliases are each checked once, parked, and resumed by the
+//!   watcher's passes: no stack polls, and no stack's wait is retried;
 //! - a watcher that misses its passes (every `ListDistributions` throttled) costs time, not the
 //!   stack: each parked task times out and its step checks again by itself.
 //!
@@ -15,6 +15,7 @@ use serde_json::Value;
 
 const AWAIT_STEP: &str = "await_distribution_deployment";
 const AWAIT_CERTIFICATES_STEP: &str = "await_certificate_validation";
+const DNS_STEP: &str = "create_dns_records";
 const STACKS: usize = 3;
 
 fn count(calls: &Value, operation: &str) -> u64 {
@@ -23,12 +24,11 @@ fn count(calls: &Value, operation: &str) -> u64 {
 
 #[tokio::test]
 #[ignore = "counts the whole local account's calls: run alone (scripts/test.sh's unreliable phase)"]
-async fn stacks_waiting_for_certificates_and_distributions_are_resumed_by_the_watcher_not_by_polling(
-) {
+async fn stacks_waiting_on_acm_cloudfront_and_route53_are_resumed_by_the_watcher_not_by_polling() {
     let account = StrictAccount::get();
-    account.reset_calls().await;
     // A team each: a custom domain's name is one stack's at a time.
     let teams = join_all((0..STACKS).map(|_| Team::new())).await;
+    account.reset_calls().await;
     let specs: Vec<_> = teams
         .iter()
         .map(|team| team.request(Shape::CustomDomain))
@@ -50,7 +50,7 @@ async fn stacks_waiting_for_certificates_and_distributions_are_resumed_by_the_wa
     {
         let ready = watch.last();
         assert_eq!(status(ready), "READY", "{ready}");
-        for awaited in [AWAIT_CERTIFICATES_STEP, AWAIT_STEP] {
+        for awaited in [AWAIT_CERTIFICATES_STEP, AWAIT_STEP, DNS_STEP] {
             let waited = step(ready, awaited).expect("the wait");
             assert_eq!(waited["status"], "SUCCEEDED", "{waited}");
             assert_eq!(waited["attempts"], 1, "resumed, never retried: {waited}");
@@ -69,8 +69,13 @@ async fn stacks_waiting_for_certificates_and_distributions_are_resumed_by_the_wa
     );
     assert_eq!(
         count(&calls, "states:SendTaskSuccess"),
+        3 * STACKS as u64,
+        "each stack's three parked waits resumed once each: {calls}"
+    );
+    assert_eq!(
+        count(&calls, "route53:ChangeResourceRecordSets"),
         2 * STACKS as u64,
-        "each stack's two parked waits resumed once each: {calls}"
+        "each stack wrote its validation record and its aliases once, then waited: {calls}"
     );
     join_all(
         teams

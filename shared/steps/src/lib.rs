@@ -41,10 +41,6 @@ pub struct Flow {
     pub polls: u32,
     #[serde(default)]
     pub wait_seconds: u64,
-    /// The Route 53 change a step waits on. Route 53 answers every change `PENDING` and says
-    /// `INSYNC` only through `GetChange`, so the change is made once and then asked about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<CaughtError>,
     /// Set in the input of a teardown execution, so that a failure there is recorded as a
@@ -69,7 +65,6 @@ impl Flow {
             ready: false,
             polls: 0,
             wait_seconds: 0,
-            change_id: None,
             failure: None,
             teardown: false,
             rollback: false,

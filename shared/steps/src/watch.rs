@@ -2,8 +2,9 @@
 //! is not ready yet, it parks its execution on a task token (a `.waitForTaskToken` task) and
 //! hands the wait to the watcher. One watcher checks every parked stack in a single pass every
 //! few seconds (one `ListDistributions` sweep covers every distribution, one `ListCertificates`
-//! listing every certificate of a region) and resumes each execution as soon as its resource
-//! is ready, or fails it once it never will be or its deadline passes.
+//! listing every certificate of a region, a `GetChange` each Route 53 change) and resumes each
+//! execution as soon as its resource is ready, or fails it once it never will be or its
+//! deadline passes.
 //!
 //! The watcher is an execution of the watch state machine per slot of time (`watch-{slot}`):
 //! whoever parks a wait starts the current slot's watcher, Step Functions refuses a second
@@ -12,7 +13,7 @@
 //! never a stack: the parked task's own timeout (its `TimeoutSeconds`, 600 s) retries the step,
 //! which checks again and parks anew.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_acm::types::CertificateStatus;
@@ -26,6 +27,7 @@ use edgestack_domain::timestamp::Timestamp;
 
 use crate::provision::certificates;
 use crate::provision::distribution::find_distribution_statuses;
+use crate::provision::dns::{self, Propagation};
 use crate::{Deps, Flow, StepError};
 
 /// What a parking step's Lambda is given: the state, and the token its execution waits on.
@@ -259,13 +261,22 @@ impl From<Delivery> for Settled {
     }
 }
 
+/// At most this many `GetChange` calls a pass: every Route 53 request of an account draws on
+/// one bucket, refilled at five a second in the older quota the strict account keeps and ten in
+/// the current one (Route 53 developer guide, "Throttling Amazon Route 53 API requests"); one a
+/// second leaves the rest to the steps writing records. Changes are looked at oldest
+/// first (earliest deadline), and Route 53 applies them within about a minute, so a burst of
+/// stacks waiting on DNS drains in order.
+const ROUTE53_LOOKS_PER_PASS: usize = 5;
+
 /// What one pass read of AWS, for every parked wait at once: one `ListDistributions` sweep if
 /// any stack waits on CloudFront, one `ListCertificates` listing per region in which any stack
-/// waits on ACM.
+/// waits on ACM, and a `GetChange` for each of the oldest Route 53 changes waited on.
 #[derive(Debug, Default)]
 struct Sweep {
     distributions: HashMap<String, String>,
     certificates: HashMap<String, CertificateStatus>,
+    changes_in_sync: HashSet<String>,
 }
 
 impl Sweep {
@@ -281,7 +292,7 @@ impl Sweep {
             .iter()
             .flat_map(|w| match &w.awaited {
                 Awaited::CertificatesIssued { certificates } => certificates.as_slice(),
-                Awaited::DistributionDeployed { .. } => &[],
+                _ => &[],
             })
             .map(|c| c.region.as_str())
             .collect();
@@ -289,6 +300,27 @@ impl Sweep {
             sweep
                 .certificates
                 .extend(certificates::certificate_statuses(deps, region).await?);
+        }
+        let mut changes: Vec<(Timestamp, &str)> = waiters
+            .iter()
+            .filter_map(|w| match &w.awaited {
+                Awaited::ChangeInSync { change_id } => Some((w.deadline, change_id.as_str())),
+                _ => None,
+            })
+            .collect();
+        changes.sort();
+        for (_, change_id) in changes.into_iter().take(ROUTE53_LOOKS_PER_PASS) {
+            // One change that cannot be read is looked at again next pass; the others are not
+            // held up by it.
+            match dns::change_status(&deps.clients.route53, change_id).await {
+                Ok(Propagation::InSync) => {
+                    sweep.changes_in_sync.insert(change_id.to_owned());
+                }
+                Ok(Propagation::Pending(_)) => {}
+                Err(e) => {
+                    tracing::warn!(change_id, error = %e, "could not read a Route 53 change");
+                }
+            }
         }
         Ok(sweep)
     }
@@ -305,6 +337,10 @@ impl Sweep {
                 certificates::certificates_issued(certificates, &self.certificates)?
                     .then(|| "certificates issued".to_owned())
             }
+            Awaited::ChangeInSync { change_id } => self
+                .changes_in_sync
+                .contains(change_id)
+                .then(|| format!("Route 53 change {change_id} INSYNC")),
         })
     }
 }
@@ -313,7 +349,7 @@ impl Sweep {
 fn on_ready(awaited: &Awaited, stack: &mut Stack) {
     match awaited {
         Awaited::CertificatesIssued { .. } => certificates::on_issued(stack),
-        Awaited::DistributionDeployed { .. } => {}
+        Awaited::DistributionDeployed { .. } | Awaited::ChangeInSync { .. } => {}
     }
 }
 
@@ -398,6 +434,8 @@ mod tests {
     use crate::{CaughtError, Deps, Flow};
     use aws_sdk_acm::operation::list_certificates::ListCertificatesOutput;
     use aws_sdk_acm::types::{CertificateStatus, CertificateSummary};
+    use aws_sdk_route53::operation::get_change::GetChangeOutput;
+    use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
     use edgestack_aws::store::CertificateRef;
 
     /// CloudFront listing distribution `E{n}` with `status` for each of `statuses`.
@@ -811,6 +849,85 @@ mod tests {
         assert_eq!(now.status(), edgestack_domain::stack::Status::Provisioning);
         assert_eq!(step_status(&deps, &issued).await, StepStatus::Succeeded);
         assert_eq!(step_status(&deps, &failed).await, StepStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn a_pass_asks_route53_about_the_oldest_changes_only_and_resumes_those_in_sync() {
+        // Changes C0..C6, parked with deadlines in that order; C1 and C6 are in sync.
+        let get_change = mock!(aws_sdk_route53::Client::get_change).then_output(|| {
+            GetChangeOutput::builder()
+                .change_info(
+                    ChangeInfo::builder()
+                        .id("/change/C")
+                        .status(ChangeStatus::Pending)
+                        .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let in_sync = |id: &'static str| {
+            mock!(aws_sdk_route53::Client::get_change)
+                .match_requests(move |r| r.id() == Some(id))
+                .then_output(move || {
+                    GetChangeOutput::builder()
+                        .change_info(
+                            ChangeInfo::builder()
+                                .id(format!("/change/{id}"))
+                                .status(ChangeStatus::Insync)
+                                .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                })
+        };
+        let (c1, c6) = (in_sync("C1"), in_sync("C6"));
+        let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&c1, &c6, &get_change]);
+        let callbacks = Arc::new(RecordedCallbacks::default());
+        let deps = Deps {
+            clients: clients_of("watch", no_cloudfront(), route53, no_acm(), no_apigateway()),
+            callbacks: callbacks.clone(),
+            ..deps(no_aws())
+        };
+        let mut waiters = Vec::new();
+        for n in 0..7 {
+            let mut waiter = parked(&deps, n, later().plus_seconds(n as i64)).await;
+            deps.store.unpark(&waiter).await.expect("unparked");
+            waiter.awaited = Awaited::ChangeInSync {
+                change_id: format!("/change/C{n}"),
+            };
+            waiter.step = crate::provision::dns::STEP.into();
+            deps.store.park(&waiter).await.expect("parked");
+            waiters.push(waiter);
+        }
+
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(
+            done,
+            Pass {
+                resumed: 1,
+                waiting: 6,
+                ..Pass::default()
+            }
+        );
+        assert_eq!(
+            c1.num_calls() + c6.num_calls() + get_change.num_calls(),
+            super::ROUTE53_LOOKS_PER_PASS,
+            "no more than its share of Route 53's rate a pass"
+        );
+        assert_eq!(
+            c6.num_calls(),
+            0,
+            "the newest change waits for a later pass"
+        );
+        assert_eq!(
+            callbacks.sent(),
+            [Sent::Success {
+                token: "t1".into(),
+                output: waiters[1].resume_with.clone()
+            }]
+        );
     }
 
     #[test]

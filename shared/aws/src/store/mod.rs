@@ -209,6 +209,8 @@ pub enum Awaited {
     DistributionDeployed { distribution_id: String },
     /// ACM reports every one of the certificates `ISSUED`.
     CertificatesIssued { certificates: Vec<CertificateRef> },
+    /// Route 53 reports the change `INSYNC`.
+    ChangeInSync { change_id: String },
 }
 
 /// A certificate, and the region whose ACM holds it.

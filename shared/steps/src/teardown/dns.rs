@@ -61,13 +61,12 @@ pub async fn delete_dns_records(deps: &Deps, flow: Flow) -> Result<Flow, StepErr
         },
     )
     .await?;
-    // The first undo step: nothing of a provisioning wait (a poll count, a Route 53 change,
-    // a reserved turn) carries over into the undoing.
+    // The first undo step: nothing of a provisioning wait (a poll count, a reserved turn)
+    // carries over into the undoing.
     Ok(Flow {
         ready: false,
         polls: 0,
         wait_seconds: 0,
-        change_id: None,
         turn_at: None,
         ..flow
     })

@@ -1,5 +1,5 @@
 //! Writing the alias records once, never over someone else's, and asking Route 53 about that
-//! change until it is `INSYNC`.
+//! change.
 
 use super::STEP;
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, RrType};
@@ -84,42 +84,47 @@ pub(super) async fn already_in_sync(deps: &Deps, flow: &Flow) -> Result<bool, St
 
 /// Route 53 answers every `ChangeResourceRecordSets` `PENDING` ("the initial status of all
 /// change batch requests") and says `INSYNC` only through `GetChange` (Route 53 API reference,
-/// GetChange). So the records are changed once, and later polls ask about that change: a
-/// fresh `UPSERT` on every poll would be a new change, `PENDING` again, forever.
-pub async fn change_or_check(
+/// GetChange). So the records are changed once, and the wait asks about that change
+/// ([`change_status`]): a fresh `UPSERT` on every look would be a new change, `PENDING` again.
+pub async fn change_records(
     client: &aws_sdk_route53::Client,
     zone: &str,
     changes: Vec<Change>,
     comment: &str,
-    change_id: Option<&str>,
 ) -> Result<Propagation, StepError> {
-    let info = match change_id {
-        Some(id) => {
-            client
-                .get_change()
-                .id(id)
-                .send()
-                .await
-                .map_err(error::from_sdk)?
-                .change_info
-        }
-        None => {
-            client
-                .change_resource_record_sets()
-                .hosted_zone_id(zone)
-                .change_batch(
-                    ChangeBatch::builder()
-                        .set_changes(Some(changes))
-                        .comment(comment)
-                        .build()
-                        .map_err(|e| StepError::Internal(e.to_string()))?,
-                )
-                .send()
-                .await
-                .map_err(error::change_listed_records)?
-                .change_info
-        }
-    };
+    let info = client
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .comment(comment)
+                .build()
+                .map_err(|e| StepError::Internal(e.to_string()))?,
+        )
+        .send()
+        .await
+        .map_err(error::change_listed_records)?
+        .change_info;
+    propagation(info)
+}
+
+/// Where the change `change_id` stands.
+pub async fn change_status(
+    client: &aws_sdk_route53::Client,
+    change_id: &str,
+) -> Result<Propagation, StepError> {
+    let info = client
+        .get_change()
+        .id(change_id)
+        .send()
+        .await
+        .map_err(error::from_sdk)?
+        .change_info;
+    propagation(info)
+}
+
+fn propagation(info: Option<aws_sdk_route53::types::ChangeInfo>) -> Result<Propagation, StepError> {
     let info = info.ok_or_else(|| StepError::Transient("Route 53 returned no change".into()))?;
     Ok(match info.status() {
         ChangeStatus::Insync => Propagation::InSync,

@@ -1,7 +1,9 @@
 //! Recipe step 6: the name's alias `A` and `AAAA` records → the distribution, then wait until
-//! Route 53 has them everywhere. With DNS elsewhere, the record is handed to the owner instead.
+//! Route 53 has them everywhere (parked for the watcher). With DNS elsewhere, the record is handed to the owner instead.
 
-use crate::{Deps, Flow, Start, StepError};
+use crate::watch::Parking;
+use crate::{Deps, Start, StepError};
+use edgestack_aws::store::Awaited;
 use edgestack_domain::stack::{DnsPurpose, Phase, StepStatus};
 mod change;
 mod records;
@@ -9,24 +11,29 @@ mod records;
 mod tests;
 
 use change::already_in_sync;
-pub use change::{change_or_check, write_action, Propagation};
+pub use change::{change_records, change_status, write_action, Propagation};
 pub use records::alias_changes;
 use records::endpoint_records;
 
 pub const STEP: &str = "create_dns_records";
 
-pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+/// Writes the alias records, then waits for Route 53 to apply them: `INSYNC` at once resumes
+/// the execution; otherwise the execution is parked for the watcher (`crate::watch`), which asks
+/// about the change and resumes it once in sync. With DNS elsewhere the record is handed to the
+/// owner and the execution goes on.
+pub async fn handle(deps: &Deps, parking: Parking) -> Result<(), StepError> {
+    let flow = &parking.flow;
     // Run again after it finished (a redrive, a retried Task whose answer was lost): the
     // records were INSYNC then, and a fresh change would only be PENDING again.
-    if flow.change_id.is_none() && already_in_sync(deps, &flow).await? {
-        return Ok(flow.done());
+    if already_in_sync(deps, flow).await? {
+        return deps.resume(parking).await;
     }
     let stack = deps
         .begin(
             &flow.stack_id,
             STEP,
             Phase::CreatingDnsRecords,
-            Start::provision(flow.polls),
+            Start::Provision,
         )
         .await?;
     let domain = stack.request.custom_domain.clone().ok_or_else(|| {
@@ -48,23 +55,18 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
             s.outputs.dns_records.extend(records.clone());
         })
         .await?;
-        return Ok(flow.done());
+        return deps.resume(parking).await;
     };
 
+    // A retry writes again (UPSERT, this stack's records already) and waits for that change.
     let client = deps.clients.route53.clone();
-    let changes = match flow.change_id {
-        Some(_) => Vec::new(),
-        None => {
-            let action = write_action(&client, zone.as_str(), &name, &distribution).await?;
-            alias_changes(action, &name, &distribution)?
-        }
-    };
-    let progress = change_or_check(
+    let action = write_action(&client, zone.as_str(), &name, &distribution).await?;
+    let changes = alias_changes(action, &name, &distribution)?;
+    let progress = change_records(
         &client,
         zone.as_str(),
         changes,
         &format!("edgestack {}", stack.id),
-        flow.change_id.as_deref(),
     )
     .await?;
     let records = endpoint_records(&name, &distribution, true);
@@ -84,28 +86,32 @@ pub async fn handle(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 record,
             )
             .await?;
-            return Ok(Flow {
-                change_id: None,
-                ..flow
-            }
-            .done());
+            return deps.resume(parking).await;
         }
         Propagation::Pending(id) => id,
     };
-    let flow = Flow {
-        change_id: Some(change_id.clone()),
-        ..flow
-    };
-    deps.wait_again(
-        &stack,
-        flow,
+    // Recorded before the wait: whatever becomes of it, the teardown knows the records.
+    deps.checkpoint(
+        &flow.stack_id,
         STEP,
-        Some((
+        format!("{name} → {distribution} (A, AAAA) written"),
+        record,
+    )
+    .await?;
+    let detail = format!(
+        "Route 53 change {change_id} PENDING; the watcher looks every {} ms",
+        deps.settings.watch_interval_millis
+    );
+    deps.park(
+        &stack,
+        parking,
+        STEP,
+        Awaited::ChangeInSync { change_id },
+        (
             deps.settings.dns_deadline_seconds,
             "Route 53 to apply the alias records",
-        )),
-        |wait| format!("Route 53 change {change_id} PENDING; checking again in {wait} s"),
-        record,
+        ),
+        detail,
     )
     .await
 }

@@ -1,12 +1,15 @@
 use super::*;
 use aws_sdk_route53::types::{ChangeAction, ChangeStatus, ResourceRecordSet, RrType};
 
+use crate::testing::{RecordedCallbacks, Sent};
+use crate::watch::Parking;
 use crate::{Deps, Flow, StepError};
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
 use aws_sdk_route53::operation::get_change::GetChangeOutput;
 use aws_sdk_route53::types::ChangeInfo;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use edgestack_domain::stack::{DnsPurpose, StepStatus};
+use std::sync::Arc;
 
 fn info(id: &str, status: ChangeStatus) -> ChangeInfo {
     ChangeInfo::builder()
@@ -26,18 +29,6 @@ async fn the_records_are_changed_once_and_then_the_change_is_asked_about() {
                 .change_info(info("/change/C1", ChangeStatus::Pending))
                 .build()
         });
-    let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&change]);
-    let changes = alias_changes(ChangeAction::Upsert, "api.example.com", "d1.cloudfront.net")
-        .expect("changes");
-    let got = change_or_check(&client, "Z1", changes, "c", None)
-        .await
-        .expect("changed");
-    assert_eq!(got, Propagation::Pending("/change/C1".into()));
-    assert_eq!(change.num_calls(), 1);
-}
-
-#[tokio::test]
-async fn a_pending_change_is_polled_with_get_change_until_insync() {
     let pending = mock!(aws_sdk_route53::Client::get_change)
         .match_requests(|r| r.id() == Some("C1")) // the SDK trims "/change/"
         .sequence()
@@ -52,18 +43,22 @@ async fn a_pending_change_is_polled_with_get_change_until_insync() {
                 .build()
         })
         .build();
-    let no_change = mock!(aws_sdk_route53::Client::change_resource_record_sets)
-        .then_output(|| ChangeResourceRecordSetsOutput::builder().build());
-    let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&pending, &no_change]);
-    let first = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
+    let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&change, &pending]);
+    let changes = alias_changes(ChangeAction::Upsert, "api.example.com", "d1.cloudfront.net")
+        .expect("changes");
+    let got = change_records(&client, "Z1", changes, "c")
         .await
-        .expect("asked");
-    assert_eq!(first, Propagation::Pending("/change/C1".into()));
-    let second = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
-        .await
-        .expect("asked");
-    assert_eq!(second, Propagation::InSync);
-    assert_eq!(no_change.num_calls(), 0, "no second change while waiting");
+        .expect("changed");
+    assert_eq!(got, Propagation::Pending("/change/C1".into()));
+    assert_eq!(
+        change_status(&client, "/change/C1").await.expect("asked"),
+        Propagation::Pending("/change/C1".into())
+    );
+    assert_eq!(
+        change_status(&client, "/change/C1").await.expect("asked"),
+        Propagation::InSync
+    );
+    assert_eq!(change.num_calls(), 1, "no second change while waiting");
 }
 
 fn listing(sets: Vec<ResourceRecordSet>) -> aws_smithy_mocks::Rule {
@@ -152,7 +147,7 @@ async fn a_create_refused_because_a_record_appeared_looks_again() {
     let client = mock_client!(aws_sdk_route53, [&refused]);
     let changes = alias_changes(ChangeAction::Create, "api.example.com", "d1.cloudfront.net")
         .expect("changes");
-    let err = change_or_check(&client, "Z1", changes, "c", None)
+    let err = change_records(&client, "Z1", changes, "c")
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "Transient", "{err}");
@@ -169,9 +164,7 @@ async fn a_throttled_get_change_is_transient() {
         )
     });
     let client = mock_client!(aws_sdk_route53, [&throttled]);
-    let err = change_or_check(&client, "Z1", vec![], "c", Some("/change/C1"))
-        .await
-        .unwrap_err();
+    let err = change_status(&client, "/change/C1").await.unwrap_err();
     assert_eq!(err.error_type(), "Transient", "{err}");
 }
 
@@ -220,13 +213,35 @@ async fn writing(zone: Option<&str>, rules: &[&aws_smithy_mocks::Rule]) -> (Deps
     (deps, stack)
 }
 
+const TOKEN: &str = "token-1";
+
+/// `deps` answering waiting tasks through recorded callbacks, and the parking of `stack`.
+fn recording(deps: Deps, stack: &Stack) -> (Deps, Arc<RecordedCallbacks>, Parking) {
+    let callbacks = Arc::new(RecordedCallbacks::default());
+    let deps = Deps {
+        callbacks: callbacks.clone(),
+        ..deps
+    };
+    let parking = Parking {
+        flow: Flow::new(stack.id.clone()),
+        task_token: TOKEN.into(),
+    };
+    (deps, callbacks, parking)
+}
+
+fn resumed(stack: &Stack) -> Sent {
+    Sent::Success {
+        token: TOKEN.into(),
+        output: serde_json::to_value(Flow::new(stack.id.clone()).done()).unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn with_outside_dns_the_cname_is_handed_over_and_nothing_written() {
     let (deps, stack) = writing(None, &[]).await;
-    let next = handle(&deps, Flow::new(stack.id.clone()))
-        .await
-        .expect("handed over");
-    assert!(next.ready);
+    let (deps, callbacks, parking) = recording(deps, &stack);
+    handle(&deps, parking).await.expect("handed over");
+    assert_eq!(callbacks.sent(), [resumed(&stack)]);
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     let endpoint: Vec<_> = now
         .outputs
@@ -245,9 +260,8 @@ async fn with_outside_dns_the_cname_is_handed_over_and_nothing_written() {
     );
 }
 
-#[tokio::test]
-async fn the_aliases_are_created_then_their_change_waited_for_until_insync() {
-    let created = mock!(aws_sdk_route53::Client::change_resource_record_sets)
+fn created_pending() -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_route53::Client::change_resource_record_sets)
         .match_requests(|r| {
             r.change_batch().is_some_and(|b| {
                 b.changes().len() == 2
@@ -260,23 +274,35 @@ async fn the_aliases_are_created_then_their_change_waited_for_until_insync() {
             ChangeResourceRecordSetsOutput::builder()
                 .change_info(info("/change/C1", ChangeStatus::Pending))
                 .build()
-        });
-    let insync = mock!(aws_sdk_route53::Client::get_change).then_output(|| {
-        GetChangeOutput::builder()
-            .change_info(info("/change/C1", ChangeStatus::Insync))
-            .build()
-    });
-    let (deps, stack) = writing(Some("Z1"), &[&zone_holding(vec![]), &created, &insync]).await;
-    let pending = handle(&deps, Flow::new(stack.id.clone()))
-        .await
-        .expect("changed");
+        })
+}
+
+#[tokio::test]
+async fn the_aliases_are_created_recorded_and_their_change_parked_for_the_watcher() {
+    let created = created_pending();
+    let (deps, stack) = writing(Some("Z1"), &[&zone_holding(vec![]), &created]).await;
+    let (deps, callbacks, parking) = recording(deps, &stack);
+    handle(&deps, parking).await.expect("parked");
+    assert_eq!(created.num_calls(), 1);
+    let parked = deps.store.parked().await.unwrap();
+    let [waiter] = parked.as_slice() else {
+        panic!("{parked:?}");
+    };
     assert_eq!(
-        (pending.ready, pending.change_id.as_deref()),
-        (false, Some("/change/C1"))
+        (waiter.step.as_str(), waiter.task_token.as_str()),
+        (STEP, TOKEN)
     );
-    let done = handle(&deps, pending).await.expect("in sync");
-    assert!(done.ready);
-    assert_eq!(created.num_calls(), 1, "one change, then only asked about");
+    assert_eq!(
+        waiter.awaited,
+        edgestack_aws::store::Awaited::ChangeInSync {
+            change_id: "/change/C1".into()
+        }
+    );
+    match callbacks.sent().as_slice() {
+        [Sent::Watcher { name }] => assert!(name.starts_with("watch-"), "{name}"),
+        other => panic!("{other:?}"),
+    }
+    // The records are the stack's before the wait: a teardown meanwhile deletes them.
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     assert_eq!(
         now.outputs
@@ -286,6 +312,48 @@ async fn the_aliases_are_created_then_their_change_waited_for_until_insync() {
             .count(),
         2
     );
+    let step = now.steps.iter().find(|s| s.name == STEP).unwrap();
+    assert_eq!(step.status, StepStatus::Waiting);
+}
+
+#[tokio::test]
+async fn a_change_in_sync_at_once_resumes_without_parking() {
+    let insync = mock!(aws_sdk_route53::Client::change_resource_record_sets).then_output(|| {
+        ChangeResourceRecordSetsOutput::builder()
+            .change_info(info("/change/C1", ChangeStatus::Insync))
+            .build()
+    });
+    let (deps, stack) = writing(Some("Z1"), &[&zone_holding(vec![]), &insync]).await;
+    let (deps, callbacks, parking) = recording(deps, &stack);
+    handle(&deps, parking).await.expect("in sync");
+    assert_eq!(callbacks.sent(), [resumed(&stack)]);
+    assert!(deps.store.parked().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_wait_past_its_deadline_fails_and_parks_nothing() {
+    let created = created_pending();
+    let (deps, stack) = writing(Some("Z1"), &[&zone_holding(vec![]), &created]).await;
+    edgestack_aws::store::modify(deps.store.as_ref(), &stack.id, |s| {
+        s.begin_step(
+            STEP,
+            edgestack_domain::timestamp::Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap(),
+        );
+        s.finish_step(
+            STEP,
+            StepStatus::Waiting,
+            None,
+            edgestack_domain::timestamp::Timestamp::now(),
+        );
+        Ok::<_, StepError>(())
+    })
+    .await
+    .expect("waiting since 2020");
+    let (deps, callbacks, parking) = recording(deps, &stack);
+    let err = handle(&deps, parking).await.unwrap_err();
+    assert_eq!(err.error_type(), "DeadlineExceeded", "{err:?}");
+    assert!(deps.store.parked().await.unwrap().is_empty());
+    assert!(callbacks.sent().is_empty());
 }
 
 #[tokio::test]
@@ -304,8 +372,7 @@ async fn a_rerun_after_the_records_were_in_sync_changes_nothing() {
     .await
     .expect("succeeded before");
     // No Route 53 rule: any call would fail the test.
-    let next = handle(&deps, Flow::new(stack.id.clone()))
-        .await
-        .expect("done");
-    assert!(next.ready);
+    let (deps, callbacks, parking) = recording(deps, &stack);
+    handle(&deps, parking).await.expect("done");
+    assert_eq!(callbacks.sent(), [resumed(&stack)]);
 }
