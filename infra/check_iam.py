@@ -72,14 +72,18 @@ EXPECTED: dict[str, set[str]] = {
         "route53:ChangeResourceRecordSets",
         "route53:ListResourceRecordSets",
     },
-    "check-certificates": LOGS | STACK_RECORD | {"acm:DescribeCertificate", "states:StartExecution", "states:SendTaskSuccess"},
+    "check-certificates": LOGS
+    | STACK_RECORD
+    | {"acm:DescribeCertificate", "states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess"},
     "create-custom-domain": LOGS
     | STACK_RECORD
     | {"apigateway:GET", "apigateway:POST", "apigateway:PUT", "iam:CreateServiceLinkedRole"},
     "create-distribution": LOGS
     | STACK_RECORD
     | {"cloudfront:CreateDistribution", "cloudfront:TagResource", "cloudfront:ListDistributions"},
-    "check-distribution": LOGS | STACK_RECORD | {"cloudfront:GetDistribution", "states:StartExecution", "states:SendTaskSuccess"},
+    "check-distribution": LOGS
+    | STACK_RECORD
+    | {"cloudfront:GetDistribution", "states:StartExecution", "states:DescribeExecution", "states:SendTaskSuccess"},
     "watch": LOGS
     | STACK_RECORD
     | {
@@ -91,10 +95,17 @@ EXPECTED: dict[str, set[str]] = {
         "states:SendTaskSuccess",
         "states:SendTaskFailure",
         "states:StartExecution",
+        "states:DescribeExecution",
     },
     "create-dns-records": LOGS
     | STACK_RECORD
-    | {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "states:StartExecution", "states:SendTaskSuccess"},
+    | {
+        "route53:ChangeResourceRecordSets",
+        "route53:ListResourceRecordSets",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:SendTaskSuccess",
+    },
     "smoke-test": LOGS | STACK_RECORD | {"execute-api:Invoke"},
     "mark-ready": LOGS | STACK_RECORD,
     "record-failure": LOGS | STACK_RECORD,

@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
+use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
 
 use crate::calls::DeclaredCalls;
@@ -24,6 +26,18 @@ pub enum Delivery {
     /// token (`TaskTimedOut`, `TaskDoesNotExist`, `InvalidToken`: the SendTaskSuccess API
     /// reference's errors).
     Stale,
+}
+
+/// What became of a request to start a watcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatcherStart {
+    /// Started now.
+    Started,
+    /// A watcher of that name runs already: it will see what was parked.
+    Running,
+    /// A watcher of that name existed and has ended (it failed, or ended as this was parked):
+    /// the name is spent, and nothing watches under it.
+    Ended,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +79,7 @@ pub trait Callbacks: Send + Sync {
         &self,
         name: &str,
         input: &serde_json::Value,
-    ) -> Result<(), CallbackError>;
+    ) -> Result<WatcherStart, CallbackError>;
 }
 
 /// Callbacks through Step Functions.
@@ -140,14 +154,45 @@ impl Callbacks for StepFunctionsCallbacks {
         }
     }
 
+    /// Step Functions refuses a second execution of a name (`ExecutionAlreadyExists`, for 90
+    /// days), so whether the one that has it still runs is asked (`DescribeExecution`).
     async fn start_watcher(
         &self,
         name: &str,
         input: &serde_json::Value,
-    ) -> Result<(), CallbackError> {
-        crate::workflow::start_once(&self.client, &self.watcher_arn, name, input.to_string())
+    ) -> Result<WatcherStart, CallbackError> {
+        let started = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.watcher_arn)
+            .name(name)
+            .input(input.to_string())
+            .send()
+            .await;
+        match started {
+            Ok(_) => return Ok(WatcherStart::Started),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(StartExecutionError::ExecutionAlreadyExists(_))
+                ) => {}
+            Err(e) => return Err(CallbackError::of("start the watcher", e)),
+        }
+        let execution = self
+            .client
+            .describe_execution()
+            .execution_arn(format!(
+                "{}:{name}",
+                self.watcher_arn
+                    .replacen(":stateMachine:", ":execution:", 1)
+            ))
+            .send()
             .await
-            .map_err(|e| CallbackError::of("start the watcher", e))
+            .map_err(|e| CallbackError::of("ask whether the watcher runs", e))?;
+        Ok(match execution.status() {
+            ExecutionStatus::Running => WatcherStart::Running,
+            _ => WatcherStart::Ended,
+        })
     }
 }
 
@@ -164,7 +209,11 @@ impl Callbacks for NoCallbacks {
         Err(Self::refusal("fail a waiting task"))
     }
 
-    async fn start_watcher(&self, _: &str, _: &serde_json::Value) -> Result<(), CallbackError> {
+    async fn start_watcher(
+        &self,
+        _: &str,
+        _: &serde_json::Value,
+    ) -> Result<WatcherStart, CallbackError> {
         Err(Self::refusal("start the watcher"))
     }
 }
@@ -180,13 +229,15 @@ impl NoCallbacks {
 
 #[cfg(test)]
 mod tests {
-    use super::{Callbacks, Delivery, StepFunctionsCallbacks};
+    use super::{Callbacks, Delivery, StepFunctionsCallbacks, WatcherStart};
+    use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
     use aws_sdk_sfn::operation::send_task_failure::{SendTaskFailureError, SendTaskFailureOutput};
     use aws_sdk_sfn::operation::send_task_success::{SendTaskSuccessError, SendTaskSuccessOutput};
     use aws_sdk_sfn::operation::start_execution::{StartExecutionError, StartExecutionOutput};
     use aws_sdk_sfn::types::error::{
         ExecutionAlreadyExists, InvalidToken, TaskDoesNotExist, TaskTimedOut,
     };
+    use aws_sdk_sfn::types::ExecutionStatus;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
@@ -261,31 +312,54 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_watcher_already_started_is_left_running() {
-        let exists = mock!(aws_sdk_sfn::Client::start_execution)
-            .match_requests(|r| r.name() == Some("watch-7") && r.input() == Some("{\"slot\":7}"))
-            .then_error(|| {
+    async fn a_watcher_is_started_or_found_running_or_found_ended() {
+        let started = mock!(aws_sdk_sfn::Client::start_execution)
+            .match_requests(|r| r.name() == Some("watch-8") && r.input() == Some("{\"slot\":8}"))
+            .then_output(|| {
+                StartExecutionOutput::builder()
+                    .execution_arn("arn:x")
+                    .start_date(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap()
+            });
+        let client = mock_client!(aws_sdk_sfn, [&started]);
+        let got = callbacks(client)
+            .start_watcher("watch-8", &serde_json::json!({"slot": 8}))
+            .await
+            .unwrap();
+        assert_eq!(got, WatcherStart::Started);
+
+        for (status, expected) in [
+            (ExecutionStatus::Running, WatcherStart::Running),
+            (ExecutionStatus::Succeeded, WatcherStart::Ended),
+            (ExecutionStatus::Failed, WatcherStart::Ended),
+            (ExecutionStatus::TimedOut, WatcherStart::Ended),
+        ] {
+            let exists = mock!(aws_sdk_sfn::Client::start_execution).then_error(|| {
                 StartExecutionError::ExecutionAlreadyExists(
                     ExecutionAlreadyExists::builder().build(),
                 )
             });
-        let client = mock_client!(aws_sdk_sfn, [&exists]);
-        callbacks(client)
-            .start_watcher("watch-7", &serde_json::json!({"slot": 7}))
-            .await
-            .expect("an existing watcher is fine");
-
-        let started = mock!(aws_sdk_sfn::Client::start_execution).then_output(|| {
-            StartExecutionOutput::builder()
-                .execution_arn("arn:x")
-                .start_date(aws_smithy_types::DateTime::from_secs(0))
-                .build()
-                .unwrap()
-        });
-        let client = mock_client!(aws_sdk_sfn, [&started]);
-        callbacks(client)
-            .start_watcher("watch-8", &serde_json::json!({"slot": 8}))
-            .await
-            .unwrap();
+            let answer = status.clone();
+            let described = mock!(aws_sdk_sfn::Client::describe_execution)
+                .match_requests(|r| {
+                    r.execution_arn() == Some("arn:aws:states:us-east-1:1:execution:watch:watch-7")
+                })
+                .then_output(move || {
+                    DescribeExecutionOutput::builder()
+                        .execution_arn("arn:aws:states:us-east-1:1:execution:watch:watch-7")
+                        .state_machine_arn("arn:aws:states:us-east-1:1:stateMachine:watch")
+                        .status(answer.clone())
+                        .start_date(aws_smithy_types::DateTime::from_secs(0))
+                        .build()
+                        .unwrap()
+                });
+            let client = mock_client!(aws_sdk_sfn, RuleMode::MatchAny, [&exists, &described]);
+            let got = callbacks(client)
+                .start_watcher("watch-7", &serde_json::json!({"slot": 7}))
+                .await
+                .unwrap();
+            assert_eq!(got, expected, "{status:?}");
+        }
     }
 }

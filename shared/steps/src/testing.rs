@@ -109,6 +109,8 @@ pub struct RecordedCallbacks {
     pub stale: std::collections::HashSet<String>,
     /// Every `succeed` fails, as Step Functions failing to answer would.
     pub success_fails: bool,
+    /// Watchers whose execution exists and has ended.
+    pub ended_watchers: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,11 +193,37 @@ impl edgestack_aws::callbacks::Callbacks for RecordedCallbacks {
         &self,
         name: &str,
         _input: &serde_json::Value,
-    ) -> Result<(), edgestack_aws::callbacks::CallbackError> {
+    ) -> Result<edgestack_aws::callbacks::WatcherStart, edgestack_aws::callbacks::CallbackError>
+    {
         self.sent.lock().expect("not poisoned").push(Sent::Watcher {
             name: name.to_owned(),
         });
-        Ok(())
+        Ok(if self.ended_watchers.contains(name) {
+            edgestack_aws::callbacks::WatcherStart::Ended
+        } else {
+            edgestack_aws::callbacks::WatcherStart::Started
+        })
+    }
+}
+
+/// The token a parking step's tests park on.
+pub const TOKEN: &str = "token-1";
+
+/// `deps` answering waiting tasks through recorded callbacks.
+pub fn recording(deps: Deps) -> (Deps, Arc<RecordedCallbacks>) {
+    let callbacks = Arc::new(RecordedCallbacks::default());
+    let deps = Deps {
+        callbacks: callbacks.clone(),
+        ..deps
+    };
+    (deps, callbacks)
+}
+
+/// A parking step's input for `stack`'s first run, on [`TOKEN`].
+pub fn parking(stack: &edgestack_domain::stack::Stack) -> crate::watch::Parking {
+    crate::watch::Parking {
+        flow: crate::Flow::new(stack.id.clone()),
+        task_token: TOKEN.into(),
     }
 }
 

@@ -20,7 +20,7 @@ use aws_sdk_acm::types::CertificateStatus;
 
 use serde::{Deserialize, Serialize};
 
-use edgestack_aws::callbacks::Delivery;
+use edgestack_aws::callbacks::{Delivery, WatcherStart};
 use edgestack_aws::store::{Awaited, Waiter};
 use edgestack_domain::stack::{Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
@@ -142,14 +142,30 @@ impl Deps {
         Ok(())
     }
 
+    /// Starts `slot`'s watcher, or finds it running. One that has ended already (it failed, or
+    /// ended its slot just as this was parked, its last read missing it) has spent the slot's
+    /// name: then the next slot's watcher starts now, early, and watches until a slot's time
+    /// from its start has passed.
     async fn start_watcher(&self, slot: WatchSlot) -> Result<(), StepError> {
-        self.callbacks
-            .start_watcher(
-                &slot.execution_name(),
-                &serde_json::to_value(slot).expect("a slot serializes"),
-            )
-            .await
-            .map_err(|e| StepError::Transient(e.to_string()))
+        for slot in [slot, slot.next()] {
+            let started = self
+                .callbacks
+                .start_watcher(
+                    &slot.execution_name(),
+                    &serde_json::to_value(slot).expect("a slot serializes"),
+                )
+                .await
+                .map_err(|e| StepError::Transient(e.to_string()))?;
+            if started != WatcherStart::Ended {
+                return Ok(());
+            }
+            tracing::warn!(
+                watcher = slot.execution_name(),
+                "that watcher has ended; starting the next"
+            );
+        }
+        // Both ended: the parked task's own timeout checks again.
+        Ok(())
     }
 
     fn slot_millis(&self) -> i64 {
@@ -160,7 +176,11 @@ impl Deps {
 /// The watcher: passes every `watch_interval_millis` until its slot ends; then, if waits are
 /// still parked, it starts the next slot's watcher.
 pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
-    let end = slot.end(deps.slot_millis());
+    // A watcher started early (its slot's predecessor had ended) still runs one slot's time at
+    // most: the function's timeout allows that and the hand-over.
+    let end = slot
+        .end(deps.slot_millis())
+        .min(Timestamp::now().plus_millis(deps.slot_millis()));
     let interval = Duration::from_millis(deps.settings.watch_interval_millis.max(1));
     let mut watched = Watched::default();
     loop {
@@ -928,6 +948,46 @@ mod tests {
                 output: waiters[1].resume_with.clone()
             }]
         );
+    }
+
+    #[tokio::test]
+    async fn a_parker_that_finds_its_slots_watcher_ended_starts_the_next_slots_now() {
+        let slot = WatchSlot { slot: 7 };
+        let callbacks = RecordedCallbacks {
+            ended_watchers: [slot.execution_name()].into(),
+            ..RecordedCallbacks::default()
+        };
+        let (deps, callbacks) = watcher_deps(&[], callbacks);
+        deps.start_watcher(slot).await.expect("started");
+        assert_eq!(
+            callbacks.sent(),
+            [
+                Sent::Watcher {
+                    name: slot.execution_name()
+                },
+                Sent::Watcher {
+                    name: slot.next().execution_name()
+                },
+            ]
+        );
+
+        // Running (or just started): nothing more.
+        let (deps, callbacks) = watcher_deps(&[], RecordedCallbacks::default());
+        deps.start_watcher(slot).await.expect("started");
+        assert_eq!(callbacks.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_started_early_watches_one_slots_time_not_two() {
+        // Started at the beginning of the slot before its own: without the cap it would pass
+        // for two slots; a slow machine only makes fewer passes, never more.
+        let list = listing(&["InProgress"]);
+        let (mut deps, _) = watcher_deps(&[&list], RecordedCallbacks::default());
+        deps.settings.watch_slot_seconds = 1;
+        deps.settings.watch_interval_millis = 100;
+        let now = WatchSlot::at(Timestamp::now(), 1_000);
+        let watched = watch(&deps, now.next()).await.expect("watched");
+        assert!(watched.passes <= 12, "{watched:?}");
     }
 
     #[test]

@@ -248,7 +248,8 @@ pub async fn find_distribution_statuses(
 mod tests {
     use super::*;
     use crate::testing::{
-        clients_of, deps, no_acm, no_apigateway, no_aws, no_route53, RecordedCallbacks, Sent,
+        clients_of, deps, no_acm, no_apigateway, no_aws, no_route53, parking, recording, Sent,
+        TOKEN,
     };
     use aws_sdk_cloudfront::operation::create_distribution_with_tags::CreateDistributionWithTagsOutput;
     use aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput;
@@ -256,7 +257,6 @@ mod tests {
     use aws_sdk_cloudfront::types::{Distribution, DistributionList};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use edgestack_domain::timestamp::Timestamp;
-    use std::sync::Arc;
 
     const ID: &str = "E1ABCDEF";
     const DOMAIN: &str = "d111.cloudfront.net";
@@ -400,25 +400,6 @@ mod tests {
                     .distribution(distribution(status))
                     .build()
             })
-    }
-
-    const TOKEN: &str = "token-1";
-
-    /// `deps` answering waiting tasks through recorded callbacks.
-    fn recording(deps: Deps) -> (Deps, Arc<RecordedCallbacks>) {
-        let callbacks = Arc::new(RecordedCallbacks::default());
-        let deps = Deps {
-            callbacks: callbacks.clone(),
-            ..deps
-        };
-        (deps, callbacks)
-    }
-
-    fn parking(stack: &Stack) -> Parking {
-        Parking {
-            flow: Flow::new(stack.id.clone()),
-            task_token: TOKEN.into(),
-        }
     }
 
     #[tokio::test]

@@ -2,8 +2,7 @@ use super::*;
 use aws_sdk_acm::types::CertificateStatus;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecord, ResourceRecordSet, RrType};
 
-use crate::testing::{RecordedCallbacks, Sent};
-use crate::watch::Parking;
+use crate::testing::{parking, recording, Sent, TOKEN};
 use crate::{Deps, Flow, StepError};
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
@@ -11,7 +10,6 @@ use edgestack_aws::store::{Awaited, CertificateRef};
 use edgestack_domain::stack::StepStatus;
 use edgestack_domain::stack::{DnsPurpose, DnsRecord, Stack};
 use edgestack_domain::timestamp::Timestamp;
-use std::sync::Arc;
 
 fn record() -> DnsRecord {
     DnsRecord {
@@ -388,25 +386,6 @@ async fn awaiting(started_at: Timestamp, acm: &[&Rule]) -> (Deps, Stack) {
         &[],
     )
     .await
-}
-
-const TOKEN: &str = "token-1";
-
-/// `deps` answering waiting tasks through recorded callbacks.
-fn recording(deps: Deps) -> (Deps, Arc<RecordedCallbacks>) {
-    let callbacks = Arc::new(RecordedCallbacks::default());
-    let deps = Deps {
-        callbacks: callbacks.clone(),
-        ..deps
-    };
-    (deps, callbacks)
-}
-
-fn parking(stack: &Stack) -> Parking {
-    Parking {
-        flow: Flow::new(stack.id.clone()),
-        task_token: TOKEN.into(),
-    }
 }
 
 #[tokio::test]

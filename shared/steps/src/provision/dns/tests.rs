@@ -1,7 +1,7 @@
 use super::*;
 use aws_sdk_route53::types::{ChangeAction, ChangeStatus, ResourceRecordSet, RrType};
 
-use crate::testing::{RecordedCallbacks, Sent};
+use crate::testing::{parking, RecordedCallbacks, Sent, TOKEN};
 use crate::watch::Parking;
 use crate::{Deps, Flow, StepError};
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
@@ -213,20 +213,10 @@ async fn writing(zone: Option<&str>, rules: &[&aws_smithy_mocks::Rule]) -> (Deps
     (deps, stack)
 }
 
-const TOKEN: &str = "token-1";
-
 /// `deps` answering waiting tasks through recorded callbacks, and the parking of `stack`.
 fn recording(deps: Deps, stack: &Stack) -> (Deps, Arc<RecordedCallbacks>, Parking) {
-    let callbacks = Arc::new(RecordedCallbacks::default());
-    let deps = Deps {
-        callbacks: callbacks.clone(),
-        ..deps
-    };
-    let parking = Parking {
-        flow: Flow::new(stack.id.clone()),
-        task_token: TOKEN.into(),
-    };
-    (deps, callbacks, parking)
+    let (deps, callbacks) = crate::testing::recording(deps);
+    (deps, callbacks, parking(stack))
 }
 
 fn resumed(stack: &Stack) -> Sent {
