@@ -79,7 +79,7 @@ pub fn teardown_input(id: &StackId, wait_seconds: u64) -> String {
 
 /// Starts execution `name` of `state_machine` with `input`, unless one of that name exists:
 /// Step Functions refuses a second execution of a name, which makes a repeated start harmless.
-pub async fn start_once(
+async fn start_once(
     client: &Client,
     state_machine: &str,
     name: &str,
