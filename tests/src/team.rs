@@ -195,6 +195,37 @@ impl Team {
         stack_id(&stack)
     }
 
+    /// Waits until stack `id`'s `step` is parked for the watcher: the API shows the step
+    /// `WAITING`, and the provisioning execution's newest event is `TaskSubmitted`, so the
+    /// step's Lambda has returned and the task only waits for its token. A test that stops the
+    /// execution then meets no Lambda in flight. (AWS aborts an execution at once whatever it
+    /// runs; moto's engine, stopped while a Lambda task is in flight, fails the execution with
+    /// its own `States.Runtime` instead, an artefact of the emulator, not of edgestack.)
+    pub async fn await_parked(&self, id: &str, step: &str) {
+        let (path, arn) = (
+            &format!("/stacks/{id}"),
+            &self.aws.env().provision_execution_arn(id),
+        );
+        let parked = try_eventually_every(Duration::from_millis(100), || async move {
+            let stack = self.api.get(path).await.expect(200);
+            watch::step(&stack, step).filter(|s| s["status"] == "WAITING")?;
+            // Oldest first, in one page: moto's engine neither reverses nor pages a history.
+            let history = self
+                .aws
+                .sfn
+                .get_execution_history()
+                .execution_arn(arn)
+                .max_results(1000)
+                .send()
+                .await
+                .ok()?;
+            let event = history.events().last()?;
+            (event.r#type() == &aws_sdk_sfn::types::HistoryEventType::TaskSubmitted).then_some(())
+        })
+        .await;
+        assert!(parked.is_some(), "{id}'s {step} was never seen parked");
+    }
+
     /// Everything of stack `id` in the account: see [`Aws::footprint`].
     pub async fn footprint(&self, id: &str, spec: &StackSpec) -> Footprint {
         self.aws

@@ -351,15 +351,7 @@ async fn a_delete_while_the_distribution_deploys_leaves_nothing() {
     let team = Team::new().await;
     let spec = team.request(Shape::CustomDomain);
     let id = team.create(&spec).await;
-    // Parked for the watcher while CloudFront deploys. (Not while the step's Lambda is in
-    // flight: moto's engine, stopped then, fails the execution with its own `States.Runtime`
-    // instead of aborting it, as AWS does.)
-    team.api
-        .watch(&id, "the distribution to be deploying", |s| {
-            s["phase"] == "AWAITING_DISTRIBUTION_DEPLOYMENT"
-                && step(s, "await_distribution_deployment")
-                    .is_some_and(|t| t["status"] == "WAITING")
-        })
+    team.await_parked(&id, "await_distribution_deployment")
         .await;
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
 }
@@ -369,14 +361,7 @@ async fn a_delete_while_the_certificates_are_validated_leaves_nothing() {
     let team = Team::new().await;
     let spec = team.request(Shape::CustomDomain);
     let id = team.create(&spec).await;
-    team.api
-        .watch_every(
-            Duration::from_millis(100),
-            &id,
-            "the certificates to be awaited",
-            |s| s["phase"] == "AWAITING_CERTIFICATE_VALIDATION",
-        )
-        .await;
+    team.await_parked(&id, "await_certificate_validation").await;
     a_delete_during_provisioning_leaves_nothing(&team, &spec, &id).await;
 }
 
