@@ -15,6 +15,7 @@ counts (`/strict-api/calls`):
 - each stack's readiness lag: its time to READY beyond AWS's own time for it (issuance,
   deployment, propagation), median and p95, queueing for the rate limits included; and beyond
   the earliest the rate limit allows the k-th stack to be READY;
+- how far each stack's READY came from the first time the API expected it (`expected_ready_at`);
 - state transitions and Lambda invocations per stack (its provisioning execution), and AWS calls
   per stack by operation;
 - what is left in the account after the deletes (distributions, custom domains, certificates,
@@ -130,10 +131,11 @@ class Bench:
         page = http(f"{self.api_url}/stacks?limit=100", principal=self.principal)
         return {s["id"]: s for s in page["items"]}
 
-    def until(self, ids, done, what, timeout):
+    def until(self, ids, done, what, timeout, seen=lambda stacks: None):
         deadline = time.monotonic() + timeout
         while True:
             stacks = self.stacks()
+            seen(stacks)
             if all(done(stacks[i]) for i in ids):
                 return stacks
             if time.monotonic() > deadline:
@@ -174,7 +176,17 @@ class Bench:
                 created = list(pool.map(
                     lambda body: http(f"{self.api_url}/stacks", "POST", body, self.principal), bodies))
             ids = [s["id"] for s in created]
-            ready = self.until(ids, lambda s: s["status"] in TERMINAL, "every stack to settle", 3600)
+            # The first READY time each stack was expected at, as the API said it.
+            expected = {}
+
+            def note_expectations(stacks):
+                for i in ids:
+                    at = stacks[i].get("expected_ready_at")
+                    if at and i not in expected:
+                        expected[i] = when(at)
+
+            ready = self.until(ids, lambda s: s["status"] in TERMINAL, "every stack to settle", 3600,
+                               note_expectations)
             provisioned_calls = self.control("calls")
             self.control("calls", "DELETE")
             delete_started = time.time()
@@ -184,9 +196,11 @@ class Bench:
             deleted_calls = self.control("calls")
         finally:
             self.control("faults", "DELETE")
-        return self.report(config, started, ready, provisioned_calls, delete_started, deleted, deleted_calls)
+        return self.report(config, started, ready, expected, provisioned_calls, delete_started, deleted,
+                           deleted_calls)
 
-    def report(self, config, started, ready, provisioned_calls, delete_started, deleted, deleted_calls):
+    def report(self, config, started, ready, expected, provisioned_calls, delete_started, deleted,
+               deleted_calls):
         n = len(ready)
         failed = {i: "{code} at {step}: {message}".format(**s["error"]) if s.get("error") else s["status"]
                   for i, s in ready.items() if s["status"] != "READY"}
@@ -204,6 +218,8 @@ class Bench:
         # allows: the lag beyond that is what edgestack adds to AWS's time and rate limits.
         queued_lags = [at - (started + issue + k * window + deploy + insync)
                        for k, at in enumerate(sorted(ready_at.values()))]
+        # How far READY came from the first time the API expected it (positive: later).
+        misses = [ready_at[i] - at for i, at in expected.items() if i in ready_at]
         transitions, invocations = [], []
         prefix = self.e["PROVISION_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:")
         for i in ready_at:
@@ -231,6 +247,9 @@ class Bench:
             "invocations": (min(invocations), statistics.median(invocations), max(invocations)) if invocations else None,
             "provisioned_calls": provisioned_calls, "deleted_calls": deleted_calls,
             "delete_makespan": delete_makespan,
+            "expected": len(expected),
+            "miss_median": statistics.median(misses) if misses else float("nan"),
+            "miss_abs_p95": percentile([abs(m) for m in misses], 0.95) if misses else float("nan"),
         }
 
 
@@ -260,6 +279,11 @@ def markdown(r, command):
         f"| readiness lag beyond the k-th READY's bound, p95 | {r['queued_lag_p95']:.1f} s "
         f"({r['queued_lag_p95'] / r['own']:.0%}) |",
     ]
+    lines += [
+        f"| stacks shown an expected READY time while in progress | {r['expected']} of {n} |",
+        f"| READY minus the first expected time, median | {r['miss_median']:+.1f} s |",
+        f"| READY minus the first expected time, p95 of its size | {r['miss_abs_p95']:.1f} s |",
+    ]
     if r["transitions"]:
         lines.append("| state transitions per stack (min / median / max) | {} / {} / {} |".format(*r["transitions"]))
         lines.append("| Lambda invocations per stack (min / median / max) | {} / {} / {} |".format(*r["invocations"]))
@@ -273,7 +297,9 @@ def markdown(r, command):
         "The readiness lag includes each stack's wait for its turn. The k-th READY's bound: the k-th "
         "stack to be READY cannot be sooner than the first POST plus one issuance, k - 1 windows, "
         "one deployment and one propagation; the lag beyond it is what edgestack adds (its turns' "
-        "margin over the window among it: locally a fixed 1.2 s, see the README).",
+        "margin over the window among it: locally a fixed 1.2 s, see the README). The expected READY "
+        "time is the API's `expected_ready_at` at the first poll that showed one: none before the "
+        "watcher has seen each of AWS's waits end once, which a fresh account's first stacks have not.",
         "",
         "### AWS calls per stack, by operation",
         "",

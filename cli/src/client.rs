@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use edgestack_domain::stack::Stack;
+use edgestack_domain::timestamp::Timestamp;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
@@ -154,6 +155,12 @@ impl Answered {
             ))
         })?;
         Ok(Self { stack, json })
+    }
+
+    /// When the API expects the stack to be READY, if it said (`expected_ready_at`).
+    pub fn expected_ready_at(&self) -> Option<Timestamp> {
+        let raw = self.json.get("expected_ready_at")?.as_str()?;
+        Timestamp::parse(raw).ok()
     }
 }
 

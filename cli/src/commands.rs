@@ -136,7 +136,10 @@ async fn connect(global: &GlobalArgs) -> Result<Client, Exit> {
 fn show_stack(format: OutputFormat, answered: &Answered) {
     match format {
         OutputFormat::Json => println!("{}", output::json(&answered.json)),
-        OutputFormat::Text => print!("{}", output::stack_text(&answered.stack)),
+        OutputFormat::Text => print!(
+            "{}",
+            output::stack_text(&answered.stack, answered.expected_ready_at())
+        ),
     }
 }
 

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use edgestack_domain::stack::Stack;
+use edgestack_domain::timestamp::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,8 +24,19 @@ pub fn json(value: &Value) -> String {
     serde_json::to_string_pretty(value).expect("a JSON value serialises")
 }
 
-/// A stack for people: what it is, where it stands, what it made, what went wrong.
-pub fn stack_text(stack: &Stack) -> String {
+/// When a stack is expected to be READY, for people: the time, and how long from `now`.
+pub fn expected(at: Timestamp, now: Timestamp) -> String {
+    let millis = at.millis_since(now);
+    if millis <= 0 {
+        return format!("{at} (any moment now)");
+    }
+    let wait = std::time::Duration::from_millis(millis as u64);
+    format!("{at} (in {})", crate::progress::clock(wait))
+}
+
+/// A stack for people: what it is, where it stands, what it made, what went wrong; and, while it
+/// provisions, when the API expects it to be READY.
+pub fn stack_text(stack: &Stack, expected_ready_at: Option<Timestamp>) -> String {
     let mut out = String::new();
     let request = &stack.request;
     let mut row = |label: &str, value: &str| {
@@ -35,6 +47,12 @@ pub fn stack_text(stack: &Stack) -> String {
     row("id", stack.id.as_str());
     row("status", stack.status().as_str());
     row("phase", &api_name(&stack.phase));
+    if let Some(at) = expected_ready_at {
+        row(
+            "expected",
+            &format!("READY {}", expected(at, Timestamp::now())),
+        );
+    }
     row("name", request.name.as_deref().unwrap_or_default());
     let api = format!(
         "{} in {}, stage {}",
@@ -236,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_stack_reads_as_a_summary() {
-        let text = stack_text(&ready());
+        let text = stack_text(&ready(), None);
         for expected in [
             "id        stk_a2b3c4d5e6f7g2h3i4j5",
             "status    READY",
@@ -251,6 +269,16 @@ mod tests {
             assert!(text.contains(expected), "{expected:?} not in\n{text}");
         }
         assert!(!text.contains("error:"));
+        assert!(
+            !text.contains("expected"),
+            "nothing expected of a READY stack"
+        );
+        let at = Timestamp::parse("2026-11-25T10:09:00Z").unwrap();
+        let past = stack_text(&ready(), Some(at));
+        assert!(
+            past.contains(&format!("expected  READY {at} (any moment now)")),
+            "{past}"
+        );
     }
 
     #[test]
@@ -260,7 +288,7 @@ mod tests {
         stack["error"] = json!({ "code": "api_not_found", "message": "No REST API a1b2c3d4e5 exists.",
                                  "step": "validate", "rolled_back": true });
         let stack = crate::testing::stack(stack);
-        let text = stack_text(&stack);
+        let text = stack_text(&stack, None);
         assert!(
             text.contains("error:    api_not_found (step validate)"),
             "{text}"

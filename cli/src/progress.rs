@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use edgestack_domain::stack::{Stack, Status, StepStatus};
 
-use crate::output::api_name;
+use edgestack_domain::timestamp::Timestamp;
+
+use crate::client::Answered;
+use crate::output::{api_name, expected};
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub trait Progress {
-    /// The stack as just read.
-    fn update(&mut self, stack: &Stack, elapsed: Duration);
+    /// The stack as just read (with when the API expects it READY).
+    fn update(&mut self, answered: &Answered, elapsed: Duration);
     /// Time passes (the live display's spinner and clock).
     fn tick(&mut self, elapsed: Duration);
     /// Something worth a line that is not the stack (a failed poll).
@@ -44,7 +47,7 @@ pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn update(&mut self, _: &Stack, _: Duration) {}
+    fn update(&mut self, _: &Answered, _: Duration) {}
     fn tick(&mut self, _: Duration) {}
     fn note(&mut self, _: &str, _: Duration) {}
     fn finish(&mut self, _: Option<&Stack>, _: Duration) {}
@@ -101,13 +104,19 @@ impl<W: Write> Lines<W> {
 }
 
 impl<W: Write> Progress for Lines<W> {
-    fn update(&mut self, stack: &Stack, elapsed: Duration) {
+    fn update(&mut self, answered: &Answered, elapsed: Duration) {
+        let stack = &answered.stack;
         let stage = (stack.status().as_str().to_owned(), api_name(&stack.phase));
         if self.stage.as_ref() != Some(&stage) {
-            self.line(
-                elapsed,
-                &format!("{} {} (phase {})", stack.id, stage.0, stage.1),
-            );
+            let mut line = format!("{} {} (phase {})", stack.id, stage.0, stage.1);
+            // Told as each phase begins, not at every poll: a line per change.
+            if let Some(at) = answered.expected_ready_at() {
+                line.push_str(&format!(
+                    ", READY expected {}",
+                    expected(at, Timestamp::now())
+                ));
+            }
+            self.line(elapsed, &line);
             self.stage = Some(stage);
         }
         for step in &stack.steps {
@@ -166,6 +175,7 @@ pub struct Live<W: Write> {
     height: usize,
     color: bool,
     stack: Option<Stack>,
+    expected_ready_at: Option<Timestamp>,
     note: Option<String>,
     drawn: usize,
     frame: usize,
@@ -179,6 +189,7 @@ impl<W: Write> Live<W> {
             height: height.max(6),
             color,
             stack: None,
+            expected_ready_at: None,
             note: None,
             drawn: 0,
             frame: 0,
@@ -225,16 +236,23 @@ impl<W: Write> Live<W> {
             _ if done => self.paint("33", "…"),
             _ => self.paint("36", spinner),
         };
-        let head = self.fit(
-            2,
-            &format!(
-                "{}  {} · {} · {}",
-                stack.id,
-                status.as_str(),
-                api_name(&stack.phase),
-                clock(elapsed)
-            ),
+        let mut head = format!(
+            "{}  {} · {} · {}",
+            stack.id,
+            status.as_str(),
+            api_name(&stack.phase),
+            clock(elapsed)
         );
+        if let (Some(at), false) = (self.expected_ready_at, done) {
+            let left = at.millis_since(Timestamp::now());
+            if left > 0 {
+                let left = Duration::from_millis(left as u64);
+                head.push_str(&format!(" · READY in ~{}", clock(left)));
+            } else {
+                head.push_str(" · READY any moment now");
+            }
+        }
+        let head = self.fit(2, &head);
         let mut lines = vec![format!("{icon} {}", self.paint("1", &head))];
         let all_steps = &stack.steps;
         let name_width = all_steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
@@ -302,8 +320,9 @@ impl<W: Write> Live<W> {
 }
 
 impl<W: Write> Progress for Live<W> {
-    fn update(&mut self, stack: &Stack, elapsed: Duration) {
-        self.stack = Some(stack.clone());
+    fn update(&mut self, answered: &Answered, elapsed: Duration) {
+        self.stack = Some(answered.stack.clone());
+        self.expected_ready_at = answered.expected_ready_at();
         self.note = None;
         self.draw(elapsed, false);
     }
@@ -332,8 +351,8 @@ mod tests {
 
     use super::*;
 
-    fn stack(status: &str, phase: &str, steps: Value) -> Stack {
-        crate::testing::stack(json!({ "status": status, "phase": phase, "steps": steps }))
+    fn stack(status: &str, phase: &str, steps: Value) -> Answered {
+        crate::testing::answered(json!({ "status": status, "phase": phase, "steps": steps }))
     }
 
     #[test]
@@ -375,9 +394,43 @@ mod tests {
     }
 
     #[test]
+    fn both_displays_tell_when_the_api_expects_the_stack_ready() {
+        let in_ten_minutes = Timestamp::now().plus_seconds(600).plus_millis(500);
+        let provisioning = crate::testing::answered(json!({
+            "status": "PROVISIONING", "phase": "AWAITING_TURN",
+            "expected_ready_at": in_ten_minutes.to_string(),
+        }));
+        let mut lines = Lines::new(Vec::new());
+        lines.update(&provisioning, Duration::ZERO);
+        let text = String::from_utf8(lines.into_inner()).unwrap();
+        assert!(
+            text.contains(&format!(
+                "PROVISIONING (phase AWAITING_TURN), READY expected {in_ten_minutes} (in 10:00)"
+            )),
+            "{text}"
+        );
+        let mut live = Live::new(Vec::new(), 120, 24, false);
+        live.update(&provisioning, Duration::from_secs(3));
+        let text = String::from_utf8(live.into_inner()).unwrap();
+        assert!(
+            text.contains("AWAITING_TURN · 0:03 · READY in ~10:00"),
+            "{text}"
+        );
+
+        let unknown = stack("PROVISIONING", "VALIDATING", json!([]));
+        let mut live = Live::new(Vec::new(), 120, 24, false);
+        live.update(&unknown, Duration::ZERO);
+        let text = String::from_utf8(live.into_inner()).unwrap();
+        assert!(
+            !text.contains("READY"),
+            "nothing said without an expectation: {text}"
+        );
+    }
+
+    #[test]
     fn lines_name_the_records_outside_dns_needs() {
         let mut lines = Lines::new(Vec::new());
-        let awaiting = crate::testing::stack(json!({
+        let awaiting = crate::testing::answered(json!({
             "status": "AWAITING_DNS", "phase": "AWAITING_CERTIFICATE_VALIDATION",
             "outputs": { "dns_records": [
                 { "name": "_x.api.example.com", "type": "CNAME", "value": "_y.acm-validations.aws",

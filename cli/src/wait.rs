@@ -95,9 +95,10 @@ pub async fn wait(
     let mut last = first;
     let mut last_problem = None;
     loop {
-        if let Some(Answered { stack, .. }) = &last {
+        if let Some(answered) = &last {
+            let stack = &answered.stack;
             let goal = *goal.get_or_insert_with(|| Goal::for_stack(stack));
-            progress.update(stack, start.elapsed());
+            progress.update(answered, start.elapsed());
             if let Some(exit) = settled(stack, goal) {
                 progress.finish(Some(stack), start.elapsed());
                 return Ok(End {

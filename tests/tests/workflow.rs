@@ -255,3 +255,35 @@ async fn a_slow_aws_shows_each_wait_before_ready() {
     );
     assert_ready_as_recipe_says(&team, &spec, &watch).await;
 }
+
+/// Once the watcher has seen each of AWS's waits end (a custom-domain stack in a managed zone
+/// parks on all three), a stack in progress says when it is expected to be READY, at every read
+/// until it is; a READY stack says nothing of it. (How close the expectation comes is measured
+/// by `make bench`, not asserted here: these machines' speed varies.)
+#[tokio::test]
+async fn a_stack_in_progress_says_when_it_is_expected_ready() {
+    // Another team first (a team has one custom domain name).
+    let earlier = Team::new().await;
+    let first = earlier.create(&earlier.request(Shape::CustomDomain)).await;
+    earlier.api.watch_until_status(&first, "READY").await;
+
+    let team = Team::new().await;
+    let spec = team.request(Shape::CustomDomain);
+    let id = team.create(&spec).await;
+    let watch = team.api.watch_until_status(&id, "READY").await;
+    for stack in &watch.snapshots {
+        let expected = &stack["expected_ready_at"];
+        if status(stack) == "READY" {
+            assert!(expected.is_null(), "{stack}");
+            continue;
+        }
+        let at = expected
+            .as_str()
+            .unwrap_or_else(|| panic!("every read in progress expects a time: {stack}"));
+        assert!(
+            at >= stack["created_at"].as_str().unwrap(),
+            "expected after it was asked for: {stack}"
+        );
+    }
+    assert_ready_as_recipe_says(&team, &spec, &watch).await;
+}

@@ -761,3 +761,43 @@ async fn one_name_one_live_stack() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_stack_in_progress_shows_when_it_is_expected_ready_once_aws_was_observed() {
+    use edgestack_domain::expectation::AwsWait;
+    use edgestack_domain::timestamp::Timestamp;
+
+    let h = harness();
+    let mut body = valid_body();
+    body["custom_domain"] =
+        json!({"name": "api.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"});
+    let (status, created, _) = post(&h, "arn:a", &body).await;
+    assert_eq!(status, 202, "{created}");
+    let path = format!("/stacks/{}", created["id"].as_str().unwrap());
+    let (_, shown, _) = call(&h, request("GET", &path, "arn:a", None)).await;
+    assert!(
+        shown.get("expected_ready_at").is_none(),
+        "nothing observed yet, nothing expected: {shown}"
+    );
+
+    for (wait, millis) in [
+        (AwsWait::CertificateIssuance, 120_000),
+        (AwsWait::DistributionDeployment, 300_000),
+        (AwsWait::DnsPropagation, 60_000),
+    ] {
+        h.store.observe(wait, millis).await.unwrap();
+    }
+    // Two stacks ahead in the queue at CreateDomainName, ten minutes apart: this one's turn
+    // would be ten minutes after the second, later than its certificates.
+    let call_name = "apigateway:CreateDomainName";
+    let now = Timestamp::now();
+    h.store.reserve_turn(call_name, 600_000, now).await.unwrap();
+    let latest = h.store.reserve_turn(call_name, 600_000, now).await.unwrap();
+    let expected = latest.plus_seconds(600 + 300 + 60).to_string();
+
+    let (status, shown, _) = call(&h, request("GET", &path, "arn:a", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["expected_ready_at"], expected.as_str(), "{shown}");
+    let (_, page, _) = call(&h, request("GET", "/stacks", "arn:a", None)).await;
+    assert_eq!(page["items"][0]["expected_ready_at"], expected.as_str());
+}

@@ -332,6 +332,9 @@ pub struct Stack {
     pub steps: Vec<StepRecord>,
     pub outputs: Outputs,
     pub error: Option<StackError>,
+    /// While the stack waits in `AWAITING_TURN`: when its turn at the rate-limited call comes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_at: Option<Timestamp>,
     /// How many times a teardown was started; names each teardown execution, so that a
     /// `DELETE` after a failed teardown starts a fresh one. Bookkeeping, not part of the API's
     /// stack: the store keeps it in an attribute of its own.
@@ -352,6 +355,7 @@ impl Stack {
             steps: Vec::new(),
             outputs: Outputs::default(),
             error: None,
+            turn_at: None,
             teardown_attempts: 0,
         }
     }
@@ -398,6 +402,10 @@ impl Stack {
                 step.finished_at = Some(now);
             }
         }
+        // A turn is waited for only by the step it paused.
+        if status != StepStatus::Waiting {
+            self.turn_at = None;
+        }
     }
 }
 
@@ -405,12 +413,7 @@ impl Stack {
 mod tests {
     use super::*;
 
-    /// The n-th second of a test's clock.
-    fn t(n: i64) -> Timestamp {
-        Timestamp::parse("2026-11-25T10:00:00Z")
-            .unwrap()
-            .plus_seconds(n)
-    }
+    use crate::timestamp::test_clock as t;
 
     #[test]
     fn generated_ids_parse_and_differ() {

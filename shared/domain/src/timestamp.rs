@@ -96,6 +96,14 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
     }
 }
 
+/// The n-th second of the domain's unit tests' clock.
+#[cfg(test)]
+pub(crate) fn test_clock(n: i64) -> Timestamp {
+    Timestamp::parse("2026-11-25T10:00:00Z")
+        .unwrap()
+        .plus_seconds(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,7 +112,10 @@ impl Deps {
                 paced.call(),
                 interval
             ),
-            |s| s.phase = Phase::AwaitingTurn,
+            |s| {
+                s.phase = Phase::AwaitingTurn;
+                s.turn_at = Some(turn);
+            },
         )
         .await?;
         Ok(Turn::Later(Flow {
@@ -201,6 +204,19 @@ mod tests {
         let turn = flow.turn_at.expect("the reserved turn travels in the flow");
         let shown = stored(&deps, &second.id).await;
         assert_eq!(shown.phase, Phase::AwaitingTurn);
+        assert_eq!(
+            shown.turn_at,
+            Some(turn),
+            "the stack shows when its turn comes"
+        );
+        assert_eq!(
+            deps.store
+                .next_free_turn(Paced::CreateDomainName.call(), Timestamp::now())
+                .await
+                .unwrap(),
+            turn.plus_millis(interval),
+            "a stack asking now would queue after it"
+        );
         let step = shown.steps.iter().find(|s| s.name == STEP).unwrap();
         assert_eq!(step.status, StepStatus::Waiting);
         let detail = step.detail.as_deref().unwrap_or_default();

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use edgestack_aws::callbacks::{Delivery, WatcherStart};
 use edgestack_aws::store::{Awaited, Waiter};
+use edgestack_domain::expectation::AwsWait;
 use edgestack_domain::stack::{Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
 
@@ -373,6 +374,33 @@ fn on_ready(awaited: &Awaited, stack: &mut Stack) {
     }
 }
 
+/// Takes how long AWS took, from the wait's start as `stack`'s steps recorded it until now,
+/// into the durations a stack in progress is expected by. Observed at a pass, so up to one
+/// pass interval late. An observation lost (a failed write) costs only the estimate's freshness.
+async fn observe(deps: &Deps, awaited: &Awaited, stack: &Stack) {
+    let wait = match awaited {
+        Awaited::CertificatesIssued { .. } => AwsWait::CertificateIssuance,
+        Awaited::DistributionDeployed { .. } => AwsWait::DistributionDeployment,
+        Awaited::ChangeInSync { .. } => AwsWait::DnsPropagation,
+    };
+    // An owner's outside DNS makes the issuance wait on the owner, not on ACM.
+    let owner_dns = stack
+        .request
+        .custom_domain
+        .as_ref()
+        .is_some_and(|d| d.hosted_zone_id.is_none());
+    if wait == AwsWait::CertificateIssuance && owner_dns {
+        return;
+    }
+    let Some(started) = wait.started(stack) else {
+        return;
+    };
+    let millis = Timestamp::now().millis_since(started);
+    if let Err(e) = deps.store.observe(wait, millis).await {
+        tracing::warn!(wait = wait.as_str(), error = %e, "could not record how long AWS took");
+    }
+}
+
 async fn settle(
     deps: &Deps,
     waiter: &Waiter,
@@ -407,6 +435,9 @@ async fn settle(
         Err(never) => return fail(never).await,
     };
     if let Some(detail) = ready {
+        if let Some(stack) = &stack {
+            observe(deps, &waiter.awaited, stack).await;
+        }
         deps.finish(
             &waiter.stack_id,
             &waiter.step,
@@ -457,6 +488,7 @@ mod tests {
     use aws_sdk_route53::operation::get_change::GetChangeOutput;
     use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
     use edgestack_aws::store::CertificateRef;
+    use edgestack_domain::expectation::AwsWait;
 
     /// CloudFront listing distribution `E{n}` with `status` for each of `statuses`.
     fn listing(statuses: &'static [&'static str]) -> Rule {
@@ -490,8 +522,11 @@ mod tests {
         (deps, callbacks)
     }
 
-    /// A stack provisioning, waiting at the deployment of distribution `E{n}`, parked on
-    /// token `t{n}` with `deadline`.
+    /// How long before a test's parking its distribution was created.
+    const DEPLOYING_FOR_SECONDS: i64 = 300;
+
+    /// A stack provisioning, waiting at the deployment of distribution `E{n}` (created
+    /// [`DEPLOYING_FOR_SECONDS`] ago), parked on token `t{n}` with `deadline`.
     async fn parked(deps: &Deps, n: usize, deadline: Timestamp) -> Waiter {
         let request = StackRequest::from_json(&serde_json::json!({
             "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"
@@ -499,6 +534,9 @@ mod tests {
         .expect("a valid request");
         let mut stack = Stack::new("arn:a".into(), request, Timestamp::now());
         stack.begin_provisioning().expect("provisioning");
+        let created = Timestamp::now().plus_seconds(-DEPLOYING_FOR_SECONDS);
+        stack.begin_step("create_distribution", created);
+        stack.finish_step("create_distribution", StepStatus::Succeeded, None, created);
         stack.begin_step(AWAIT_STEP, Timestamp::now());
         deps.store.create(&stack, None).await.expect("stored");
         let waiter = Waiter {
@@ -574,6 +612,28 @@ mod tests {
         );
         assert_eq!(step_status(&deps, &first).await, StepStatus::Succeeded);
         assert_eq!(step_status(&deps, &waiting).await, StepStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn a_resumed_wait_is_observed_for_the_stacks_in_progress_to_be_expected_by() {
+        let list = listing(&["Deployed", "InProgress"]);
+        let (deps, _) = watcher_deps(&[&list], RecordedCallbacks::default());
+        parked(&deps, 0, later()).await;
+        parked(&deps, 1, later()).await;
+        pass(&deps, Timestamp::now()).await.expect("a pass");
+        let observed = deps.store.observed_durations().await.unwrap();
+        let deployment = observed
+            .get(AwsWait::DistributionDeployment)
+            .expect("the deployed distribution was observed");
+        assert!(
+            (DEPLOYING_FOR_SECONDS * 1000..DEPLOYING_FOR_SECONDS * 2000).contains(&deployment),
+            "from the distribution's creation until the pass saw it deployed: {deployment} ms"
+        );
+        assert_eq!(
+            observed.get(AwsWait::CertificateIssuance),
+            None,
+            "only what was seen"
+        );
     }
 
     #[tokio::test]

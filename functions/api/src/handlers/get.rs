@@ -5,6 +5,7 @@ use lambda_http::{Body, Response};
 use super::owned;
 use crate::app::{json_response, App};
 use crate::error::{ApiError, ServiceFailure};
+use crate::view::Expectations;
 
 /// What `GET /stacks/{id}` can answer besides the stack.
 #[derive(Debug, strum::EnumIter)]
@@ -26,5 +27,6 @@ pub async fn get(app: &App, owner: &str, id: &str) -> Result<Response<Body>, Get
     let stack = owned(app, owner, id)
         .await?
         .ok_or(GetRefusal::StackNotFound)?;
-    Ok(json_response(200, &stack))
+    let expectations = Expectations::for_stacks(app, std::slice::from_ref(&stack)).await;
+    Ok(json_response(200, &expectations.view(&stack)))
 }

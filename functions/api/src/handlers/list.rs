@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::app::{json_response, App};
 use crate::error::{ApiError, ServiceFailure};
+use crate::view::Expectations;
 
 /// The query parameters `GET /stacks` knows; any other is refused by name.
 pub const QUERY_PARAMETERS: [&str; 3] = ["status", "limit", "next_token"];
@@ -87,8 +88,10 @@ pub async fn list(app: &App, owner: &str, req: &Request) -> Result<Response<Body
             after,
         })
         .await?;
+    let expectations = Expectations::for_stacks(app, &page.items).await;
+    let items: Vec<_> = page.items.iter().map(|s| expectations.view(s)).collect();
     Ok(json_response(
         200,
-        &json!({ "items": page.items, "next_token": page.next.map(|c| c.encode()) }),
+        &json!({ "items": items, "next_token": page.next.map(|c| c.encode()) }),
     ))
 }

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -13,6 +14,7 @@ use super::{
     OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter, DELETED_STACK_TTL_SECONDS,
     IDEMPOTENCY_KEY_TTL_SECONDS,
 };
+use edgestack_domain::expectation::{AwsWait, ObservedDurations};
 use edgestack_domain::secret::Secret;
 use edgestack_domain::stack::{Stack, StackId, Status};
 use edgestack_domain::timestamp::Timestamp;
@@ -35,7 +37,9 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// The idempotency item's owner is length-prefixed (`n` its length in bytes): with `#` in an
 /// owner or a key, `{owner}#{key}` alone could name one item for two callers.
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
-/// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call       |
+/// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call,      |
+/// |             |                              | interval_millis: the call's interval                    |
+/// | observed    | `OBSERVED#aws_waits`         | durations (JSON: each AWS wait's running mean), version |
 /// | waiter      | `WAIT#{id}#{step}`           | owner `#watcher` (so the list index holds every waiter, |
 /// |             |                              | created_key = its deadline), task_token, waiter (JSON), |
 /// |             |                              | expires_at (a day past the deadline)                    |
@@ -90,6 +94,8 @@ fn idempotency_pk(key: &IdempotencyKey) -> String {
 fn turn_pk(call: &str) -> String {
     format!("TURN#{call}")
 }
+
+const OBSERVED_PK: &str = "OBSERVED#aws_waits";
 
 fn waiter_pk(waiter: &Waiter) -> String {
     format!("WAIT#{}#{}", waiter.stack_id, waiter.step)
@@ -232,17 +238,32 @@ impl DynamoStore {
         Ok(item)
     }
 
+    /// The observed durations and their version (0: none observed yet).
+    async fn read_observed(
+        &self,
+        consistent: bool,
+    ) -> Result<(ObservedDurations, u64), StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(OBSERVED_PK))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(backend)?
+            .item;
+        let Some(item) = item else {
+            return Ok((ObservedDurations::default(), 0));
+        };
+        let (durations, version) = json_and_version(&item, "observed durations", "durations")?;
+        let observed =
+            serde_json::from_str(durations).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok((observed, version))
+    }
+
     fn read_stack(item: &HashMap<String, AttributeValue>) -> Result<Versioned<Stack>, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("stack item without {what}"));
-        let document = item
-            .get("document")
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| corrupt("document"))?;
-        let version = item
-            .get("version")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| corrupt("version"))?;
+        let (document, version) = json_and_version(item, "stack item", "document")?;
         let mut stack: Stack =
             serde_json::from_str(document).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         stack.teardown_attempts = item
@@ -475,21 +496,76 @@ impl StackStore for DynamoStore {
                 .put_item()
                 .table_name(&self.table)
                 .item("pk", s(turn_pk(call)))
-                .item("turn_at", s(turn.to_string()));
+                .item("turn_at", s(turn.to_string()))
+                .item("interval_millis", n(interval_millis));
             put = match stored {
                 Some(stored) => put
                     .condition_expression("turn_at = :last")
                     .expression_attribute_values(":last", stored),
                 None => put.condition_expression("attribute_not_exists(pk)"),
             };
-            match put.send().await {
-                Ok(_) => return Ok(turn),
-                Err(e)
-                    if matches!(
-                        e.as_service_error(),
-                        Some(PutItemError::ConditionalCheckFailedException(_))
-                    ) => {}
-                Err(e) => return Err(backend(e)),
+            if put_unless_changed(put).await? {
+                return Ok(turn);
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(turn_pk(call)))
+            .send()
+            .await
+            .map_err(backend)?
+            .item;
+        let Some(item) = item else {
+            return Ok(now);
+        };
+        let last = item
+            .get("turn_at")
+            .and_then(|v| v.as_s().ok())
+            .map(|raw| Timestamp::parse(raw).map_err(StoreError::Corrupt))
+            .transpose()?;
+        // A turn reserved before the interval was kept with it: the queue ends at that turn.
+        let interval_millis = item
+            .get("interval_millis")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(super::next_turn(last, interval_millis, now))
+    }
+
+    async fn observed_durations(&self) -> Result<ObservedDurations, StoreError> {
+        Ok(self.read_observed(false).await?.0)
+    }
+
+    async fn observe(&self, wait: AwsWait, millis: i64) -> Result<(), StoreError> {
+        // Read, fold in, write back on condition that nobody wrote meanwhile; a writer that
+        // lost the race folds its observation into the winner's.
+        const ATTEMPTS: usize = 4;
+        for _ in 0..ATTEMPTS {
+            let (mut observed, version) = self.read_observed(true).await?;
+            observed.observe(wait, millis);
+            let document =
+                serde_json::to_string(&observed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(OBSERVED_PK))
+                .item("durations", s(document))
+                .item("version", n(version + 1));
+            let put = match version {
+                0 => put.condition_expression("attribute_not_exists(pk)"),
+                _ => put
+                    .condition_expression("version = :version")
+                    .expression_attribute_values(":version", n(version)),
+            };
+            if put_unless_changed(put).await? {
+                return Ok(());
             }
         }
         Err(StoreError::Conflict)
@@ -648,6 +724,41 @@ impl StackStore for DynamoStore {
     }
 }
 
+/// Sends a conditional put: false when its condition failed (somebody wrote first).
+async fn put_unless_changed(put: PutItemFluentBuilder) -> Result<bool, StoreError> {
+    match put.send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if matches!(
+                e.as_service_error(),
+                Some(PutItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(backend(e)),
+    }
+}
+
+/// An item's JSON attribute and its optimistic-locking version.
+fn json_and_version<'a>(
+    item: &'a HashMap<String, AttributeValue>,
+    kind: &str,
+    attribute: &str,
+) -> Result<(&'a str, u64), StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("{kind} without {what}"));
+    let json = item
+        .get(attribute)
+        .and_then(|v| v.as_s().ok())
+        .ok_or_else(|| corrupt(attribute))?;
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt("version"))?;
+    Ok((json, version))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,6 +855,88 @@ mod tests {
             .await
             .expect("a turn");
         assert_eq!(turn, winners.plus_seconds(30));
+        assert_eq!(won.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_next_free_turn_is_an_interval_after_the_latest_and_reserves_nothing() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let now = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        let latest = now.plus_seconds(90);
+        let read = mock!(Client::get_item)
+            .match_requests(|r| {
+                r.key().and_then(|k| k.get("pk")) == Some(&s("TURN#apigateway:CreateDomainName"))
+            })
+            .then_output(move || {
+                GetItemOutput::builder()
+                    .set_item(Some(HashMap::from([
+                        ("turn_at".to_owned(), s(latest.to_string())),
+                        ("interval_millis".to_owned(), n(30_000)),
+                    ])))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&read]);
+        let turn = DynamoStore::new(client, "stacks")
+            .next_free_turn("apigateway:CreateDomainName", now)
+            .await
+            .expect("a turn");
+        assert_eq!(turn, latest.plus_seconds(30));
+    }
+
+    #[tokio::test]
+    async fn an_observation_lost_to_a_concurrent_one_is_folded_into_it() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let first_read = mock!(Client::get_item)
+            .match_requests(|r| r.consistent_read() == Some(true))
+            .then_output(|| GetItemOutput::builder().build());
+        let lost = mock!(Client::put_item)
+            .match_requests(|r| r.condition_expression() == Some("attribute_not_exists(pk)"))
+            .then_error(|| {
+                PutItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder().build(),
+                )
+            });
+        let winners = ObservedDurations {
+            distribution_deployment_millis: Some(100_000),
+            ..ObservedDurations::default()
+        };
+        let winners_document = serde_json::to_string(&winners).unwrap();
+        let second_read = mock!(Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(HashMap::from([
+                    ("durations".to_owned(), s(winners_document.clone())),
+                    ("version".to_owned(), n(1)),
+                ])))
+                .build()
+        });
+        let mut folded = winners.clone();
+        folded.observe(AwsWait::DistributionDeployment, 200_000);
+        let expected = serde_json::to_string(&folded).unwrap();
+        let won = mock!(Client::put_item)
+            .match_requests(move |r| {
+                r.condition_expression() == Some("version = :version")
+                    && r.expression_attribute_values()
+                        .and_then(|v| v.get(":version"))
+                        == Some(&n(1))
+                    && r.item().and_then(|i| i.get("durations")) == Some(&s(expected.clone()))
+                    && r.item().and_then(|i| i.get("version")) == Some(&n(2))
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first_read, &lost, &second_read, &won]
+        );
+        DynamoStore::new(client, "stacks")
+            .observe(AwsWait::DistributionDeployment, 200_000)
+            .await
+            .expect("observed");
         assert_eq!(won.num_calls(), 1);
     }
 

@@ -7,6 +7,7 @@ use super::{
     claimed_name, created_key, next_turn, origin_header_values_of, withheld, CreateOutcome, Cursor,
     IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter,
 };
+use edgestack_domain::expectation::{AwsWait, ObservedDurations};
 use edgestack_domain::stack::{Stack, StackId};
 use edgestack_domain::timestamp::Timestamp;
 
@@ -23,8 +24,9 @@ struct Inner {
     claims: HashMap<String, StackId>,
     /// Origin header values, apart from the stacks (which hold `***`), as in DynamoDB.
     secrets: HashMap<StackId, OriginHeaderValues>,
-    /// The latest turn reserved at each paced call.
-    turns: HashMap<String, Timestamp>,
+    /// The latest turn reserved at each paced call, and the call's interval.
+    turns: HashMap<String, (Timestamp, i64)>,
+    observed: ObservedDurations,
     /// Waits handed to the watcher, by stack and step.
     waiters: HashMap<(StackId, String), Waiter>,
 }
@@ -159,9 +161,26 @@ impl StackStore for MemoryStore {
         now: Timestamp,
     ) -> Result<Timestamp, StoreError> {
         let mut inner = self.lock();
-        let turn = next_turn(inner.turns.get(call).copied(), interval_millis, now);
-        inner.turns.insert(call.to_owned(), turn);
+        let last = inner.turns.get(call).map(|(turn, _)| *turn);
+        let turn = next_turn(last, interval_millis, now);
+        inner.turns.insert(call.to_owned(), (turn, interval_millis));
         Ok(turn)
+    }
+
+    async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {
+        Ok(match self.lock().turns.get(call) {
+            Some((last, interval_millis)) => next_turn(Some(*last), *interval_millis, now),
+            None => now,
+        })
+    }
+
+    async fn observed_durations(&self) -> Result<ObservedDurations, StoreError> {
+        Ok(self.lock().observed.clone())
+    }
+
+    async fn observe(&self, wait: AwsWait, millis: i64) -> Result<(), StoreError> {
+        self.lock().observed.observe(wait, millis);
+        Ok(())
     }
 
     async fn park(&self, waiter: &Waiter) -> Result<(), StoreError> {

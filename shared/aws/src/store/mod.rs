@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 
+use edgestack_domain::expectation::{AwsWait, ObservedDurations};
 use edgestack_domain::secret::Secret;
 use edgestack_domain::stack::{Stack, StackId, Status};
 use edgestack_domain::timestamp::Timestamp;
@@ -175,6 +176,16 @@ pub trait StackStore: Send + Sync {
         interval_millis: i64,
         now: Timestamp,
     ) -> Result<Timestamp, StoreError>;
+
+    /// The turn `reserve_turn` would give `call` if asked at `now`, reserving nothing: where a
+    /// stack asking now would stand in the account's queue.
+    async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError>;
+
+    /// How long AWS's own waits took, as the watcher observed them (`observe`).
+    async fn observed_durations(&self) -> Result<ObservedDurations, StoreError>;
+
+    /// Takes one more observation of `wait` (`millis` long) into its running mean.
+    async fn observe(&self, wait: AwsWait, millis: i64) -> Result<(), StoreError>;
 
     /// Hands `waiter` to the watcher, replacing the stack's earlier wait at the same step.
     async fn park(&self, waiter: &Waiter) -> Result<(), StoreError>;
