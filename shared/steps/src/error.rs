@@ -198,7 +198,7 @@ where
     }
 }
 
-type Sdk<E> = aws_smithy_runtime_api::client::result::SdkError<
+pub type Sdk<E> = aws_smithy_runtime_api::client::result::SdkError<
     E,
     aws_smithy_runtime_api::client::orchestrator::HttpResponse,
 >;
@@ -335,18 +335,25 @@ where
         + Sync
         + 'static,
 {
+    if is_too_many_requests(&e) {
+        StepError::RateLimited(describe(&e))
+    } else {
+        from_sdk(e)
+    }
+}
+
+/// API Gateway's throttle: a 429, `TooManyRequestsException`.
+pub fn is_too_many_requests<E>(e: &Sdk<E>) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
     use aws_smithy_runtime_api::client::result::SdkError;
-    let rate_limited = match &e {
+    match e {
         SdkError::ServiceError(service) => {
             service.raw().status().as_u16() == 429
                 || service.err().code() == Some("TooManyRequestsException")
         }
         _ => false,
-    };
-    if rate_limited {
-        StepError::RateLimited(describe(&e))
-    } else {
-        from_sdk(e)
     }
 }
 

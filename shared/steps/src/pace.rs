@@ -4,10 +4,12 @@
 //! retries. Instead a step reserves the next turn in the store before such a call, waits for
 //! it (in the state machine when it is more than a moment away, shown as `AWAITING_TURN`) and
 //! then calls. The reservation travels in the flow, so the step's next run does not queue
-//! again (unless it comes too late for it: a retry queues anew). The rate-limited retry of the state machine stays as the backstop for callers
-//! outside edgestack.
+//! again (unless it comes too late for it: a retry queues anew). A call AWS throttles at its
+//! turn is made again within the turn's grace, so a passing throttle does not cost the stack a
+//! place at the back of the queue. The rate-limited retry of the state machine stays as the
+//! backstop for callers outside edgestack.
 
-use crate::{Deps, Flow, StepError};
+use crate::{error, Deps, Flow, StepError};
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
 
@@ -57,12 +59,56 @@ pub fn once() -> aws_sdk_apigateway::config::Builder {
         .retry_config(aws_sdk_apigateway::config::retry::RetryConfig::disabled())
 }
 
-/// Whether the step may make its paced call now, with the flow to carry on with or to hand the
-/// state machine for the wait.
+/// Whether the step may make its paced call now (in the turn it holds), with the flow to carry
+/// on with or to hand the state machine for the wait.
 #[derive(Debug)]
 pub enum Turn {
-    Now(Flow),
+    Now(Flow, Held),
     Later(Flow),
+}
+
+/// A turn a step holds: until its grace ends, the account's window is the step's.
+#[derive(Debug, Clone, Copy)]
+pub struct Held {
+    until: Timestamp,
+    pause_millis: i64,
+}
+
+impl Held {
+    fn of(turn: Timestamp, interval_millis: i64) -> Self {
+        let grace = grace_millis(interval_millis);
+        Self {
+            until: turn.plus_millis(grace),
+            pause_millis: (grace / 4).max(1),
+        }
+    }
+
+    /// Makes the paced call, and again while API Gateway throttles it and the turn's grace
+    /// lasts. Safe for the next stack: its turn is an interval after this one, longer than
+    /// AWS's window by more than the grace, so a call made within the grace leaves AWS its
+    /// whole window whether or not a refused request counts against it. The strict account
+    /// throttles a share of calls at random, as a passing throttle does; a throttle that lasts
+    /// (another client of the account took the window) outlives the grace and goes back to
+    /// the state machine as `RateLimited`.
+    pub async fn call<T, E, F, Fut>(&self, mut call: F) -> Result<T, error::Sdk<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, error::Sdk<E>>>,
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+    {
+        loop {
+            match call().await {
+                Err(e)
+                    if error::is_too_many_requests(&e)
+                        && Timestamp::now().plus_millis(self.pause_millis) <= self.until =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(self.pause_millis as u64))
+                        .await;
+                }
+                answer => return answer,
+            }
+        }
+    }
 }
 
 impl Deps {
@@ -92,10 +138,13 @@ impl Deps {
             if millis > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(millis as u64)).await;
             }
-            return Ok(Turn::Now(Flow {
-                turn_at: None,
-                ..flow
-            }));
+            return Ok(Turn::Now(
+                Flow {
+                    turn_at: None,
+                    ..flow
+                },
+                Held::of(turn, interval),
+            ));
         }
         self.check_deadline(
             stack,
@@ -175,7 +224,7 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            matches!(go, Turn::Now(Flow { turn_at: None, .. })),
+            matches!(go, Turn::Now(Flow { turn_at: None, .. }, _)),
             "{go:?}"
         );
 
@@ -249,11 +298,14 @@ mod tests {
         assert!(
             matches!(
                 go,
-                Turn::Now(Flow {
-                    turn_at: None,
-                    polls: 3,
-                    ..
-                })
+                Turn::Now(
+                    Flow {
+                        turn_at: None,
+                        polls: 3,
+                        ..
+                    },
+                    _
+                )
             ),
             "{go:?}"
         );
@@ -318,7 +370,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(matches!(first, Turn::Now(_)) && matches!(other, Turn::Now(_)));
+        assert!(matches!(first, Turn::Now(..)) && matches!(other, Turn::Now(..)));
     }
 
     #[tokio::test]

@@ -96,19 +96,23 @@ pub async fn delete_custom_domain(deps: &Deps, mut flow: Flow) -> Result<Flow, S
                         Err(e) => return Err(from_sdk(e)),
                     }
                 }
-                flow = match deps
+                let held;
+                (flow, held) = match deps
                     .take_turn(&stack, flow, CUSTOM_DOMAIN_STEP, Paced::DeleteDomainName)
                     .await?
                 {
-                    Turn::Now(flow) => flow,
+                    Turn::Now(flow, held) => (flow, held),
                     Turn::Later(flow) => return Ok(flow),
                 };
-                let deleted = client
-                    .delete_domain_name()
-                    .domain_name(name)
-                    .customize()
-                    .config_override(pace::once())
-                    .send()
+                let deleted = held
+                    .call(|| {
+                        client
+                            .delete_domain_name()
+                            .domain_name(name)
+                            .customize()
+                            .config_override(pace::once())
+                            .send()
+                    })
                     .await;
                 match deleted {
                     Ok(_) => {}
