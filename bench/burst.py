@@ -297,7 +297,7 @@ def markdown(r, command):
         "The readiness lag includes each stack's wait for its turn. The k-th READY's bound: the k-th "
         "stack to be READY cannot be sooner than the first POST plus one issuance, k - 1 windows, "
         "one deployment and one propagation; the lag beyond it is what edgestack adds (its turns' "
-        "margin over the window among it: locally a fixed 1.2 s, see the README). The expected READY "
+        "round trips among it: each turn's call goes a window after the answer to the one before, see the README). The expected READY "
         "time is the API's `expected_ready_at` at the first poll that showed one: none before the "
         "watcher has seen each of AWS's waits end once, which a fresh account's first stacks have not.",
         "",

@@ -115,11 +115,11 @@ AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$ACCO
   --policy-id-file "$STATE/iam-cache-policy-id" || fail "bootstrap failed"
 IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
-# every 30 s in AWS), which the local account scales with its time. The margin beyond the window
-# is not scaled: it is for a run a moment late for its turn and for the call's way to the
-# account, which take as long here as anywhere (longer on a loaded machine: a margin of 0.3 s
-# once let two calls land 0.6 s apart). 32 s in AWS, 1.8 s here at the default scale.
-DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 1200 }')"
+# every 30 s in AWS), which the local account scales with its time: each turn's call goes a
+# window after the answer to the turn before (shared/steps/src/pace.rs). Turns are reserved the
+# window plus a round trip apart; the round trip is not scaled (0.2 s here, 1 s in AWS).
+DOMAIN_NAME_WINDOW_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s }')"
+DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 200 }')"
 
 # The watcher (shared/steps/src/watch.rs) looks every 5 s in AWS, scaled like the account's time
 # (as are parked tasks' timeouts: local/bootstrap.py). Its slots are shorter than AWS's minute,
@@ -150,7 +150,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   EDGESTACK_FAULT_INJECTION=true \
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
-  DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
+  DOMAIN_NAME_WINDOW_MILLIS="$DOMAIN_NAME_WINDOW_MILLIS" DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
   WATCH_STATE_MACHINE_ARN="$WATCH_ARN" WATCH_INTERVAL_MILLIS="$WATCH_INTERVAL_MILLIS" \
   WATCH_SLOT_SECONDS="$WATCH_SLOT_SECONDS" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" \

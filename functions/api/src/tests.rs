@@ -792,7 +792,12 @@ async fn a_stack_in_progress_shows_when_it_is_expected_ready_once_aws_was_observ
     let call_name = "apigateway:CreateDomainName";
     let now = Timestamp::now();
     h.store.reserve_turn(call_name, 600_000, now).await.unwrap();
-    let latest = h.store.reserve_turn(call_name, 600_000, now).await.unwrap();
+    let latest = h
+        .store
+        .reserve_turn(call_name, 600_000, now)
+        .await
+        .unwrap()
+        .turn;
     let expected = latest.plus_seconds(600 + 300 + 60).to_string();
 
     let (status, shown, _) = call(&h, request("GET", &path, "arn:a", None)).await;

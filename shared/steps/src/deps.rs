@@ -44,11 +44,13 @@ pub struct Settings {
     /// deleted only when no certificate in any of them names the domain (the record is one per
     /// name and account, shared by certificates in every region).
     pub certificate_regions: Vec<String>,
-    /// How often edgestack lets the account call `CreateDomainName`, and `DeleteDomainName`:
-    /// AWS allows each once every 30 seconds per account, not raisable (API Gateway developer
-    /// guide, "Amazon API Gateway quotas"). Two seconds more: one for a run a moment late for
-    /// its turn (`crate::pace`), one for the network's jitter between our clock and
-    /// AWS's count. Locally, scaled with the account's time.
+    /// AWS's window for `CreateDomainName`, and for `DeleteDomainName`: once every 30 seconds
+    /// per account, not raisable (API Gateway developer guide, "Amazon API Gateway quotas").
+    /// A turn's call goes this long after the answer to the turn before (`crate::pace`).
+    /// Locally, scaled with the account's time.
+    pub domain_name_window_millis: i64,
+    /// How far apart the turns at those calls are reserved: the window and a call's usual
+    /// round trip, so that a turn rarely waits for the answer before it.
     pub domain_name_interval_millis: i64,
     /// How long a stack may wait for its turn at a paced call before it fails: fifty stacks
     /// asking at once take 25 minutes of `CreateDomainName` turns.
@@ -76,7 +78,8 @@ impl Default for Settings {
             edge_override: None,
             fault_injection: false,
             certificate_regions: Vec::new(),
-            domain_name_interval_millis: 32_000,
+            domain_name_window_millis: 30_000,
+            domain_name_interval_millis: 31_000,
             turn_deadline_seconds: 2 * 3600,
             watch_interval_millis: 5_000,
             watch_slot_seconds: 60,
@@ -127,6 +130,10 @@ impl Settings {
                         .collect()
                 })
                 .unwrap_or_default(),
+            domain_name_window_millis: read(
+                "DOMAIN_NAME_WINDOW_MILLIS",
+                defaults.domain_name_window_millis as u64,
+            )? as i64,
             domain_name_interval_millis: read(
                 "DOMAIN_NAME_INTERVAL_MILLIS",
                 defaults.domain_name_interval_millis as u64,

@@ -54,6 +54,9 @@ pub struct Flow {
     /// The turn this stack reserved at a paced call (`crate::pace`), while it waits for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_at: Option<edgestack_domain::timestamp::Timestamp>,
+    /// The turn reserved before `turn_at`, whose call's answer it waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_after: Option<edgestack_domain::timestamp::Timestamp>,
 }
 
 impl Flow {
@@ -69,6 +72,7 @@ impl Flow {
             teardown: false,
             rollback: false,
             turn_at: None,
+            turn_after: None,
         }
     }
 

@@ -4,12 +4,21 @@
 //! retries. Instead a step reserves the next turn in the store before such a call, waits for
 //! it (in the state machine when it is more than a moment away, shown as `AWAITING_TURN`) and
 //! then calls. The reservation travels in the flow, so the step's next run does not queue
-//! again (unless it comes too late for it: a retry queues anew). A call AWS throttles at its
-//! turn is made again within the turn's grace, so a passing throttle does not cost the stack a
-//! place at the back of the queue. The rate-limited retry of the state machine stays as the
-//! backstop for callers outside edgestack.
+//! again (unless it comes too late for it: a retry queues anew).
+//!
+//! Turns are a schedule; what keeps AWS's window is the handover. A call's answer is recorded
+//! with its turn (`StackStore::hand_over`), and the next turn's call goes once AWS's window has
+//! passed since that answer: the earlier call reached AWS before its answer came back, so the
+//! window is kept whatever the network's latency, and the interval between turns needs no
+//! margin for a late run or a slow network. A turn whose predecessor never hands over (its
+//! Lambda ended mid-call) goes a margin later than the predecessor could have called.
+//!
+//! A call AWS throttles at its turn is made again within the turn's grace, so a passing
+//! throttle does not cost the stack a place at the back of the queue. The rate-limited retry of
+//! the state machine stays as the backstop for callers outside edgestack.
 
 use crate::{error, Deps, Flow, StepError};
+use edgestack_aws::store::Reserved;
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
 
@@ -20,12 +29,20 @@ use edgestack_domain::timestamp::Timestamp;
 const WAITED_IN_THE_LAMBDA_MILLIS: i64 = 3_000;
 const WOKEN_BEFORE_THE_TURN_MILLIS: i64 = 2_000;
 
-/// How late a run may still take its turn: a tenth of the interval, at most a second. The next
-/// stack's turn is an interval after this one's, so a call made this late still leaves AWS its
-/// whole window (the interval is longer than AWS's window by more than this).
+/// How late a run may still take its turn, and how long a throttled call is tried again: a
+/// tenth of the interval, at most a second. The next turn's call waits for this one's answer,
+/// so lateness costs the queue time, never AWS's window.
 fn grace_millis(interval_millis: i64) -> i64 {
     (interval_millis / 10).min(1_000)
 }
+
+/// How long past AWS's window (counted from the latest the turn before could have called) a
+/// turn waits for that call's answer before it goes without: a call's way to AWS on a loaded
+/// host. Only a Lambda that ended mid-call leaves its turn unanswered.
+const UNANSWERED_MARGIN_MILLIS: i64 = 2_000;
+
+/// How often a turn looks again for the answer of the call before it.
+const ANSWER_POLL_MILLIS: u64 = 25;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paced {
@@ -49,6 +66,15 @@ impl Paced {
             }
         }
     }
+
+    /// AWS's own window: how long after a call the account refuses the next.
+    fn window_millis(self, deps: &Deps) -> i64 {
+        match self {
+            Self::CreateDomainName | Self::DeleteDomainName => {
+                deps.settings.domain_name_window_millis
+            }
+        }
+    }
 }
 
 /// How a paced call is made: once, without the SDK's own retries, which would come outside the
@@ -67,47 +93,58 @@ pub enum Turn {
     Later(Flow),
 }
 
-/// A turn a step holds: until its grace ends, the account's window is the step's.
-#[derive(Debug, Clone, Copy)]
+/// A turn a step holds: the account's window is the step's until it hands the turn over.
 pub struct Held {
-    until: Timestamp,
-    pause_millis: i64,
+    store: std::sync::Arc<dyn edgestack_aws::store::StackStore>,
+    paced: Paced,
+    turn: Timestamp,
+    grace_millis: i64,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("paced", &self.paced)
+            .field("turn", &self.turn)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Held {
-    fn of(turn: Timestamp, interval_millis: i64) -> Self {
-        let grace = grace_millis(interval_millis);
-        Self {
-            until: turn.plus_millis(grace),
-            pause_millis: (grace / 4).max(1),
-        }
-    }
-
     /// Makes the paced call, and again while API Gateway throttles it and the turn's grace
-    /// lasts. Safe for the next stack: its turn is an interval after this one, longer than
-    /// AWS's window by more than the grace, so a call made within the grace leaves AWS its
-    /// whole window whether or not a refused request counts against it. The strict account
-    /// throttles a share of calls at random, as a passing throttle does; a throttle that lasts
-    /// (another client of the account took the window) outlives the grace and goes back to
-    /// the state machine as `RateLimited`.
-    pub async fn call<T, E, F, Fut>(&self, mut call: F) -> Result<T, error::Sdk<E>>
+    /// lasts, then hands the turn over with the time of the answer. Tries within the grace
+    /// are safe for the next stack: its call waits for the answer to the last of them. The
+    /// strict account throttles a share of calls at random, as a passing throttle does; a
+    /// throttle that lasts (another client of the account took the window) outlives the grace
+    /// and goes back to the state machine as `RateLimited`.
+    pub async fn call<T, E, F, Fut>(self, mut call: F) -> Result<T, error::Sdk<E>>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, error::Sdk<E>>>,
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
     {
-        loop {
+        let until = Timestamp::now().plus_millis(self.grace_millis);
+        let pause_millis = (self.grace_millis / 4).max(1);
+        let answer = loop {
             match call().await {
                 Err(e)
                     if error::is_too_many_requests(&e)
-                        && Timestamp::now().plus_millis(self.pause_millis) <= self.until =>
+                        && Timestamp::now().plus_millis(pause_millis) <= until =>
                 {
-                    tokio::time::sleep(std::time::Duration::from_millis(self.pause_millis as u64))
-                        .await;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause_millis as u64)).await;
                 }
-                answer => return answer,
+                answer => break answer,
             }
+        };
+        let handed = self
+            .store
+            .hand_over(self.paced.call(), self.turn, Timestamp::now())
+            .await;
+        if let Err(e) = handed {
+            // The next turn goes a margin later instead (UNANSWERED_MARGIN_MILLIS).
+            tracing::warn!(call = self.paced.call(), error = %e, "the turn was not handed over");
         }
+        answer
     }
 }
 
@@ -126,11 +163,14 @@ impl Deps {
         let interval = paced.interval_millis(self);
         // A run later than the grace (a retry of a call that failed at its turn) queues again
         // rather than crowd the next stack's turn.
-        let reserved = flow
+        let kept = flow
             .turn_at
             .filter(|turn| now.millis_since(*turn) <= grace_millis(interval));
-        let turn = match reserved {
-            Some(turn) => turn,
+        let Reserved { turn, after } = match kept {
+            Some(turn) => Reserved {
+                turn,
+                after: flow.turn_after,
+            },
             None => self.store.reserve_turn(paced.call(), interval, now).await?,
         };
         let millis = turn.millis_since(now);
@@ -138,12 +178,21 @@ impl Deps {
             if millis > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(millis as u64)).await;
             }
+            if let Some(after) = after {
+                self.until_answered(paced, after).await?;
+            }
             return Ok(Turn::Now(
                 Flow {
                     turn_at: None,
+                    turn_after: None,
                     ..flow
                 },
-                Held::of(turn, interval),
+                Held {
+                    store: self.store.clone(),
+                    paced,
+                    turn,
+                    grace_millis: grace_millis(interval),
+                },
             ));
         }
         self.check_deadline(
@@ -172,8 +221,32 @@ impl Deps {
             polls: flow.polls + 1,
             wait_seconds: ((millis - WOKEN_BEFORE_THE_TURN_MILLIS).max(1_000) / 1_000) as u64,
             turn_at: Some(turn),
+            turn_after: after,
             ..flow
         }))
+    }
+
+    /// Waits until AWS's window has passed since the call of the turn `after` was answered,
+    /// or, unanswered, until it cannot have called within the window.
+    async fn until_answered(&self, paced: Paced, after: Timestamp) -> Result<(), StepError> {
+        let window = paced.window_millis(self);
+        let unanswered_by = after.plus_millis(
+            grace_millis(paced.interval_millis(self)) + window + UNANSWERED_MARGIN_MILLIS,
+        );
+        loop {
+            let now = Timestamp::now();
+            if now >= unanswered_by {
+                return Ok(());
+            }
+            if let Some(answered_at) = self.store.answered(paced.call(), after).await? {
+                let rest = answered_at.plus_millis(window).millis_since(now);
+                if rest > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(rest as u64)).await;
+                }
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(ANSWER_POLL_MILLIS)).await;
+        }
     }
 }
 
@@ -318,7 +391,8 @@ mod tests {
                 Timestamp::now(),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .turn;
         assert!(next.millis_since(Timestamp::now()) <= 0, "{next}");
     }
 
@@ -331,7 +405,8 @@ mod tests {
             .store
             .reserve_turn(Paced::CreateDomainName.call(), interval, Timestamp::now())
             .await
-            .unwrap();
+            .unwrap()
+            .turn;
         // A retry, two seconds after the turn its input names: behind the current holder.
         let flow = Flow {
             turn_at: Some(Timestamp::now().plus_seconds(-2)),
@@ -371,6 +446,120 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(first, Turn::Now(..)) && matches!(other, Turn::Now(..)));
+    }
+
+    /// `Deps` whose account refuses a paced call within `window` ms of the last, with turns
+    /// reserved `interval` ms apart: short enough for a test to wait.
+    fn quick(window: i64, interval: i64) -> Deps {
+        let mut deps = deps(no_aws());
+        deps.settings.domain_name_window_millis = window;
+        deps.settings.domain_name_interval_millis = interval;
+        deps
+    }
+
+    type CreateError = aws_sdk_apigateway::operation::create_domain_name::CreateDomainNameError;
+
+    async fn now_or_panic(deps: &Deps, stack: &Stack) -> (Flow, Held) {
+        match deps
+            .take_turn(
+                stack,
+                Flow::new(stack.id.clone()),
+                STEP,
+                Paced::CreateDomainName,
+            )
+            .await
+            .unwrap()
+        {
+            Turn::Now(flow, held) => (flow, held),
+            later => panic!("a turn a moment away is waited for in the Lambda: {later:?}"),
+        }
+    }
+
+    /// Turns reserved closer than AWS's window (a schedule), yet the second call goes a whole
+    /// window after the answer to the first: the first reached AWS before its answer came back.
+    #[tokio::test]
+    async fn a_turns_call_goes_a_window_after_the_answer_to_the_call_before() {
+        let deps = quick(400, 100);
+        let call = Paced::CreateDomainName.call();
+        let first = creating(&deps, Timestamp::now()).await;
+        let second = creating(&deps, Timestamp::now()).await;
+        let (_, held) = now_or_panic(&deps, &first).await;
+        let first_turn = held.turn;
+        let answer: Result<(), error::Sdk<CreateError>> = held
+            .call(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok(())
+            })
+            .await;
+        answer.expect("answered");
+        let answered_at = deps
+            .store
+            .answered(call, first_turn)
+            .await
+            .unwrap()
+            .expect("the turn is handed over with its answer");
+
+        let (flow, held) = now_or_panic(&deps, &second).await;
+        let went_at = Timestamp::now();
+        assert!(
+            went_at >= answered_at.plus_millis(400),
+            "{went_at} is within AWS's window of the answer at {answered_at}"
+        );
+        assert_eq!(held.turn, first_turn.plus_millis(100), "its reserved turn");
+        assert!(
+            flow.turn_at.is_none() && flow.turn_after.is_none(),
+            "{flow:?}"
+        );
+    }
+
+    /// The turn before was never answered (its Lambda ended mid-call): the next call goes only
+    /// once that call cannot have reached AWS within the window, with a margin.
+    #[tokio::test]
+    async fn a_turn_after_a_call_never_answered_goes_a_margin_after_it_could_have_been() {
+        let deps = quick(400, 100);
+        let second = creating(&deps, Timestamp::now()).await;
+        let unanswered = deps
+            .store
+            .reserve_turn(Paced::CreateDomainName.call(), 100, Timestamp::now())
+            .await
+            .unwrap()
+            .turn;
+        now_or_panic(&deps, &second).await;
+        let went_at = Timestamp::now();
+        let earliest = unanswered.plus_millis(grace_millis(100) + 400 + UNANSWERED_MARGIN_MILLIS);
+        assert!(went_at >= earliest, "{went_at} before {earliest}");
+    }
+
+    /// A call that fails hands its turn over too: the next stack does not wait for a margin.
+    #[tokio::test]
+    async fn a_failed_call_hands_its_turn_over_as_well() {
+        let deps = quick(400, 100);
+        let stack = creating(&deps, Timestamp::now()).await;
+        let (_, held) = now_or_panic(&deps, &stack).await;
+        let turn = held.turn;
+        let failed: Result<(), error::Sdk<CreateError>> = held
+            .call(|| async {
+                Err(
+                    aws_smithy_runtime_api::client::result::SdkError::service_error(
+                        CreateError::BadRequestException(
+                            aws_sdk_apigateway::types::error::BadRequestException::builder()
+                                .build(),
+                        ),
+                        aws_smithy_runtime_api::http::Response::new(
+                            aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                            aws_smithy_types::body::SdkBody::empty(),
+                        ),
+                    ),
+                )
+            })
+            .await;
+        assert!(failed.is_err());
+        assert!(deps
+            .store
+            .answered(Paced::CreateDomainName.call(), turn)
+            .await
+            .unwrap()
+            .is_some());
     }
 
     #[tokio::test]

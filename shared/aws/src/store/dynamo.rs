@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::Client;
 
 use super::{
     claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery,
-    OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter, DELETED_STACK_TTL_SECONDS,
-    IDEMPOTENCY_KEY_TTL_SECONDS,
+    OriginHeaderValues, Page, Reserved, StackStore, StoreError, Versioned, Waiter,
+    DELETED_STACK_TTL_SECONDS, IDEMPOTENCY_KEY_TTL_SECONDS,
 };
 use edgestack_domain::expectation::{AwsWait, ObservedDurations};
 use edgestack_domain::secret::Secret;
@@ -39,6 +39,8 @@ pub const OWNER_INDEX: &str = "by_owner";
 /// | name claim  | `CLAIM#{domain name}`        | stack_id: the one live stack that may serve the name    |
 /// | turn        | `TURN#{service:Operation}`   | turn_at: the latest turn reserved at a paced call,      |
 /// |             |                              | interval_millis: the call's interval                    |
+/// | answer      | `ANSWERED#{service:Operation}` | turn: the latest turn whose call was answered,        |
+/// |             |                              | answered_at: when                                       |
 /// | observed    | `OBSERVED#aws_waits`         | durations (JSON: each AWS wait's running mean), version |
 /// | waiter      | `WAIT#{id}#{step}`           | owner `#watcher` (so the list index holds every waiter, |
 /// |             |                              | created_key = its deadline), task_token, waiter (JSON), |
@@ -93,6 +95,10 @@ fn idempotency_pk(key: &IdempotencyKey) -> String {
 
 fn turn_pk(call: &str) -> String {
     format!("TURN#{call}")
+}
+
+fn answered_pk(call: &str) -> String {
+    format!("ANSWERED#{call}")
 }
 
 const OBSERVED_PK: &str = "OBSERVED#aws_waits";
@@ -462,7 +468,7 @@ impl StackStore for DynamoStore {
         call: &str,
         interval_millis: i64,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError> {
+    ) -> Result<Reserved, StoreError> {
         // Read the latest turn, write the next one on condition that nobody wrote meanwhile;
         // a writer that lost the race reads again and queues after the winner.
         const ATTEMPTS: usize = 16;
@@ -505,10 +511,59 @@ impl StackStore for DynamoStore {
                 None => put.condition_expression("attribute_not_exists(pk)"),
             };
             if put_unless_changed(put).await? {
-                return Ok(turn);
+                return Ok(Reserved { turn, after: last });
             }
         }
         Err(StoreError::Conflict)
+    }
+
+    async fn hand_over(
+        &self,
+        call: &str,
+        turn: Timestamp,
+        answered_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        // Timestamps are fixed-width RFC 3339 in UTC: as text they sort as times do.
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(answered_pk(call)))
+            .item("turn", s(turn.to_string()))
+            .item("answered_at", s(answered_at.to_string()))
+            .condition_expression("attribute_not_exists(pk) OR #turn < :turn")
+            .expression_attribute_names("#turn", "turn")
+            .expression_attribute_values(":turn", s(turn.to_string()));
+        // A failed condition: a newer turn's answer is recorded already, and stays.
+        put_unless_changed(put).await.map(|_| ())
+    }
+
+    async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(answered_pk(call)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?
+            .item;
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        let time = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("the answer of {call} without {name}")))
+                .and_then(|raw| Timestamp::parse(raw).map_err(StoreError::Corrupt))
+        };
+        let handed = time("turn")?;
+        Ok(if handed >= turn {
+            Some(time("answered_at")?)
+        } else {
+            None
+        })
     }
 
     async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {
@@ -850,12 +905,67 @@ mod tests {
             RuleMode::Sequential,
             [&first_read, &lost, &second_read, &won]
         );
-        let turn = DynamoStore::new(client, "stacks")
+        let reserved = DynamoStore::new(client, "stacks")
             .reserve_turn("apigateway:CreateDomainName", 30_000, now)
             .await
             .expect("a turn");
-        assert_eq!(turn, winners.plus_seconds(30));
+        assert_eq!(
+            reserved,
+            Reserved {
+                turn: winners.plus_seconds(30),
+                after: Some(winners)
+            },
+            "after the winner's"
+        );
         assert_eq!(won.num_calls(), 1);
+    }
+
+    /// An answer is recorded only over an older turn's; read back, it counts for its own turn
+    /// and earlier ones, not for a later turn's call.
+    #[tokio::test]
+    async fn a_turns_answer_is_recorded_over_older_ones_and_read_for_its_turn() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let turn = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        let answered_at = turn.plus_millis(700);
+        let recorded = mock!(Client::put_item)
+            .match_requests(move |r| {
+                r.item().and_then(|i| i.get("pk"))
+                    == Some(&s("ANSWERED#apigateway:CreateDomainName"))
+                    && r.condition_expression() == Some("attribute_not_exists(pk) OR #turn < :turn")
+                    && r.expression_attribute_values().and_then(|v| v.get(":turn"))
+                        == Some(&s(turn.to_string()))
+                    && r.item().and_then(|i| i.get("answered_at"))
+                        == Some(&s(answered_at.to_string()))
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let read = mock!(Client::get_item)
+            .match_requests(|r| r.consistent_read() == Some(true))
+            .then_output(move || {
+                GetItemOutput::builder()
+                    .set_item(Some(HashMap::from([
+                        ("turn".to_owned(), s(turn.to_string())),
+                        ("answered_at".to_owned(), s(answered_at.to_string())),
+                    ])))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&recorded, &read]);
+        let store = DynamoStore::new(client, "stacks");
+        let call = "apigateway:CreateDomainName";
+        store.hand_over(call, turn, answered_at).await.unwrap();
+        assert_eq!(recorded.num_calls(), 1);
+        assert_eq!(store.answered(call, turn).await.unwrap(), Some(answered_at));
+        assert_eq!(
+            store.answered(call, turn.plus_seconds(-31)).await.unwrap(),
+            Some(answered_at)
+        );
+        assert_eq!(
+            store.answered(call, turn.plus_seconds(31)).await.unwrap(),
+            None,
+            "the next turn's call has not been answered"
+        );
     }
 
     #[tokio::test]

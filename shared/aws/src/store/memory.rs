@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::{
     claimed_name, created_key, next_turn, origin_header_values_of, withheld, CreateOutcome, Cursor,
-    IdempotencyKey, ListQuery, OriginHeaderValues, Page, StackStore, StoreError, Versioned, Waiter,
+    IdempotencyKey, ListQuery, OriginHeaderValues, Page, Reserved, StackStore, StoreError,
+    Versioned, Waiter,
 };
 use edgestack_domain::expectation::{AwsWait, ObservedDurations};
 use edgestack_domain::stack::{Stack, StackId};
@@ -26,6 +27,8 @@ struct Inner {
     secrets: HashMap<StackId, OriginHeaderValues>,
     /// The latest turn reserved at each paced call, and the call's interval.
     turns: HashMap<String, (Timestamp, i64)>,
+    /// The latest turn whose call was answered at each paced call, and when.
+    answers: HashMap<String, (Timestamp, Timestamp)>,
     observed: ObservedDurations,
     /// Waits handed to the watcher, by stack and step.
     waiters: HashMap<(StackId, String), Waiter>,
@@ -159,12 +162,38 @@ impl StackStore for MemoryStore {
         call: &str,
         interval_millis: i64,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError> {
+    ) -> Result<Reserved, StoreError> {
         let mut inner = self.lock();
         let last = inner.turns.get(call).map(|(turn, _)| *turn);
         let turn = next_turn(last, interval_millis, now);
         inner.turns.insert(call.to_owned(), (turn, interval_millis));
-        Ok(turn)
+        Ok(Reserved { turn, after: last })
+    }
+
+    async fn hand_over(
+        &self,
+        call: &str,
+        turn: Timestamp,
+        answered_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let newer = inner
+            .answers
+            .get(call)
+            .is_some_and(|(handed, _)| *handed >= turn);
+        if !newer {
+            inner.answers.insert(call.to_owned(), (turn, answered_at));
+        }
+        Ok(())
+    }
+
+    async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .lock()
+            .answers
+            .get(call)
+            .filter(|(handed, _)| *handed >= turn)
+            .map(|(_, at)| *at))
     }
 
     async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {

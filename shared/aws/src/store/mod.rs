@@ -175,7 +175,20 @@ pub trait StackStore: Send + Sync {
         call: &str,
         interval_millis: i64,
         now: Timestamp,
-    ) -> Result<Timestamp, StoreError>;
+    ) -> Result<Reserved, StoreError>;
+
+    /// Records that the call made at `turn` had AWS's answer at `answered_at` (or ended
+    /// without one): the next turn's call need leave AWS's window only after it. An older
+    /// turn's record never replaces a newer one's.
+    async fn hand_over(
+        &self,
+        call: &str,
+        turn: Timestamp,
+        answered_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// When the call made at `turn` had its answer, if it was handed over (`hand_over`).
+    async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError>;
 
     /// The turn `reserve_turn` would give `call` if asked at `now`, reserving nothing: where a
     /// stack asking now would stand in the account's queue.
@@ -229,6 +242,14 @@ pub enum Awaited {
 pub struct CertificateRef {
     pub region: String,
     pub arn: String,
+}
+
+/// A turn reserved at a paced call, and the turn reserved before it, if any: the call this
+/// turn's must not crowd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reserved {
+    pub turn: Timestamp,
+    pub after: Option<Timestamp>,
 }
 
 /// The turn after `last` (the latest turn reserved at a call, if any), for a call allowed once
@@ -331,16 +352,60 @@ mod tests {
                     .unwrap(),
             );
         }
+        let reserved = |turn, after| Reserved { turn, after };
         assert_eq!(
             turns,
-            [now, now.plus_seconds(30), now.plus_seconds(60)],
-            "in the order they asked"
+            [
+                reserved(now, None),
+                reserved(now.plus_seconds(30), Some(now)),
+                reserved(now.plus_seconds(60), Some(now.plus_seconds(30)))
+            ],
+            "in the order they asked, each after the one before"
         );
         let other = store
             .reserve_turn("apigateway:DeleteDomainName", 30_000, now)
             .await
             .unwrap();
-        assert_eq!(other, now, "each call has its own queue");
+        assert_eq!(other, reserved(now, None), "each call has its own queue");
+    }
+
+    #[tokio::test]
+    async fn a_turns_answer_is_handed_to_the_next_and_never_taken_back_by_an_older_one() {
+        let store = MemoryStore::new();
+        let call = "apigateway:CreateDomainName";
+        let turn = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
+        assert_eq!(store.answered(call, turn).await.unwrap(), None);
+        store
+            .hand_over(call, turn, turn.plus_millis(800))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.answered(call, turn).await.unwrap(),
+            Some(turn.plus_millis(800))
+        );
+        let next = turn.plus_seconds(31);
+        assert_eq!(store.answered(call, next).await.unwrap(), None, "not yet");
+        store
+            .hand_over(call, next, next.plus_millis(500))
+            .await
+            .unwrap();
+        // A slow earlier call's record, late: the newer one stays.
+        store
+            .hand_over(call, turn, next.plus_seconds(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.answered(call, next).await.unwrap(),
+            Some(next.plus_millis(500))
+        );
+        assert_eq!(
+            store
+                .answered("apigateway:DeleteDomainName", turn)
+                .await
+                .unwrap(),
+            None,
+            "each call has its own"
+        );
     }
     fn waiter(stack: &str, token: &str, deadline: &str) -> Waiter {
         Waiter {

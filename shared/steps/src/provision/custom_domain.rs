@@ -277,14 +277,16 @@ mod tests {
         });
         let (deps, stack) = provisioning(&[&not_found(), &create, &mapped()]).await;
         let now = edgestack_domain::timestamp::Timestamp::now();
-        deps.store
+        let ahead = deps
+            .store
             .reserve_turn(
                 crate::pace::Paced::CreateDomainName.call(),
                 deps.settings.domain_name_interval_millis,
                 now,
             )
             .await
-            .unwrap();
+            .unwrap()
+            .turn;
         let waiting = handle(&deps, Flow::new(stack.id.clone()))
             .await
             .expect("waiting");
@@ -293,6 +295,16 @@ mod tests {
         assert_eq!(outputs(&deps, &stack).await.phase, Phase::AwaitingTurn);
 
         // The Wait state over: its turn has come.
+        // Meanwhile the stack ahead had its answer, a window ago.
+        deps.store
+            .hand_over(
+                crate::pace::Paced::CreateDomainName.call(),
+                ahead,
+                edgestack_domain::timestamp::Timestamp::now()
+                    .plus_millis(-deps.settings.domain_name_window_millis),
+            )
+            .await
+            .unwrap();
         let turn = Flow {
             turn_at: Some(edgestack_domain::timestamp::Timestamp::now().plus_millis(-500)),
             ..waiting

@@ -659,7 +659,7 @@ async fn the_stacks_domain_is_deleted_at_its_turn() {
     let store_only = deps(crate::testing::no_aws());
     let stack = stored(&store_only, Some("Z1"), true).await;
     let now = edgestack_domain::timestamp::Timestamp::now();
-    store_only
+    let ahead = store_only
         .store
         .reserve_turn(
             crate::pace::Paced::DeleteDomainName.call(),
@@ -667,7 +667,8 @@ async fn the_stacks_domain_is_deleted_at_its_turn() {
             now,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .turn;
     let deleted = domain_deleted();
     let deps = with_apigateway(
         store_only,
@@ -678,6 +679,16 @@ async fn the_stacks_domain_is_deleted_at_its_turn() {
         .expect("waiting");
     assert!(!waiting.ready && waiting.turn_at.is_some(), "{waiting:?}");
     assert_eq!(deleted.num_calls(), 0, "not before its turn");
+    // Meanwhile the stack ahead had its answer, a window ago.
+    deps.store
+        .hand_over(
+            crate::pace::Paced::DeleteDomainName.call(),
+            ahead,
+            edgestack_domain::timestamp::Timestamp::now()
+                .plus_millis(-deps.settings.domain_name_window_millis),
+        )
+        .await
+        .unwrap();
     let turn = Flow {
         turn_at: Some(edgestack_domain::timestamp::Timestamp::now().plus_millis(-500)),
         ..waiting
