@@ -58,18 +58,22 @@ def http(url, method="GET", body=None, principal=None):
     headers = {"content-type": "application/json"}
     if principal:
         headers["x-edgestack-principal"] = principal
-    # A GET is asked again after a 5xx: under a burst, the local Lambda emulator's function URL
-    # sometimes answers 500 itself. POST and DELETE are not: each must be made once.
+    # A GET is asked again after a 5xx or no answer in 20 s: under a burst, the local Lambda
+    # emulator's function URL sometimes answers 500 itself, or holds a request. POST and DELETE
+    # are not: each must be made once.
     for attempt in range(6 if method == "GET" else 1):
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=20 if method == "GET" else 60) as response:
                 text = response.read()
                 return json.loads(text) if text else {}
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == 5 or method != "GET":
                 raise
             time.sleep(1)
+        except (TimeoutError, urllib.error.URLError):
+            if attempt == 5 or method != "GET":
+                raise
 
 
 def when(stamp):

@@ -117,13 +117,19 @@ IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
 # every 30 s in AWS), which the local account scales with its time: each turn's call goes a
 # window after the answer to the turn before (shared/steps/src/pace.rs). Turns are reserved the
-# window plus a round trip apart; the round trip is not scaled (0.2 s here, 1 s in AWS).
+# window plus a round trip apart; the round trip is not scaled (0.1 s here, 1 s in AWS). A
+# slower one makes later turns drift later (each still waits for the answer before it), which
+# a turn tolerates up to the window plus 2 s before it stops waiting for that answer.
 DOMAIN_NAME_WINDOW_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s }')"
-DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 200 }')"
+DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 100 }')"
 
 # The watcher (shared/steps/src/watch.rs) looks every 5 s in AWS, scaled like the account's time
 # (as are parked tasks' timeouts: local/bootstrap.py). Its slots are shorter than AWS's minute,
 # so that the tests see watchers hand over to the next.
+# The SDK's first backoff after a throttle (1 s in AWS: shared/aws/src/sdk.rs) waits out AWS's
+# rate windows, so it is scaled with them.
+SDK_INITIAL_BACKOFF_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 1000 * s; printf "%d", (v < 1 ? 1 : v) }')"
+
 WATCH_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 5000 * s; printf "%d", (v < 50 ? 50 : v) }')"
 WATCH_SLOT_SECONDS=10
 
@@ -152,11 +158,39 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
   DOMAIN_NAME_WINDOW_MILLIS="$DOMAIN_NAME_WINDOW_MILLIS" DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
   WATCH_STATE_MACHINE_ARN="$WATCH_ARN" WATCH_INTERVAL_MILLIS="$WATCH_INTERVAL_MILLIS" \
-  WATCH_SLOT_SECONDS="$WATCH_SLOT_SECONDS" \
+  WATCH_SLOT_SECONDS="$WATCH_SLOT_SECONDS" SDK_INITIAL_BACKOFF_MILLIS="$SDK_INITIAL_BACKOFF_MILLIS" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" \
   --concurrency "$CONCURRENCY" $RELOAD
 # The functions are already built, so watch only has to open its port.
 wait_http cargo-lambda "http://127.0.0.1:$LAMBDA/" 120
+
+# cargo lambda starts a function's instances (all $CONCURRENCY of them) at its first invocation,
+# each with `cargo run`, one at a time behind cargo's lock: seconds per function on this
+# machine, and a minute for all of them, where AWS starts a Rust function in tens of
+# milliseconds. Left to the first workflows, that start-up lands inside their steps (a burst's
+# first steps took 2 to 4 s each) and in the benchmark's figures. So every function is invoked
+# once here, with an event none accepts (it changes nothing), and then its instances are
+# waited for: until cargo-lambda's log (where each instance's start writes) has been quiet for
+# 3 s. Its lines interleave, so they cannot be counted.
+echo "starting the functions' instances"
+first_invocations=()
+for f in $functions; do
+  curl -s -o /dev/null -m 120 -X POST -d '{}' "http://127.0.0.1:$LAMBDA/2015-03-31/functions/$f/invocations" &
+  first_invocations+=($!)
+done
+# (A bare `wait` would wait for the services started above too.)
+wait "${first_invocations[@]}" || true
+instances_deadline=$((SECONDS + 180)) quiet=0 size=-1
+while ((quiet < 3)); do
+  alive cargo-lambda || fail "cargo-lambda exited while starting the functions" cargo-lambda
+  if ((SECONDS >= instances_deadline)); then
+    echo "up.sh: the functions' instances were still starting after 180 s; going on" >&2
+    break
+  fi
+  sleep 1
+  now=$(stat -c %s "$LOGS/cargo-lambda.log")
+  if ((now == size)); then quiet=$((quiet + 1)); else quiet=0 size=$now; fi
+done
 
 cat >"$STATE/env" <<EOF
 STACKS_API_URL=http://127.0.0.1:$LAMBDA/lambda-url/api

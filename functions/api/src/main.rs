@@ -24,7 +24,7 @@ async fn main() -> Result<(), Error> {
 
 async fn build() -> Result<App, config::ConfigError> {
     let declared = DeclaredCalls::of(env!("CARGO_PKG_NAME"))?;
-    let sdk = sdk::load_config().await;
+    let sdk = sdk::load_config().await?;
     let identity = if config::flag(config::LOCAL_IDENTITY) {
         tracing::warn!("local identity is on: callers name themselves; never deploy this");
         IdentitySource::LocalHeader

@@ -215,7 +215,7 @@ impl Deps {
     /// the calls it declares in infra/calls.json.
     pub async fn from_env(function: &str) -> Result<Self, config::ConfigError> {
         let declared = DeclaredCalls::of(function)?;
-        let sdk = edgestack_aws::sdk::load_config().await;
+        let sdk = edgestack_aws::sdk::load_config().await?;
         let store = DynamoStore::from_env(&sdk, &declared)?;
         let permissions = match std::env::var(config::PERMISSIONS) {
             Ok(_) => Some(config::permissions()?),
