@@ -362,14 +362,20 @@ impl Stack {
 
     /// Starts (or counts another attempt of) the step `name`, as Step Functions retries it. A
     /// step that had ended starts a new run (a second teardown after a failed one): its waits'
-    /// deadlines count from now, not from its first run.
+    /// deadlines count from now, not from its first run. A step that was waiting goes on with
+    /// the same attempt: its wait's task timed out and was retried (a wait handed to the
+    /// watcher is checked again every ten minutes), which is no failure of the step.
     pub fn begin_step(&mut self, name: &str, now: Timestamp) {
         match self.steps.iter_mut().find(|s| s.name == name) {
             Some(step) => {
-                if !matches!(step.status, StepStatus::Running | StepStatus::Waiting) {
-                    step.started_at = now;
+                match step.status {
+                    StepStatus::Waiting => {}
+                    StepStatus::Running => step.attempts += 1,
+                    StepStatus::Succeeded | StepStatus::Failed | StepStatus::Skipped => {
+                        step.started_at = now;
+                        step.attempts += 1;
+                    }
                 }
-                step.attempts += 1;
                 step.status = StepStatus::Running;
                 step.finished_at = None;
             }
@@ -431,6 +437,43 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), Some(status));
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
+    }
+
+    #[test]
+    fn a_waiting_step_run_again_goes_on_with_the_same_attempt() {
+        let req = crate::request::StackRequest::from_json(
+            &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
+        )
+        .unwrap();
+        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        stack.begin_step("await_distribution_deployment", t(1));
+        stack.finish_step(
+            "await_distribution_deployment",
+            StepStatus::Waiting,
+            Some("deploying".into()),
+            t(2),
+        );
+        for again in 3..6 {
+            stack.begin_step("await_distribution_deployment", t(again));
+            assert_eq!(stack.steps[0].status, StepStatus::Running);
+            stack.finish_step(
+                "await_distribution_deployment",
+                StepStatus::Waiting,
+                Some("deploying".into()),
+                t(again),
+            );
+        }
+        assert_eq!(stack.steps[0].attempts, 1);
+        assert_eq!(
+            stack.steps[0].started_at,
+            t(1),
+            "its deadline counts from t(1)"
+        );
+
+        // A run that fails is retried: that is another attempt.
+        stack.begin_step("await_distribution_deployment", t(7));
+        stack.begin_step("await_distribution_deployment", t(8));
+        assert_eq!(stack.steps[0].attempts, 2);
     }
 
     #[test]
