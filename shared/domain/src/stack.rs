@@ -439,13 +439,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_waiting_step_run_again_goes_on_with_the_same_attempt() {
+    /// A stack without a custom domain, just asked for.
+    fn plain_stack() -> Stack {
         let req = crate::request::StackRequest::from_json(
             &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
         )
         .unwrap();
-        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        Stack::new("me".into(), req, Timestamp::now())
+    }
+
+    #[test]
+    fn a_waiting_step_run_again_goes_on_with_the_same_attempt() {
+        let mut stack = plain_stack();
         stack.begin_step("await_distribution_deployment", t(1));
         stack.finish_step(
             "await_distribution_deployment",
@@ -478,11 +483,7 @@ mod tests {
 
     #[test]
     fn a_retried_step_counts_its_attempts() {
-        let req = crate::request::StackRequest::from_json(
-            &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
-        )
-        .unwrap();
-        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        let mut stack = plain_stack();
         stack.begin_step("validate", t(1));
         stack.begin_step("validate", t(2));
         stack.finish_step("validate", StepStatus::Succeeded, Some("ok".into()), t(3));
@@ -494,11 +495,7 @@ mod tests {
 
     #[test]
     fn a_step_that_ended_starts_a_new_run_and_a_waiting_one_keeps_its_start() {
-        let req = crate::request::StackRequest::from_json(
-            &serde_json::json!({"api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod"}),
-        )
-        .unwrap();
-        let mut stack = Stack::new("me".into(), req, Timestamp::now());
+        let mut stack = plain_stack();
         stack.begin_step("delete_certificates", t(1));
         stack.finish_step("delete_certificates", StepStatus::Waiting, None, t(2));
         stack.begin_step("delete_certificates", t(3));
