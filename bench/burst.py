@@ -222,6 +222,17 @@ class Bench:
         # allows: the lag beyond that is what edgestack adds to AWS's time and rate limits.
         queued_lags = [at - (started + issue + k * window + deploy + insync)
                        for k, at in enumerate(sorted(ready_at.values()))]
+        # Where the lag goes, from each READY stack's step records: before its certificate was
+        # issued (beyond ACM's issuance), between turns at CreateDomainName (beyond AWS's window),
+        # and from its custom domain to READY (beyond the deployment and the propagation).
+        def finished(i, name):
+            return next(when(t["finished_at"]) for t in ready[i]["steps"] if t["name"] == name)
+
+        start_lags = [finished(i, "await_certificate_validation") - when(ready[i]["created_at"]) - issue
+                      for i in ready_at]
+        domains = sorted(finished(i, "create_custom_domain") for i in ready_at)
+        turn_gap = (domains[-1] - domains[0]) / (len(domains) - 1) if len(domains) > 1 else float("nan")
+        tail_lags = [ready_at[i] - finished(i, "create_custom_domain") - deploy - insync for i in ready_at]
         # How far READY came from the first time the API expected it (positive: later).
         misses = [ready_at[i] - at for i, at in expected.items() if i in ready_at]
         transitions, invocations = [], []
@@ -254,6 +265,9 @@ class Bench:
             "expected": len(expected),
             "miss_median": statistics.median(misses) if misses else float("nan"),
             "miss_abs_p95": percentile([abs(m) for m in misses], 0.95) if misses else float("nan"),
+            "start_lag_median": statistics.median(start_lags) if start_lags else float("nan"),
+            "turn_gap": turn_gap,
+            "tail_lag_median": statistics.median(tail_lags) if tail_lags else float("nan"),
         }
 
 
@@ -282,6 +296,11 @@ def markdown(r, command):
         f"({r['queued_lag_median'] / r['own']:.0%} of AWS's own time) |",
         f"| readiness lag beyond the k-th READY's bound, p95 | {r['queued_lag_p95']:.1f} s "
         f"({r['queued_lag_p95'] / r['own']:.0%}) |",
+        f"| of the lag: POST to certificate issued, beyond ACM's issuance, median | {r['start_lag_median']:.1f} s |",
+        f"| of the lag: turns at `CreateDomainName`, mean gap (AWS's window: {r['window']:.1f} s) | "
+        f"{r['turn_gap']:.2f} s |",
+        f"| of the lag: custom domain to READY, beyond deployment and propagation, median | "
+        f"{r['tail_lag_median']:.1f} s |",
     ]
     lines += [
         f"| stacks shown an expected READY time while in progress | {r['expected']} of {n} |",
