@@ -72,8 +72,9 @@ def build(*, lambda_port: int | None, time_scale: float, bare: bool = False, log
     Returns (account, installed module names, the dataplane module or None)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from . import control, core, lambda_invoke
+    from . import control, core, lambda_invoke, speed
 
+    speed.install()
     account = core.Account(DomainDispatcherApplication(create_backend_app), time_scale=time_scale, log=log)
     # The control API and the Lambda relay are the account's plumbing, present even when bare.
     control.install(account)

@@ -18,8 +18,10 @@ pub enum StepError {
     /// jittered waits that outlast the window, so concurrent stacks take turns.
     #[error("rate_limited: {0}")]
     RateLimited(String),
-    /// AWS has not caught up with a change yet (CloudFront refuses a certificate for a short
-    /// while after ACM issued it): retried for a few minutes; what the code says if it persists.
+    /// AWS has not caught up with a change yet (ACM publishes a certificate's validation record
+    /// seconds after the request; CloudFront refuses a certificate for a short while after ACM
+    /// issued it): asked again at a short, even interval, so the step goes on within a second or
+    /// a few of AWS catching up; what the code says if it never does.
     #[error("{code}: {message}")]
     Settling { code: &'static str, message: String },
     /// A wait ran past its deadline.
@@ -231,8 +233,8 @@ pub fn create_distribution(
             message: format!("CloudFront says another distribution already serves {name}. Remove that alias first, or choose another name."),
         },
         // CloudFront also refuses a certificate for a short while after ACM issued it
-        // (terraform-provider-aws #4698 retries it for a minute): `Settling` is retried for
-        // minutes, and the code stands if it persists.
+        // (terraform-provider-aws #4698 retries it for a minute): `Settling` is retried every
+        // few seconds for two minutes, and the code stands if it persists.
         Some(E::InvalidViewerCertificate(_)) => StepError::Settling {
             code: "certificate_not_usable",
             message: "CloudFront refused the certificate (it must be ISSUED, in us-east-1, and cover the name).".into(),
@@ -557,7 +559,7 @@ mod aws_error_tests {
         assert_eq!(
             err.error_type(),
             "Settling",
-            "refused right after issuance too: retried for minutes before it stands"
+            "refused right after issuance too: retried for two minutes before it stands"
         );
     }
 

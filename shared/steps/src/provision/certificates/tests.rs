@@ -323,7 +323,15 @@ async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_
     let err = handle_request(&deps, Flow::new(stack.id.clone()))
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "Transient", "{err:?}");
+    assert_eq!(
+        err.error_type(),
+        "Settling",
+        "asked again every second: {err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("aws_unavailable: "),
+        "what stands if ACM never publishes it: {err}"
+    );
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     assert!(
         now.outputs.certificate_arn.is_some() && now.outputs.regional_certificate_arn.is_some(),

@@ -26,11 +26,10 @@ pub(super) async fn validation_record(
         .certificate()
         .and_then(|c| c.domain_validation_options().first())
         .and_then(|o| o.resource_record())
-        // ACM fills the record in a few seconds after the request.
-        .ok_or_else(|| {
-            StepError::Transient(format!(
-                "ACM has not published the validation record of {arn} yet"
-            ))
+        // ACM fills the record in a few seconds after the request: asked again each second.
+        .ok_or_else(|| StepError::Settling {
+            code: "aws_unavailable",
+            message: format!("ACM has not published the validation record of {arn}"),
         })?;
     Ok(DnsRecord {
         name: record.name().to_owned(),
