@@ -122,6 +122,9 @@ IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # a turn tolerates up to the window plus 2 s before it stops waiting for that answer.
 DOMAIN_NAME_WINDOW_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s }')"
 DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 100 }')"
+# The calls AWS allows a few a second (ACM's requests and listings, Route 53's changes) are
+# spread over AWS's second, which the local account scales with its rate windows.
+RATE_SECOND_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 1000 * s; printf "%d", (v < 1 ? 1 : v) }')"
 
 # The watcher (shared/steps/src/watch.rs) looks every 5 s in AWS, scaled like the account's time
 # (as are parked tasks' timeouts: local/bootstrap.py). Its slots are shorter than AWS's minute,
@@ -157,6 +160,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
   STEP_IN_FLIGHT_SECONDS="${STEP_IN_FLIGHT_SECONDS:-8}" \
   DOMAIN_NAME_WINDOW_MILLIS="$DOMAIN_NAME_WINDOW_MILLIS" DOMAIN_NAME_INTERVAL_MILLIS="$DOMAIN_NAME_INTERVAL_MILLIS" \
+  RATE_SECOND_MILLIS="$RATE_SECOND_MILLIS" \
   WATCH_STATE_MACHINE_ARN="$WATCH_ARN" WATCH_INTERVAL_MILLIS="$WATCH_INTERVAL_MILLIS" \
   WATCH_SLOT_SECONDS="$WATCH_SLOT_SECONDS" SDK_INITIAL_BACKOFF_MILLIS="$SDK_INITIAL_BACKOFF_MILLIS" \
   "$VENV/bin/cargo-lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$LAMBDA" \

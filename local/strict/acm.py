@@ -25,6 +25,13 @@ ISSUED at once; this module owns the status that clients see.
   says otherwise. Source: ACM API reference, ListCertificates / Filters.keyTypes ("Default
   filtering returns only RSA_1024 and RSA_2048 certificates"). moto lists every key type
   unless keyTypes is given.
+- Each operation has its own request-rate quota per account per region, refused with
+  `ThrottlingException` (400): RequestCertificate 5 a second, DescribeCertificate 10,
+  ListCertificates 1, DeleteCertificate 10, ListTagsForCertificate 10, AddTagsToCertificate 5.
+  Source: ACM user guide, Quotas, "API rate quotas" (quoted in
+  https://newbetuts.com/70744470-rate-exceedingthrottling-issue-on-aws-services); a teardown
+  that lists every certificate on each pass is what dflook/cloudformation-dns-certificate #12
+  saw throttled with 40 certificates. moto has no rate limits.
 
 For other modules:
     certificate_status(account, arn) -> (status, issued_at)
@@ -65,7 +72,21 @@ def state(account: Account) -> State:
     return account.state("acm", State)
 
 
+# Requests a second per account per region (ACM's API rate quotas).
+RATE_QUOTAS = {
+    "RequestCertificate": 5,
+    "DescribeCertificate": 10,
+    "ListCertificates": 1,
+    "DeleteCertificate": 10,
+    "ListTagsForCertificate": 10,
+    "AddTagsToCertificate": 5,
+}
+
+
 def install(account: Account) -> None:
+    for operation, per_second in RATE_QUOTAS.items():
+        account.limit("acm", [operation], per_second, "acm_window", status=400, code="ThrottlingException",
+                      message="Rate exceeded", per_region=True)
     account.rule("acm", "RequestCertificate", _request(account))
     account.rule("acm", "DescribeCertificate", _describe(account))
     account.rule("acm", "ListCertificates", _list(account))

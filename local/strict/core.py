@@ -47,6 +47,8 @@ DEFAULTS: dict[str, float] = {
     # ACM: DeleteCertificate stays ResourceInUseException after the user is deleted
     # (10 to 20 minutes after an API Gateway domain: aws-cdk #36265).
     "acm_in_use_lag": 600.0,
+    # ACM: each operation's requests per second, per account per region (acm.py RATE_QUOTAS).
+    "acm_window": 1.0,
     # CloudFront: a created or updated distribution stays InProgress this long.
     "cloudfront_deploy": 300.0,
     # CloudFront: InvalidViewerCertificate for a short while after issuance
@@ -113,22 +115,23 @@ Rule = Callable[[Request, Forward], Response]
 
 
 class RateLimit:
-    """`count` accepted requests per sliding `window` (a duration name); refused ones don't count."""
+    """`count` accepted requests per sliding `window` (a duration name), counted apart for each
+    key (a region, for a quota per region); refused ones don't count."""
 
     def __init__(self, account: "Account", count: float | str, window: str):
         self.account, self.count, self.window = account, count, window
-        self.accepted: list[float] = []
+        self.accepted: dict[str, list[float]] = {}
         self.lock = threading.Lock()
 
-    def take(self) -> bool:
+    def take(self, key: str = "") -> bool:
         count = self.count if isinstance(self.count, (int, float)) else self.account.config[self.count]
         now = self.account.now()
         with self.lock:
             span = self.account.seconds(self.window)
-            self.accepted = [t for t in self.accepted if now - t < span]
-            if len(self.accepted) >= count:
+            accepted = self.accepted[key] = [t for t in self.accepted.get(key, []) if now - t < span]
+            if len(accepted) >= count:
                 return False
-            self.accepted.append(now)
+            accepted.append(now)
             return True
 
 
@@ -140,6 +143,7 @@ class Limit:
     status: int
     code: str
     message: str
+    per_region: bool = False  # a quota "per account per region": each region its own bucket
 
 
 class Account:
@@ -178,7 +182,7 @@ class Account:
             self.rate_limited.clear()
             for limit in self.limits:
                 with limit.bucket.lock:
-                    limit.bucket.accepted = []
+                    limit.bucket.accepted = {}
 
     # ---- registration by the service modules -------------------------------------------------
     def route(self, service: str, method: str, pattern: str, operation: str) -> None:
@@ -189,9 +193,10 @@ class Account:
         self.rules[(service, operation)] = rule
 
     def limit(self, service: str, operations: Iterable[str] | None, count: float | str, window: str,
-              *, status: int, code: str, message: str) -> None:
+              *, status: int, code: str, message: str, per_region: bool = False) -> None:
         ops = frozenset(operations) if operations is not None else None
-        self.limits.append(Limit(service, ops, RateLimit(self, count, window), status, code, message))
+        self.limits.append(Limit(service, ops, RateLimit(self, count, window), status, code, message,
+                                 per_region))
 
     def state(self, name: str, factory: Callable[[], object]):
         with self.lock:
@@ -337,7 +342,7 @@ class Account:
                                   "We encountered an internal error. Please try again.")
         for limit in self.limits:
             if limit.service == req.service and (limit.operations is None or req.operation in limit.operations):
-                if not limit.bucket.take():
+                if not limit.bucket.take(req.region if limit.per_region else ""):
                     with self.lock:
                         self.rate_limited[operation] += 1
                     return self.error(req, limit.status, limit.code, limit.message)

@@ -156,3 +156,20 @@ def _ec_certificate(name: str) -> dict:
     return {"Certificate": cert.public_bytes(serialization.Encoding.PEM),
             "PrivateKey": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                             serialization.NoEncryption())}
+
+
+# ACM user guide, Quotas, API rate quotas: each operation's own requests per second, per account
+# per region (ListCertificates 1, RequestCertificate 5, ...); ThrottlingException, HTTP 400.
+@rule
+def test_each_operation_has_its_own_rate_per_region(stack):
+    stack.config(acm_window=30)  # 0.3 s here: the calls below fit well inside it
+    east, west = stack.client("acm", retries=1), stack.client("acm", "eu-west-1", retries=1)
+    east.list_certificates()
+    code, status, message = error_of(east.list_certificates)
+    assert (code, status, message) == ("ThrottlingException", 400, "Rate exceeded")
+    west.list_certificates()  # another region: a bucket of its own
+    for n in range(5):  # another operation: its own five a second
+        request_certificate(east, f"n{n}.example.com", [])
+    assert error_of(request_certificate, east, "n5.example.com", [])[:2] == ("ThrottlingException", 400)
+    time.sleep(stack.seconds("acm_window"))
+    east.list_certificates()

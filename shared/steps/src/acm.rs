@@ -4,6 +4,7 @@
 use aws_sdk_acm::types::{CertificateSummary, Filters, KeyAlgorithm};
 
 use crate::error::from_sdk;
+use crate::pace::Rated;
 use crate::{Deps, StepError};
 
 /// Hands every certificate of the account in `region`, of every status, to `visit`, page by
@@ -25,6 +26,7 @@ pub async fn scan_certificates(
     let client = deps.clients.acm(region);
     let mut token: Option<String> = None;
     loop {
+        deps.at_rate(Rated::ListCertificates(region)).await?;
         let out = client
             .list_certificates()
             .includes(every_key_type.clone())

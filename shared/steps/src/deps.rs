@@ -52,6 +52,9 @@ pub struct Settings {
     /// How far apart the turns at those calls are reserved: the window and a call's usual
     /// round trip, so that a turn rarely waits for the answer before it.
     pub domain_name_interval_millis: i64,
+    /// The second of AWS's requests-a-second quotas (`crate::pace::Rated`): 1000 ms in AWS;
+    /// the local account scales its rate windows, and local/up.sh this with them.
+    pub rate_second_millis: i64,
     /// How long a stack may wait for its turn at a paced call before it fails: fifty stacks
     /// asking at once take 25 minutes of `CreateDomainName` turns.
     pub turn_deadline_seconds: u64,
@@ -80,6 +83,7 @@ impl Default for Settings {
             certificate_regions: Vec::new(),
             domain_name_window_millis: 30_000,
             domain_name_interval_millis: 31_000,
+            rate_second_millis: 1_000,
             turn_deadline_seconds: 2 * 3600,
             watch_interval_millis: 5_000,
             watch_slot_seconds: 60,
@@ -138,6 +142,9 @@ impl Settings {
                 "DOMAIN_NAME_INTERVAL_MILLIS",
                 defaults.domain_name_interval_millis as u64,
             )? as i64,
+            rate_second_millis: (read("RATE_SECOND_MILLIS", defaults.rate_second_millis as u64)?
+                as i64)
+                .max(1),
             turn_deadline_seconds: read("TURN_DEADLINE_SECONDS", defaults.turn_deadline_seconds)?,
             watch_interval_millis: read("WATCH_INTERVAL_MILLIS", defaults.watch_interval_millis)?
                 .max(1),

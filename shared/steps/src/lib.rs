@@ -57,6 +57,21 @@ pub struct Flow {
     /// The turn reserved before `turn_at`, whose call's answer it waits for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn_after: Option<edgestack_domain::timestamp::Timestamp>,
+    /// The certificates an undo's `delete_certificates` still has to delete (ARNs), as its
+    /// first pass found them: ACM lets go of a certificate minutes after its user is deleted,
+    /// and the passes meanwhile try these again rather than list the account's certificates
+    /// each time (ListCertificates: one request a second per account and region).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates_to_delete: Vec<String>,
+    /// How many times an undo has gone round its steps again for what appeared after they
+    /// looked (`teardown::MAX_PASSES`). Kept apart from `polls`, which each step's own waits
+    /// count from zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub undo_passes: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Flow {
@@ -73,6 +88,8 @@ impl Flow {
             rollback: false,
             turn_at: None,
             turn_after: None,
+            certificates_to_delete: Vec::new(),
+            undo_passes: 0,
         }
     }
 
@@ -83,6 +100,7 @@ impl Flow {
             ready: true,
             polls: 0,
             wait_seconds: 0,
+            certificates_to_delete: Vec::new(),
             ..self
         }
     }

@@ -77,6 +77,86 @@ impl Paced {
     }
 }
 
+/// Calls AWS allows an account (in a region, where the quota is per region) a few times a
+/// second. Fifty stacks started at once would make theirs within the same second, and the SDK's
+/// retries of the throttled ones collide again; instead each call takes the next slot in the
+/// account's queue (`Deps::at_rate`), so the calls go out at the rate AWS allows. A throttle
+/// that still comes (a caller outside edgestack) is the SDK's to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rated<'a> {
+    /// ACM, in a region: 5 a second per account and region (ACM user guide, Quotas, API rate
+    /// quotas).
+    RequestCertificate(&'a str),
+    /// ACM, in a region: 1 a second per account and region (same table).
+    ListCertificates(&'a str),
+    /// Route 53: five requests a second per account, every operation together (Route 53
+    /// developer guide, Quotas on API requests). Changes take two of them: the rest is left to
+    /// the reads (`GetChange`, `ListResourceRecordSets`) that are not queued.
+    ChangeResourceRecordSets,
+}
+
+impl Rated<'_> {
+    /// The call, as infra/calls.json names it.
+    pub fn call(self) -> &'static str {
+        match self {
+            Self::RequestCertificate(_) => "acm:RequestCertificate",
+            Self::ListCertificates(_) => "acm:ListCertificates",
+            Self::ChangeResourceRecordSets => "route53:ChangeResourceRecordSets",
+        }
+    }
+
+    /// How many of these calls edgestack makes in one of AWS's seconds, all executions together.
+    fn per_second(self) -> i64 {
+        match self {
+            Self::RequestCertificate(_) => 5,
+            Self::ListCertificates(_) => 1,
+            Self::ChangeResourceRecordSets => 2,
+        }
+    }
+
+    /// The account's queue for the call: one per region where AWS counts per region.
+    fn queue(self) -> String {
+        match self {
+            Self::RequestCertificate(region) | Self::ListCertificates(region) => {
+                format!("{}@{region}", self.call())
+            }
+            Self::ChangeResourceRecordSets => self.call().to_owned(),
+        }
+    }
+}
+
+/// The longest a step waits in its Lambda for a slot at a `Rated` call, in AWS's seconds: a
+/// queue longer than that (a burst far beyond the rate) fails the run as `Transient`, and
+/// the state machine's retry asks again later, well within the Lambda's timeout.
+const RATE_SLOT_WAIT_SECONDS: i64 = 20;
+
+impl Deps {
+    /// Waits for the next slot at `rated`, taken in the account's queue.
+    pub async fn at_rate(&self, rated: Rated<'_>) -> Result<(), StepError> {
+        let second = self.settings.rate_second_millis;
+        let interval = (second + rated.per_second() - 1) / rated.per_second();
+        let now = Timestamp::now();
+        let slot = self
+            .store
+            .reserve_turn(&rated.queue(), interval, now)
+            .await?
+            .turn;
+        let millis = slot.millis_since(now);
+        if millis > RATE_SLOT_WAIT_SECONDS * second {
+            return Err(StepError::Transient(format!(
+                "{}: the account's queue is {} s long (AWS allows {} a second)",
+                rated.queue(),
+                millis / second.max(1),
+                rated.per_second()
+            )));
+        }
+        if millis > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(millis as u64)).await;
+        }
+        Ok(())
+    }
+}
+
 /// How a paced call is made: once, without the SDK's own retries, which would come outside the
 /// stack's turn (a throttled call retried a moment later lands in the next stack's window).
 /// A failure goes back through the state machine's retry, and so to the queue.
@@ -446,6 +526,67 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(first, Turn::Now(..)) && matches!(other, Turn::Now(..)));
+    }
+
+    /// Calls a few a second go out that far apart, every execution of the account together:
+    /// each region apart where AWS counts each region apart.
+    #[tokio::test]
+    async fn calls_allowed_a_few_a_second_are_spread_at_that_rate() {
+        let mut deps = deps(no_aws());
+        deps.settings.rate_second_millis = 200;
+        let first = Timestamp::now();
+        deps.at_rate(Rated::ListCertificates("us-east-1"))
+            .await
+            .unwrap();
+        assert!(
+            Timestamp::now().millis_since(first) < 200,
+            "the first goes at once"
+        );
+        deps.at_rate(Rated::ListCertificates("eu-west-1"))
+            .await
+            .unwrap();
+        assert!(
+            Timestamp::now().millis_since(first) < 200,
+            "another region's queue is its own"
+        );
+        deps.at_rate(Rated::ListCertificates("us-east-1"))
+            .await
+            .unwrap();
+        assert!(
+            Timestamp::now().millis_since(first) >= 200,
+            "one ListCertificates a second per region"
+        );
+        // Five RequestCertificate a second: 40 ms apart here, in a queue of their own.
+        let before = Timestamp::now();
+        for _ in 0..3 {
+            deps.at_rate(Rated::RequestCertificate("us-east-1"))
+                .await
+                .unwrap();
+        }
+        assert!(Timestamp::now().millis_since(before) >= 80);
+    }
+
+    #[tokio::test]
+    async fn a_queue_longer_than_a_lambda_should_wait_sends_the_step_back_to_the_state_machine() {
+        let deps = deps(no_aws());
+        let call = Rated::ChangeResourceRecordSets;
+        let interval = deps.settings.rate_second_millis / 2;
+        let now = Timestamp::now();
+        for _ in 0..=(2 * RATE_SLOT_WAIT_SECONDS) {
+            deps.store
+                .reserve_turn(&call.queue(), interval, now)
+                .await
+                .unwrap();
+        }
+        let started = Timestamp::now();
+        let err = deps.at_rate(call).await.unwrap_err();
+        assert_eq!(err.error_type(), "Transient");
+        assert!(
+            err.to_string().contains("route53:ChangeResourceRecordSets")
+                && err.to_string().contains("queue is 20 s long"),
+            "{err}"
+        );
+        assert!(Timestamp::now().millis_since(started) < 1_000, "no wait");
     }
 
     /// `Deps` whose account refuses a paced call within `window` ms of the last, with turns

@@ -29,6 +29,17 @@ pub(super) async fn delete_certificate(
     }
 }
 
+/// The region of an ACM certificate's ARN (`arn:aws:acm:REGION:ACCOUNT:certificate/ID`),
+/// whose client deletes it.
+fn certificate_region(arn: &str) -> Result<&str, StepError> {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "acm", region, ..] if !region.is_empty() => Ok(region),
+        _ => Err(StepError::Internal(format!(
+            "{arn} is not the ARN of an ACM certificate"
+        ))),
+    }
+}
+
 pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
     let stack = deps
         .begin(
@@ -39,25 +50,40 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
         )
         .await?;
     let region = stack.request.region.to_string();
-    // Both on every pass: ACM may let go of either first.
-    let regional = match &stack.outputs.regional_certificate_arn {
-        Some(arn) => delete_certificate(deps, &region, arn).await?,
-        None => CertificateDeletion::Gone,
+    // The first pass finds them all: those the outputs name and those of the stack that they
+    // never named (a lost answer, a step in flight), by its tag. Later passes only try again
+    // what ACM still held on to (a later pass with none is of a flow from before the list).
+    let to_delete = if flow.polls == 0 || flow.certificates_to_delete.is_empty() {
+        let mut arns: Vec<String> = Vec::new();
+        let named = [
+            &stack.outputs.regional_certificate_arn,
+            &stack.outputs.certificate_arn,
+        ];
+        let tagged = tagged_certificates(deps, &stack).await?;
+        for arn in named
+            .into_iter()
+            .flatten()
+            .chain(tagged.iter().map(|(_, arn)| arn))
+        {
+            if !arns.contains(arn) {
+                arns.push(arn.clone());
+            }
+        }
+        arns
+    } else {
+        flow.certificates_to_delete.clone()
     };
-    let edge = match &stack.outputs.certificate_arn {
-        Some(arn) => delete_certificate(deps, CLOUDFRONT_REGION, arn).await?,
-        None => CertificateDeletion::Gone,
-    };
-    let gone = |d: CertificateDeletion| d == CertificateDeletion::Gone;
-    // Those of the stack that its outputs never named (a lost answer, a step in flight).
-    let mut unrecorded = CertificateDeletion::Gone;
-    for (cert_region, arn) in tagged_certificates(deps, &stack).await? {
-        if !gone(delete_certificate(deps, &cert_region, &arn).await?) {
-            unrecorded = CertificateDeletion::InUse;
+    // Each on every pass: ACM may let go of any first.
+    let mut held = Vec::new();
+    for arn in to_delete {
+        if delete_certificate(deps, certificate_region(&arn)?, &arn).await?
+            == CertificateDeletion::InUse
+        {
+            held.push(arn);
         }
     }
-    if !gone(regional) || !gone(edge) || !gone(unrecorded) {
-        return deps
+    if !held.is_empty() {
+        let flow = deps
             .wait_again(
                 &stack,
                 flow,
@@ -68,15 +94,20 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
                 )),
                 |wait| format!("ACM still counts a user of the certificates (it lets go minutes after a distribution or custom domain is deleted); trying again in {wait} s"),
                 |s| {
-                    if gone(regional) {
+                    let gone = |arn: &Option<String>| arn.as_ref().is_some_and(|a| !held.contains(a));
+                    if gone(&s.outputs.regional_certificate_arn) {
                         s.outputs.regional_certificate_arn = None;
                     }
-                    if gone(edge) {
+                    if gone(&s.outputs.certificate_arn) {
                         s.outputs.certificate_arn = None;
                     }
                 },
             )
-            .await;
+            .await?;
+        return Ok(Flow {
+            certificates_to_delete: held,
+            ..flow
+        });
     }
     deps.checkpoint(
         &flow.stack_id,
@@ -140,4 +171,33 @@ pub async fn delete_certificates(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
     )
     .await?;
     Ok(flow.done())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::certificate_region;
+
+    #[test]
+    fn a_certificate_is_deleted_in_the_region_its_arn_names() {
+        assert_eq!(
+            certificate_region("arn:aws:acm:eu-west-1:123456789012:certificate/abc").unwrap(),
+            "eu-west-1"
+        );
+        assert_eq!(
+            certificate_region("arn:aws-cn:acm:cn-north-1:123456789012:certificate/abc").unwrap(),
+            "cn-north-1"
+        );
+        for not_one in [
+            "",
+            "abc",
+            "arn:aws:acm::123:certificate/x",
+            "arn:aws:s3:::bucket",
+        ] {
+            let e = certificate_region(not_one).unwrap_err().to_string();
+            assert!(
+                e.contains("not the ARN of an ACM certificate"),
+                "{not_one}: {e}"
+            );
+        }
+    }
 }

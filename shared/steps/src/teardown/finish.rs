@@ -36,13 +36,14 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
         .begin(&flow.stack_id, FINISH_STEP, Phase::Deleted, Start::Undo)
         .await?;
     if let Some(what) = left_behind(deps, &stack).await? {
-        if flow.polls >= MAX_PASSES {
+        let passes = flow.undo_passes;
+        if passes >= MAX_PASSES {
             return Err(StepError::Internal(format!(
                 "{what} is still there after {MAX_PASSES} passes of the undo steps"
             )));
         }
         // No deadline: the passes are counted instead.
-        return deps
+        let flow = deps
             .wait_again(
                 &stack,
                 flow,
@@ -51,7 +52,11 @@ pub async fn finish(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
                 |wait| format!("{what} appeared after the undo steps looked (a step was still running); undoing again in {wait} s"),
                 |_| {},
             )
-            .await;
+            .await?;
+        return Ok(Flow {
+            undo_passes: passes + 1,
+            ..flow
+        });
     }
     deps.store.release_claim(&stack).await?;
     // Nothing will send the origin header values to CloudFront again.

@@ -8,6 +8,7 @@
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 
 use crate::error::{self, from_sdk};
+use crate::pace::Rated;
 use crate::{Deps, StepError};
 
 mod certificates;
@@ -71,6 +72,7 @@ async fn delete_records(
         .collect::<Result<_, _>>()?;
     let count = changes.len();
     if count > 0 {
+        deps.at_rate(Rated::ChangeResourceRecordSets).await?;
         client
             .change_resource_record_sets()
             .hosted_zone_id(zone)

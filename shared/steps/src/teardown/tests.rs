@@ -192,10 +192,12 @@ async fn a_certificate_still_in_use_is_waited_for() {
                 ResourceInUseException::builder().build(),
             )
         });
+    let deleted = deleted_certificates();
+    let listed = no_certificates_listed();
     let acm = mock_client!(
         aws_sdk_acm,
         RuleMode::MatchAny,
-        [&in_use, &deleted_certificates(), &no_certificates_listed()]
+        [&in_use, &deleted, &listed]
     );
     let deps = deps(clients_of(
         "delete-certificates",
@@ -210,6 +212,24 @@ async fn a_certificate_still_in_use_is_waited_for() {
         .expect("waits");
     assert_eq!((next.ready, next.polls), (false, 1));
     assert!(next.wait_seconds > 0);
+    assert_eq!(
+        next.certificates_to_delete,
+        [EDGE_ARN],
+        "the next pass tries the one ACM still holds"
+    );
+    let listings = listed.num_calls();
+    assert!(listings > 0, "the first pass looks for unrecorded ones");
+
+    // The next pass deletes only what is left, in its own region, and lists nothing:
+    // ListCertificates allows one request a second per account and region.
+    let again = delete_certificates(&deps, next.clone())
+        .await
+        .expect("waits again");
+    assert_eq!(listed.num_calls(), listings);
+    assert_eq!(deleted.num_calls(), 1, "the regional one, once");
+    assert_eq!(in_use.num_calls(), 2);
+    assert_eq!(again.polls, 2);
+    assert_eq!(again.certificates_to_delete, [EDGE_ARN]);
     let now = deps.store.get(&stack.id).await.unwrap().unwrap().value;
     assert_eq!(
         now.outputs.certificate_arn.as_deref(),
@@ -372,8 +392,8 @@ async fn a_certificate_of_the_stack_its_outputs_never_named_is_found_by_tag_and_
     delete_certificates(&deps, flow(&stack))
         .await
         .expect("done");
-    // One mocked ACM answers for both regions: the lost certificate is found in each.
-    assert_eq!(deleted_lost.num_calls(), 2);
+    // One mocked ACM answers for both regions: found in each listing, deleted once.
+    assert_eq!(deleted_lost.num_calls(), 1);
 }
 
 // ---- the distribution: disabled with its ETag, deleted with its ETag -----------------
@@ -812,4 +832,54 @@ async fn a_mapping_the_stack_made_goes_first_and_a_quota_refusal_is_waited_out()
     // Tried again only within the turn's grace (1 s, a try every quarter of it).
     let calls = throttled.num_calls();
     assert!((2..=5).contains(&calls), "{calls} calls");
+}
+
+// ---- the last look: what appears late is undone again, a bounded number of times -------
+
+#[tokio::test]
+async fn what_keeps_appearing_after_the_undo_fails_it_after_its_passes() {
+    let store_only = deps(crate::testing::no_aws());
+    let stack = with_distribution(&store_only).await;
+    let comment = crate::distribution_config::comment(&stack);
+    let listed = mock!(aws_sdk_cloudfront::Client::list_distributions).then_output(move || {
+        crate::testing::distributions_page(
+            vec![crate::testing::distribution_summary(
+                DISTRIBUTION_ID,
+                "Deployed",
+                &comment,
+                &[],
+            )],
+            None,
+        )
+    });
+    let cloudfront = mock_client!(aws_sdk_cloudfront, RuleMode::MatchAny, [&listed]);
+    let deps = Deps {
+        clients: clients_of(
+            "finish-teardown",
+            cloudfront,
+            no_route53(),
+            no_acm(),
+            no_apigateway(),
+        ),
+        ..store_only
+    };
+    let mut flow = flow(&stack);
+    for pass in 1..=MAX_PASSES {
+        let again = finish(&deps, flow).await.expect("undoes again");
+        assert!(!again.ready, "back to the first undo step");
+        assert_eq!(again.undo_passes, pass);
+        // The undo steps in between count their own waits from zero, not the passes.
+        flow = Flow {
+            polls: 0,
+            ..again.done()
+        };
+    }
+    let err = finish(&deps, flow).await.expect_err("gives up");
+    assert_eq!(err.error_type(), "Internal");
+    assert!(
+        err.to_string().contains(&format!(
+            "distribution {DISTRIBUTION_ID} is still there after {MAX_PASSES} passes"
+        )),
+        "{err}"
+    );
 }

@@ -9,6 +9,7 @@ use crate::cloudfront::CLOUDFRONT_REGION;
 use aws_sdk_acm::types::{Tag, ValidationMethod};
 
 use crate::error::from_sdk;
+use crate::pace::Rated;
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{DnsPurpose, Phase, Stack, StepStatus};
 use edgestack_domain::tags::resource_tags;
@@ -18,6 +19,7 @@ pub(super) async fn request_one(
     stack: &Stack,
     region: &str,
 ) -> Result<String, StepError> {
+    deps.at_rate(Rated::RequestCertificate(region)).await?;
     let client = deps.clients.acm(region);
     let mut request = client
         .request_certificate()
@@ -114,6 +116,7 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
                     },
                 )
                 .await?;
+                deps.at_rate(Rated::ChangeResourceRecordSets).await?;
                 create_cname(&client, zone.as_str(), &record).await?;
             }
             ValidationRecordState::Other(kind) => {

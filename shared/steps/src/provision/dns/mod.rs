@@ -1,6 +1,7 @@
 //! Recipe step 6: the name's alias `A` and `AAAA` records → the distribution, then wait until
 //! Route 53 has them everywhere (parked for the watcher). With DNS elsewhere, the record is handed to the owner instead.
 
+use crate::pace::Rated;
 use crate::watch::Parking;
 use crate::{Deps, Start, StepError};
 use edgestack_aws::store::Awaited;
@@ -62,6 +63,7 @@ pub async fn handle(deps: &Deps, parking: Parking) -> Result<(), StepError> {
     let client = deps.clients.route53.clone();
     let action = write_action(&client, zone.as_str(), &name, &distribution).await?;
     let changes = alias_changes(action, &name, &distribution)?;
+    deps.at_rate(Rated::ChangeResourceRecordSets).await?;
     let progress = change_records(
         &client,
         zone.as_str(),
