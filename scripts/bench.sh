@@ -18,3 +18,15 @@ trap 'local/down.sh >/dev/null 2>&1 || true' EXIT
 STRICT_TIME_SCALE="$SCALE" local/up.sh
 .local/venv/bin/python bench/burst.py --stacks "$STACKS" --throttled "$THROTTLED" \
   --command "make bench (BENCH_STACKS=$STACKS BENCH_THROTTLED=$THROTTLED STRICT_TIME_SCALE=$SCALE)"
+local/down.sh >/dev/null 2>&1 || true
+
+# The release binaries' sizes and start-up (bench/startup.py), after the burst so that the build
+# does not compete with it. From nothing the release build (fat LTO, one codegen unit) takes 25
+# to 40 minutes on a 2-core machine; BENCH_RELEASE=0 leaves it out and says so.
+if [[ "${BENCH_RELEASE:-1}" == 1 ]]; then
+  cargo build --release --bins
+  .local/venv/bin/python bench/startup.py --release target/release --append docs/benchmarks.md \
+    --command "cargo build --release --bins (make bench)"
+else
+  printf '\n## The release binaries\n\nNot measured in this run (BENCH_RELEASE=0).\n' >> docs/benchmarks.md
+fi
