@@ -117,9 +117,10 @@ IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
 # every 30 s in AWS), which the local account scales with its time: each turn's call goes a
 # window after the answer to the turn before (shared/steps/src/pace.rs). Turns are reserved the
-# window plus a round trip apart; the round trip is not scaled (0.1 s here, 1 s in AWS). A
-# slower one makes later turns drift later (each still waits for the answer before it), which
-# a turn tolerates up to the window plus 2 s before it stops waiting for that answer.
+# window plus the round trip observed at the last turns apart; before any was observed, the
+# window plus a guessed one, which is not scaled (0.1 s here, 1 s in AWS). A slower one makes
+# later turns drift later (each still waits for the answer before it), which a turn tolerates
+# up to the window plus 2 s before it stops waiting for that answer.
 DOMAIN_NAME_WINDOW_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s }')"
 DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s + 100 }')"
 # The calls AWS allows a few a second (ACM's requests and listings, Route 53's changes) are

@@ -49,8 +49,9 @@ pub struct Settings {
     /// A turn's call goes this long after the answer to the turn before (`crate::pace`).
     /// Locally, scaled with the account's time.
     pub domain_name_window_millis: i64,
-    /// How far apart the turns at those calls are reserved: the window and a call's usual
-    /// round trip, so that a turn rarely waits for the answer before it.
+    /// How far apart the turns at those calls are reserved until a call's round trip has been
+    /// observed (then the window and that round trip: `crate::pace`): the window and a guess.
+    /// It also sets how late a run may still take its turn (a tenth of it, at most a second).
     pub domain_name_interval_millis: i64,
     /// The second of AWS's requests-a-second quotas (`crate::pace::Rated`): 1000 ms in AWS;
     /// the local account scales its rate windows, and local/up.sh this with them.

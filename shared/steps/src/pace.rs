@@ -18,7 +18,7 @@
 //! the state machine stays as the backstop for callers outside edgestack.
 
 use crate::{error, Deps, Flow, StepError};
-use edgestack_aws::store::Reserved;
+use edgestack_aws::store::{Reserved, StoreError};
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
 
@@ -40,6 +40,19 @@ fn grace_millis(interval_millis: i64) -> i64 {
 /// turn waits for that call's answer before it goes without: a call's way to AWS on a loaded
 /// host. Only a Lambda that ended mid-call leaves its turn unanswered.
 const UNANSWERED_MARGIN_MILLIS: i64 = 2_000;
+
+/// The round trip the next turns allow for, given the one allowed so far and the call just
+/// answered (its tries within the grace included): a slower call counts at once, a faster one
+/// brings it down by an eighth of the difference. Turns reserved a window and this apart then
+/// rarely wait for the answer before them, and a wait that does come does not pile up turn after
+/// turn (a turn goes no sooner than reserved, so lateness adds up and earliness does not).
+fn round_trip_allowance(allowed: Option<i64>, observed: i64) -> i64 {
+    let observed = observed.max(0);
+    match allowed {
+        None => observed,
+        Some(allowed) => observed.max(allowed - (allowed - observed) / 8),
+    }
+}
 
 /// How often a turn looks again for the answer of the call before it.
 const ANSWER_POLL_MILLIS: u64 = 25;
@@ -203,7 +216,8 @@ impl Held {
         Fut: std::future::Future<Output = Result<T, error::Sdk<E>>>,
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
     {
-        let until = Timestamp::now().plus_millis(self.grace_millis);
+        let called_at = Timestamp::now();
+        let until = called_at.plus_millis(self.grace_millis);
         let pause_millis = (self.grace_millis / 4).max(1);
         let answer = loop {
             match call().await {
@@ -216,9 +230,18 @@ impl Held {
                 answer => break answer,
             }
         };
+        let answered_at = Timestamp::now();
+        let allowed = match self.store.round_trip(self.paced.call()).await {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                tracing::warn!(call = self.paced.call(), error = %e, "no round trip read");
+                None
+            }
+        };
+        let round_trip = round_trip_allowance(allowed, answered_at.millis_since(called_at));
         let handed = self
             .store
-            .hand_over(self.paced.call(), self.turn, Timestamp::now())
+            .hand_over(self.paced.call(), self.turn, answered_at, round_trip)
             .await;
         if let Err(e) = handed {
             // The next turn goes a margin later instead (UNANSWERED_MARGIN_MILLIS).
@@ -251,7 +274,10 @@ impl Deps {
                 turn,
                 after: flow.turn_after,
             },
-            None => self.store.reserve_turn(paced.call(), interval, now).await?,
+            None => {
+                let apart = self.turns_apart(paced).await?;
+                self.store.reserve_turn(paced.call(), apart, now).await?
+            }
         };
         let millis = turn.millis_since(now);
         if millis <= WAITED_IN_THE_LAMBDA_MILLIS {
@@ -304,6 +330,18 @@ impl Deps {
             turn_after: after,
             ..flow
         }))
+    }
+
+    /// How far apart the next turn is reserved from the last: AWS's window and the round trip
+    /// of the calls made at their turns, as observed (`round_trip_allowance`), so that a turn
+    /// rarely waits for the answer before it and the queue loses no more than that round trip a
+    /// turn; before any call was observed, the configured interval (31 s in AWS).
+    async fn turns_apart(&self, paced: Paced) -> Result<i64, StoreError> {
+        let window = paced.window_millis(self);
+        Ok(match self.store.round_trip(paced.call()).await? {
+            Some(round_trip) => window + round_trip.clamp(0, window),
+            None => paced.interval_millis(self),
+        })
     }
 
     /// Waits until AWS's window has passed since the call of the turn `after` was answered,
@@ -620,12 +658,18 @@ mod tests {
     /// window after the answer to the first: the first reached AWS before its answer came back.
     #[tokio::test]
     async fn a_turns_call_goes_a_window_after_the_answer_to_the_call_before() {
-        let deps = quick(400, 100);
+        let deps = quick(400, 300);
         let call = Paced::CreateDomainName.call();
         let first = creating(&deps, Timestamp::now()).await;
         let second = creating(&deps, Timestamp::now()).await;
         let (_, held) = now_or_panic(&deps, &first).await;
         let first_turn = held.turn;
+        // The second asks while the first is about to call: the next turn, 300 ms on.
+        let reserved = deps
+            .store
+            .reserve_turn(call, 300, Timestamp::now())
+            .await
+            .unwrap();
         let answer: Result<(), error::Sdk<CreateError>> = held
             .call(|| async {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -640,16 +684,70 @@ mod tests {
             .unwrap()
             .expect("the turn is handed over with its answer");
 
-        let (flow, held) = now_or_panic(&deps, &second).await;
+        let at_its_turn = Flow {
+            turn_at: Some(reserved.turn),
+            turn_after: reserved.after,
+            ..Flow::new(second.id.clone())
+        };
+        let Turn::Now(flow, held) = deps
+            .take_turn(&second, at_its_turn, STEP, Paced::CreateDomainName)
+            .await
+            .unwrap()
+        else {
+            panic!("its turn has come")
+        };
         let went_at = Timestamp::now();
         assert!(
             went_at >= answered_at.plus_millis(400),
             "{went_at} is within AWS's window of the answer at {answered_at}"
         );
-        assert_eq!(held.turn, first_turn.plus_millis(100), "its reserved turn");
+        assert_eq!(held.turn, first_turn.plus_millis(300), "its reserved turn");
         assert!(
             flow.turn_at.is_none() && flow.turn_after.is_none(),
             "{flow:?}"
+        );
+    }
+
+    /// Once a call was answered at its turn, the next turns are reserved AWS's window and that
+    /// call's round trip apart, not the configured interval with its guessed margin.
+    #[tokio::test]
+    async fn turns_are_reserved_the_window_and_the_observed_round_trip_apart() {
+        let deps = quick(400, 5_000);
+        let call = Paced::CreateDomainName.call();
+        let first = creating(&deps, Timestamp::now()).await;
+        let second = creating(&deps, Timestamp::now()).await;
+        let (_, held) = now_or_panic(&deps, &first).await;
+        let first_turn = held.turn;
+        let answer: Result<(), error::Sdk<CreateError>> = held
+            .call(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+                Ok(())
+            })
+            .await;
+        answer.expect("answered");
+        let allowed = deps
+            .store
+            .round_trip(call)
+            .await
+            .unwrap()
+            .expect("handed over with its round trip");
+        assert!((60..400).contains(&allowed), "{allowed}");
+
+        let (_, held) = now_or_panic(&deps, &second).await;
+        assert_eq!(held.turn, first_turn.plus_millis(400 + allowed));
+    }
+
+    #[test]
+    fn a_slow_call_counts_at_once_and_fast_ones_bring_the_allowance_down_slowly() {
+        assert_eq!(round_trip_allowance(None, 300), 300, "the first observed");
+        assert_eq!(round_trip_allowance(Some(300), 900), 900);
+        assert_eq!(round_trip_allowance(Some(900), 100), 800);
+        assert_eq!(round_trip_allowance(Some(800), 100), 713);
+        assert_eq!(round_trip_allowance(Some(100), 100), 100);
+        assert_eq!(
+            round_trip_allowance(Some(100), -5),
+            88,
+            "a clock step counts as 0"
         );
     }
 

@@ -123,6 +123,25 @@ fn epoch_seconds() -> i64 {
 }
 
 impl DynamoStore {
+    /// Item `pk` of the table, read strongly where `consistent` (a queue's latest turn or
+    /// answer, which a caller acts on).
+    async fn item_at(
+        &self,
+        pk: String,
+        consistent: bool,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .set_consistent_read(consistent.then_some(true))
+            .send()
+            .await
+            .map_err(backend)?
+            .item)
+    }
+
     /// Deletes item `pk` if its `attribute` still holds `value`; an item gone or changed is left.
     async fn delete_if(&self, pk: String, attribute: &str, value: &str) -> Result<(), StoreError> {
         let result = self
@@ -473,16 +492,7 @@ impl StackStore for DynamoStore {
         // a writer that lost the race reads again and queues after the winner.
         const ATTEMPTS: usize = 16;
         for _ in 0..ATTEMPTS {
-            let item = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", s(turn_pk(call)))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(backend)?
-                .item;
+            let item = self.item_at(turn_pk(call), true).await?;
             // The condition names the value as stored, whatever its spelling.
             let stored = item.as_ref().and_then(|i| i.get("turn_at")).cloned();
             let last = match &stored {
@@ -522,6 +532,7 @@ impl StackStore for DynamoStore {
         call: &str,
         turn: Timestamp,
         answered_at: Timestamp,
+        round_trip_millis: i64,
     ) -> Result<(), StoreError> {
         // Timestamps are fixed-width RFC 3339 in UTC: as text they sort as times do.
         let put = self
@@ -531,6 +542,7 @@ impl StackStore for DynamoStore {
             .item("pk", s(answered_pk(call)))
             .item("turn", s(turn.to_string()))
             .item("answered_at", s(answered_at.to_string()))
+            .item("round_trip_millis", n(round_trip_millis))
             .condition_expression("attribute_not_exists(pk) OR #turn < :turn")
             .expression_attribute_names("#turn", "turn")
             .expression_attribute_values(":turn", s(turn.to_string()));
@@ -539,17 +551,7 @@ impl StackStore for DynamoStore {
     }
 
     async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(answered_pk(call)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(backend)?
-            .item;
-        let Some(item) = item else {
+        let Some(item) = self.item_at(answered_pk(call), true).await? else {
             return Ok(None);
         };
         let time = |name: &str| {
@@ -566,17 +568,21 @@ impl StackStore for DynamoStore {
         })
     }
 
+    async fn round_trip(&self, call: &str) -> Result<Option<i64>, StoreError> {
+        let item = self.item_at(answered_pk(call), false).await?;
+        match item.as_ref().and_then(|i| i.get("round_trip_millis")) {
+            None => Ok(None),
+            Some(AttributeValue::N(raw)) => raw.parse().map(Some).map_err(|_| {
+                StoreError::Corrupt(format!("the round trip of {call} is not a number: {raw}"))
+            }),
+            Some(other) => Err(StoreError::Corrupt(format!(
+                "the round trip of {call} is not a number: {other:?}"
+            ))),
+        }
+    }
+
     async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(turn_pk(call)))
-            .send()
-            .await
-            .map_err(backend)?
-            .item;
-        let Some(item) = item else {
+        let Some(item) = self.item_at(turn_pk(call), false).await? else {
             return Ok(now);
         };
         let last = item
@@ -939,22 +945,34 @@ mod tests {
                         == Some(&s(turn.to_string()))
                     && r.item().and_then(|i| i.get("answered_at"))
                         == Some(&s(answered_at.to_string()))
+                    && r.item().and_then(|i| i.get("round_trip_millis")) == Some(&n(650))
             })
             .then_output(|| PutItemOutput::builder().build());
+        let stored = move || {
+            GetItemOutput::builder()
+                .set_item(Some(HashMap::from([
+                    ("turn".to_owned(), s(turn.to_string())),
+                    ("answered_at".to_owned(), s(answered_at.to_string())),
+                    ("round_trip_millis".to_owned(), n(650)),
+                ])))
+                .build()
+        };
         let read = mock!(Client::get_item)
             .match_requests(|r| r.consistent_read() == Some(true))
-            .then_output(move || {
-                GetItemOutput::builder()
-                    .set_item(Some(HashMap::from([
-                        ("turn".to_owned(), s(turn.to_string())),
-                        ("answered_at".to_owned(), s(answered_at.to_string())),
-                    ])))
-                    .build()
-            });
-        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&recorded, &read]);
+            .then_output(stored);
+        // The round trip allowed for: any read will do, it only shapes the schedule.
+        let read_round_trip = mock!(Client::get_item)
+            .match_requests(|r| r.consistent_read().is_none())
+            .then_output(stored);
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::MatchAny,
+            [&recorded, &read, &read_round_trip]
+        );
         let store = DynamoStore::new(client, "stacks");
         let call = "apigateway:CreateDomainName";
-        store.hand_over(call, turn, answered_at).await.unwrap();
+        store.hand_over(call, turn, answered_at, 650).await.unwrap();
+        assert_eq!(store.round_trip(call).await.unwrap(), Some(650));
         assert_eq!(recorded.num_calls(), 1);
         assert_eq!(store.answered(call, turn).await.unwrap(), Some(answered_at));
         assert_eq!(

@@ -28,7 +28,8 @@ struct Inner {
     /// The latest turn reserved at each paced call, and the call's interval.
     turns: HashMap<String, (Timestamp, i64)>,
     /// The latest turn whose call was answered at each paced call, and when.
-    answers: HashMap<String, (Timestamp, Timestamp)>,
+    /// Per call: the latest turn handed over, its answer and the round trip handed with it.
+    answers: HashMap<String, (Timestamp, Timestamp, i64)>,
     observed: ObservedDurations,
     /// Waits handed to the watcher, by stack and step.
     waiters: HashMap<(StackId, String), Waiter>,
@@ -175,16 +176,23 @@ impl StackStore for MemoryStore {
         call: &str,
         turn: Timestamp,
         answered_at: Timestamp,
+        round_trip_millis: i64,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let newer = inner
             .answers
             .get(call)
-            .is_some_and(|(handed, _)| *handed >= turn);
+            .is_some_and(|(handed, _, _)| *handed >= turn);
         if !newer {
-            inner.answers.insert(call.to_owned(), (turn, answered_at));
+            inner
+                .answers
+                .insert(call.to_owned(), (turn, answered_at, round_trip_millis));
         }
         Ok(())
+    }
+
+    async fn round_trip(&self, call: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.lock().answers.get(call).map(|(_, _, millis)| *millis))
     }
 
     async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError> {
@@ -192,8 +200,8 @@ impl StackStore for MemoryStore {
             .lock()
             .answers
             .get(call)
-            .filter(|(handed, _)| *handed >= turn)
-            .map(|(_, at)| *at))
+            .filter(|(handed, _, _)| *handed >= turn)
+            .map(|(_, at, _)| *at))
     }
 
     async fn next_free_turn(&self, call: &str, now: Timestamp) -> Result<Timestamp, StoreError> {

@@ -178,17 +178,22 @@ pub trait StackStore: Send + Sync {
     ) -> Result<Reserved, StoreError>;
 
     /// Records that the call made at `turn` had AWS's answer at `answered_at` (or ended
-    /// without one): the next turn's call need leave AWS's window only after it. An older
+    /// without one), `round_trip_millis` being what the next reservations allow for a call's
+    /// round trip: the next turn's call need leave AWS's window only after the answer. An older
     /// turn's record never replaces a newer one's.
     async fn hand_over(
         &self,
         call: &str,
         turn: Timestamp,
         answered_at: Timestamp,
+        round_trip_millis: i64,
     ) -> Result<(), StoreError>;
 
     /// When the call made at `turn` had its answer, if it was handed over (`hand_over`).
     async fn answered(&self, call: &str, turn: Timestamp) -> Result<Option<Timestamp>, StoreError>;
+
+    /// The round trip handed over with the latest answer at `call`, if any was.
+    async fn round_trip(&self, call: &str) -> Result<Option<i64>, StoreError>;
 
     /// The turn `reserve_turn` would give `call` if asked at `now`, reserving nothing: where a
     /// stack asking now would stand in the account's queue.
@@ -376,9 +381,10 @@ mod tests {
         let turn = Timestamp::parse("2026-12-02T10:00:00Z").unwrap();
         assert_eq!(store.answered(call, turn).await.unwrap(), None);
         store
-            .hand_over(call, turn, turn.plus_millis(800))
+            .hand_over(call, turn, turn.plus_millis(800), 800)
             .await
             .unwrap();
+        assert_eq!(store.round_trip(call).await.unwrap(), Some(800));
         assert_eq!(
             store.answered(call, turn).await.unwrap(),
             Some(turn.plus_millis(800))
@@ -386,14 +392,15 @@ mod tests {
         let next = turn.plus_seconds(31);
         assert_eq!(store.answered(call, next).await.unwrap(), None, "not yet");
         store
-            .hand_over(call, next, next.plus_millis(500))
+            .hand_over(call, next, next.plus_millis(500), 700)
             .await
             .unwrap();
         // A slow earlier call's record, late: the newer one stays.
         store
-            .hand_over(call, turn, next.plus_seconds(5))
+            .hand_over(call, turn, next.plus_seconds(5), 36_000)
             .await
             .unwrap();
+        assert_eq!(store.round_trip(call).await.unwrap(), Some(700));
         assert_eq!(
             store.answered(call, next).await.unwrap(),
             Some(next.plus_millis(500))

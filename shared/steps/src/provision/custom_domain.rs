@@ -302,6 +302,7 @@ mod tests {
                 ahead,
                 edgestack_domain::timestamp::Timestamp::now()
                     .plus_millis(-deps.settings.domain_name_window_millis),
+                1_000,
             )
             .await
             .unwrap();

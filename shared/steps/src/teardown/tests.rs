@@ -706,6 +706,7 @@ async fn the_stacks_domain_is_deleted_at_its_turn() {
             ahead,
             edgestack_domain::timestamp::Timestamp::now()
                 .plus_millis(-deps.settings.domain_name_window_millis),
+            1_000,
         )
         .await
         .unwrap();
