@@ -567,44 +567,46 @@ mod tests {
     }
 
     /// Calls a few a second go out that far apart, every execution of the account together:
-    /// each region apart where AWS counts each region apart.
-    #[tokio::test]
+    /// each region apart where AWS counts each region apart. The clock is paused: a wait
+    /// passes at once, and shows as time gone by.
+    #[tokio::test(start_paused = true)]
     async fn calls_allowed_a_few_a_second_are_spread_at_that_rate() {
         let mut deps = deps(no_aws());
         deps.settings.rate_second_millis = 200;
-        let first = Timestamp::now();
-        deps.at_rate(Rated::ListCertificates("us-east-1"))
-            .await
-            .unwrap();
-        assert!(
-            Timestamp::now().millis_since(first) < 200,
-            "the first goes at once"
+        let listing = |region| Rated::ListCertificates(region);
+        let before = Timestamp::now();
+        let clock = tokio::time::Instant::now();
+        deps.at_rate(listing("us-east-1")).await.unwrap();
+        deps.at_rate(listing("eu-west-1")).await.unwrap();
+        assert_eq!(
+            clock.elapsed(),
+            std::time::Duration::ZERO,
+            "the first of each region's queue goes at once"
         );
-        deps.at_rate(Rated::ListCertificates("eu-west-1"))
-            .await
-            .unwrap();
+        deps.at_rate(listing("us-east-1")).await.unwrap();
         assert!(
-            Timestamp::now().millis_since(first) < 200,
-            "another region's queue is its own"
+            clock.elapsed() > std::time::Duration::ZERO,
+            "the second waits"
         );
-        deps.at_rate(Rated::ListCertificates("us-east-1"))
-            .await
-            .unwrap();
+        let next = |rated: Rated<'_>| {
+            let queue = rated.queue();
+            let store = deps.store.clone();
+            async move { store.next_free_turn(&queue, before).await.unwrap() }
+        };
         assert!(
-            Timestamp::now().millis_since(first) >= 200,
-            "one ListCertificates a second per region"
+            next(listing("us-east-1")).await >= before.plus_millis(400),
+            "one ListCertificates a second per region: two slots taken"
         );
         // Five RequestCertificate a second: 40 ms apart here, in a queue of their own.
-        let before = Timestamp::now();
         for _ in 0..3 {
             deps.at_rate(Rated::RequestCertificate("us-east-1"))
                 .await
                 .unwrap();
         }
-        assert!(Timestamp::now().millis_since(before) >= 80);
+        assert!(next(Rated::RequestCertificate("us-east-1")).await >= before.plus_millis(120));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_queue_longer_than_a_lambda_should_wait_sends_the_step_back_to_the_state_machine() {
         let deps = deps(no_aws());
         let call = Rated::ChangeResourceRecordSets;
@@ -616,7 +618,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let started = Timestamp::now();
+        let clock = tokio::time::Instant::now();
         let err = deps.at_rate(call).await.unwrap_err();
         assert_eq!(err.error_type(), "Transient");
         assert!(
@@ -624,7 +626,7 @@ mod tests {
                 && err.to_string().contains("queue is 20 s long"),
             "{err}"
         );
-        assert!(Timestamp::now().millis_since(started) < 1_000, "no wait");
+        assert_eq!(clock.elapsed(), std::time::Duration::ZERO, "no wait");
     }
 
     /// `Deps` whose account refuses a paced call within `window` ms of the last, with turns
