@@ -192,6 +192,8 @@ class Bench:
             ready = self.until(ids, lambda s: s["status"] in TERMINAL, "every stack to settle", 3600,
                                note_expectations)
             provisioned_calls = self.control("calls")
+            with open(os.path.join(".local", "bench-ready.json"), "w") as f:
+                json.dump({"started": started, "stacks": ready}, f)
             self.control("calls", "DELETE")
             delete_started = time.time()
             with ThreadPoolExecutor(max_workers=16) as pool:
@@ -230,6 +232,31 @@ class Bench:
 
         start_lags = [finished(i, "await_certificate_validation") - when(ready[i]["created_at"]) - issue
                       for i in ready_at]
+        # The start's lag, segment by segment, from the steps' own records: the engine's
+        # transitions and Lambda invocations between steps are the emulator's on this machine.
+        def step(i, name):
+            return next(t for t in ready[i]["steps"] if t["name"] == name)
+
+        def segment(f):
+            values = sorted(f(i) for i in ready_at)
+            return (statistics.median(values), percentile(values, 0.9)) if values else (float("nan"),) * 2
+
+        start_segments = [
+            ("POST answered to the first step's start (the execution's start, one invocation)",
+             segment(lambda i: when(step(i, "validate")["started_at"]) - when(ready[i]["created_at"]))),
+            ("`validate` running", segment(lambda i: when(step(i, "validate")["finished_at"])
+                                             - when(step(i, "validate")["started_at"]))),
+            ("`validate` to `request_certificates` (a transition, one invocation)",
+             segment(lambda i: when(step(i, "request_certificates")["started_at"])
+                     - when(step(i, "validate")["finished_at"]))),
+            ("`request_certificates` running, retries included (through the validation record)",
+             segment(lambda i: when(step(i, "request_certificates")["finished_at"])
+                     - when(step(i, "request_certificates")["started_at"]))),
+            ("the validation record written to the watcher's resumption, beyond ACM's issuance",
+             segment(lambda i: finished(i, "await_certificate_validation")
+                     - when(step(i, "request_certificates")["finished_at"]) - issue)),
+        ]
+        request_attempts = [step(i, "request_certificates")["attempts"] for i in ready_at]
         domains = sorted(finished(i, "create_custom_domain") for i in ready_at)
         turn_gap = (domains[-1] - domains[0]) / (len(domains) - 1) if len(domains) > 1 else float("nan")
         tail_lags = [ready_at[i] - finished(i, "create_custom_domain") - deploy - insync for i in ready_at]
@@ -246,8 +273,14 @@ class Bench:
                 token = page.get("nextToken")
                 if not token:
                     break
-            transitions.append(sum(1 for ev in events if ev["type"].endswith("StateEntered")))
-            invocations.append(sum(1 for ev in events if ev["type"] == "TaskScheduled"))
+            # Billed transitions: every state entered, and every retry of a task ("each retry
+            # will be charged as an additional state transition": Step Functions pricing). A
+            # task scheduled more often than its state was entered was retried.
+            entered = sum(1 for ev in events if ev["type"].endswith("StateEntered"))
+            scheduled = sum(1 for ev in events if ev["type"] == "TaskScheduled")
+            tasks_entered = sum(1 for ev in events if ev["type"] == "TaskStateEntered")
+            transitions.append(entered + max(0, scheduled - tasks_entered))
+            invocations.append(scheduled)
         left = self.left(deleted)
         delete_makespan = max(deleted_at.values()) - delete_started if deleted_at else float("nan")
         return {
@@ -266,6 +299,8 @@ class Bench:
             "miss_median": statistics.median(misses) if misses else float("nan"),
             "miss_abs_p95": percentile([abs(m) for m in misses], 0.95) if misses else float("nan"),
             "start_lag_median": statistics.median(start_lags) if start_lags else float("nan"),
+            "start_segments": start_segments,
+            "request_attempts": (statistics.median(request_attempts), max(request_attempts)) if request_attempts else None,
             "turn_gap": turn_gap,
             "tail_lag_median": statistics.median(tail_lags) if tail_lags else float("nan"),
         }
@@ -308,7 +343,7 @@ def markdown(r, command):
         f"| READY minus the first expected time, p95 of its size | {r['miss_abs_p95']:.1f} s |",
     ]
     if r["transitions"]:
-        lines.append("| state transitions per stack (min / median / max) | {} / {} / {} |".format(*r["transitions"]))
+        lines.append("| state transitions per stack, retries included (min / median / max) | {} / {} / {} |".format(*r["transitions"]))
         lines.append("| Lambda invocations per stack (min / median / max) | {} / {} / {} |".format(*r["invocations"]))
     lines += [
         f"| stacks DELETED after their DELETE | {n - len(r['not_deleted'])} of {n} |",
@@ -323,6 +358,18 @@ def markdown(r, command):
         "round trips among it: each turn's call goes a window after the answer to the one before, see the README). The expected READY "
         "time is the API's `expected_ready_at` at the first poll that showed one: none before the "
         "watcher has seen each of AWS's waits end once, which a fresh account's first stacks have not.",
+        "",
+        "### Where the start's lag goes",
+        "",
+        "From POST to the certificate's issuance seen, segment by segment (each stack's step "
+        "records). The transitions and invocations between steps are the local engine's and "
+        "cargo-lambda's on this machine (in real seconds, where AWS's are scaled); "
+        f"`request_certificates` ran {r['request_attempts'][0]:g} times at the median "
+        f"({r['request_attempts'][1]} at most).",
+        "",
+        "| segment | median | p90 |",
+        "| --- | ---: | ---: |",
+        *[f"| {name} | {median:.2f} s | {p90:.2f} s |" for name, (median, p90) in r["start_segments"]],
         "",
         "### AWS calls per stack, by operation",
         "",

@@ -87,6 +87,7 @@ EXPECTED: dict[str, set[str]] = {
     "watch": LOGS
     | STACK_RECORD
     | {
+        "dynamodb:BatchGetItem",
         "dynamodb:DeleteItem",
         "dynamodb:Query",
         "cloudfront:ListDistributions",
@@ -164,6 +165,7 @@ SDK_OPERATIONS: dict[str, set[str]] = {
     "update_distribution": {"cloudfront:UpdateDistribution"},
     "delete_distribution": {"cloudfront:DeleteDistribution"},
     "get_item": {"dynamodb:GetItem"},
+    "batch_get_item": {"dynamodb:BatchGetItem"},
     "put_item": {"dynamodb:PutItem"},
     "delete_item": {"dynamodb:DeleteItem"},
     "query": {"dynamodb:Query"},

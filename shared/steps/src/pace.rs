@@ -64,7 +64,7 @@ pub enum Paced {
 }
 
 impl Paced {
-    /// The call, as infra/calls.json names it.
+    /// The call, as infra/calls.json names it (CloudFront's changes: their one queue).
     pub fn call(self) -> &'static str {
         match self {
             Self::CreateDomainName => "apigateway:CreateDomainName",
@@ -106,6 +106,11 @@ pub enum Rated<'a> {
     /// developer guide, Quotas on API requests). Changes take two of them: the rest is left to
     /// the reads (`GetChange`, `ListResourceRecordSets`) that are not queued.
     ChangeResourceRecordSets,
+    /// CloudFront's changes to distributions (create, update, delete), one queue for all three:
+    /// CloudFront answers `Throttling` ("Rate exceeded") under load but publishes no rate for
+    /// its API (its Quotas page lists none). Five a second is half of what the strict account
+    /// allows; a burst's teardown, which disables fifty distributions at once, is what meets it.
+    CloudFrontChange,
 }
 
 impl Rated<'_> {
@@ -115,6 +120,7 @@ impl Rated<'_> {
             Self::RequestCertificate(_) => "acm:RequestCertificate",
             Self::ListCertificates(_) => "acm:ListCertificates",
             Self::ChangeResourceRecordSets => "route53:ChangeResourceRecordSets",
+            Self::CloudFrontChange => "cloudfront:changes",
         }
     }
 
@@ -124,6 +130,7 @@ impl Rated<'_> {
             Self::RequestCertificate(_) => 5,
             Self::ListCertificates(_) => 1,
             Self::ChangeResourceRecordSets => 2,
+            Self::CloudFrontChange => 5,
         }
     }
 
@@ -133,7 +140,7 @@ impl Rated<'_> {
             Self::RequestCertificate(region) | Self::ListCertificates(region) => {
                 format!("{}@{region}", self.call())
             }
-            Self::ChangeResourceRecordSets => self.call().to_owned(),
+            Self::ChangeResourceRecordSets | Self::CloudFrontChange => self.call().to_owned(),
         }
     }
 }
@@ -604,6 +611,11 @@ mod tests {
                 .unwrap();
         }
         assert!(next(Rated::RequestCertificate("us-east-1")).await >= before.plus_millis(120));
+        // CloudFront's creates, updates and deletes share one queue, five a second.
+        for _ in 0..2 {
+            deps.at_rate(Rated::CloudFrontChange).await.unwrap();
+        }
+        assert!(next(Rated::CloudFrontChange).await >= before.plus_millis(80));
     }
 
     #[tokio::test(start_paused = true)]

@@ -17,11 +17,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_acm::types::CertificateStatus;
+use futures::stream::{self, StreamExt};
 
 use serde::{Deserialize, Serialize};
 
 use edgestack_aws::callbacks::{Delivery, WatcherStart};
-use edgestack_aws::store::{Awaited, Waiter};
+use edgestack_aws::store::{with_causes, Awaited, Waiter};
 use edgestack_domain::expectation::AwsWait;
 use edgestack_domain::stack::{Stack, StepStatus};
 use edgestack_domain::timestamp::Timestamp;
@@ -215,8 +216,16 @@ pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
     Ok(watched)
 }
 
+/// How many parked waits a pass settles at once. Settling one that is done is a few calls
+/// (its record, its task's resumption, its unparking); a burst's certificates issue within
+/// seconds of each other, and one after another those calls would hold the last stack of a
+/// pass back by all the others' round trips.
+const SETTLED_AT_ONCE: usize = 8;
+
 /// One look at every parked wait: resumes those whose resource is ready, fails those past their
-/// deadline or whose stack no longer provisions, keeps the rest.
+/// deadline or whose stack no longer provisions, keeps the rest. What it reads does not grow
+/// with the parked stacks one call each: one sweep of AWS (`Sweep`) and one batch read of their
+/// records.
 pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
     let waiters = deps.store.parked().await?;
     let mut done = Pass::default();
@@ -224,12 +233,33 @@ pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
         return Ok(done);
     }
     let sweep = Sweep::of(deps, &waiters).await?;
-    for waiter in waiters {
-        let outcome = settle(deps, &waiter, &sweep, now).await;
+    let ids: Vec<_> = waiters.iter().map(|w| w.stack_id.clone()).collect();
+    let stacks = deps.store.get_many(&ids).await?;
+    let sweep = &sweep;
+    let settled: Vec<_> = stream::iter(&waiters)
+        .map(|waiter| {
+            let stack = match stacks.get(&waiter.stack_id) {
+                None => Ok(None),
+                Some(Ok(read)) => Ok(Some(&read.value)),
+                Some(Err(e)) => Err(e),
+            };
+            async move {
+                let outcome = match stack {
+                    Ok(stack) => settle(deps, waiter, stack, sweep, now).await,
+                    // As unreadable as it was: this stack's wait alone is left to a later pass.
+                    Err(e) => Err(StepError::Transient(with_causes(e))),
+                };
+                (waiter, outcome)
+            }
+        })
+        .buffer_unordered(SETTLED_AT_ONCE)
+        .collect()
+        .await;
+    for (waiter, outcome) in settled {
         match outcome {
             Ok(Settled::Waiting) => done.waiting += 1,
             Ok(settled) => {
-                deps.store.unpark(&waiter).await?;
+                deps.store.unpark(waiter).await?;
                 match settled {
                     Settled::Resumed => done.resumed += 1,
                     Settled::Failed => done.failed += 1,
@@ -240,8 +270,8 @@ pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
             // its deadline has passed, which no failure may postpone.
             Err(e) => {
                 tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not settle a wait");
-                if now > waiter.deadline && give_up(deps, &waiter).await.is_ok() {
-                    deps.store.unpark(&waiter).await?;
+                if now > waiter.deadline && give_up(deps, waiter).await.is_ok() {
+                    deps.store.unpark(waiter).await?;
                     done.failed += 1;
                 } else {
                     done.waiting += 1;
@@ -401,9 +431,11 @@ async fn observe(deps: &Deps, awaited: &Awaited, stack: &Stack) {
     }
 }
 
+/// Settles `waiter`, whose stack's record (read in this pass) is `stack`.
 async fn settle(
     deps: &Deps,
     waiter: &Waiter,
+    stack: Option<&Stack>,
     sweep: &Sweep,
     now: Timestamp,
 ) -> Result<Settled, StepError> {
@@ -419,10 +451,7 @@ async fn settle(
             Delivery::Stale => Settled::Stale,
         })
     };
-    let stack = deps.store.get(&waiter.stack_id).await?.map(|v| v.value);
-    let still_provisioning = stack
-        .as_ref()
-        .is_some_and(|s| s.provisioning_may_go_on().is_ok());
+    let still_provisioning = stack.is_some_and(|s| s.provisioning_may_go_on().is_ok());
     if !still_provisioning {
         return fail(StepError::StackGone(format!(
             "stack {} no longer provisions; its wait at {} ends",
@@ -435,7 +464,7 @@ async fn settle(
         Err(never) => return fail(never).await,
     };
     if let Some(detail) = ready {
-        if let Some(stack) = &stack {
+        if let Some(stack) = stack {
             observe(deps, &waiter.awaited, stack).await;
         }
         deps.finish(

@@ -6,11 +6,11 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
 use super::{
-    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery,
+    claimed_name, created_key, CreateOutcome, Cursor, IdempotencyKey, ListQuery, Many,
     OriginHeaderValues, Page, Reserved, StackStore, StoreError, Versioned, Waiter,
     DELETED_STACK_TTL_SECONDS, IDEMPOTENCY_KEY_TTL_SECONDS,
 };
@@ -709,6 +709,66 @@ impl StackStore for DynamoStore {
         out.item.as_ref().map(Self::read_stack).transpose()
     }
 
+    async fn get_many(&self, ids: &[StackId]) -> Result<Many, StoreError> {
+        // BatchGetItem takes at most 100 keys a request and refuses a repeated one.
+        const KEYS_PER_REQUEST: usize = 100;
+        let mut unique: Vec<&StackId> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut found = HashMap::new();
+        for chunk in unique.chunks(KEYS_PER_REQUEST) {
+            let keys = chunk
+                .iter()
+                .map(|id| HashMap::from([("pk".to_owned(), s(stack_pk(id)))]))
+                .collect();
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let id = item
+                    .get("pk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| pk.strip_prefix("STACK#"))
+                    .and_then(StackId::parse);
+                if let Some(id) = id {
+                    found.insert(id, Self::read_stack(&item));
+                }
+            }
+            // Keys DynamoDB left unread (its throughput, its 16 MB answer) are read one by one,
+            // with the SDK's own retries, rather than by a second retry loop of this store's.
+            let unprocessed = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            for id in chunk {
+                let pk = stack_pk(id);
+                let left = unprocessed
+                    .iter()
+                    .any(|key| key.get("pk").and_then(|v| v.as_s().ok()) == Some(&pk));
+                if left {
+                    if let Some(read) = self.get(id).await.transpose() {
+                        found.insert((*id).clone(), read);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError> {
         let version = expected_version + 1;
         let result = self
@@ -865,6 +925,84 @@ mod tests {
         let client = mock_client!(aws_sdk_dynamodb, [&listed]);
         let parked = DynamoStore::new(client, "stacks").parked().await.unwrap();
         assert_eq!(parked, [waiter]);
+    }
+
+    /// The watcher's batch read: each key asked once, consistently; a key DynamoDB leaves
+    /// unprocessed is read on its own; a stack that does not exist is simply absent, and one
+    /// that cannot be read is an error for it alone.
+    #[tokio::test]
+    async fn many_stacks_are_read_in_one_batch_and_an_unprocessed_key_on_its_own() {
+        use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let first = stack(Status::Pending);
+        let mut second = stack(Status::Pending);
+        second.id = StackId::parse("stk_bbbbbbbbbbbbbbbbbbbb").unwrap();
+        let gone = StackId::parse("stk_cccccccccccccccccccc").unwrap();
+        let unreadable = StackId::parse("stk_dddddddddddddddddddd").unwrap();
+        let unreadable_item = HashMap::from([
+            ("pk".to_owned(), s(stack_pk(&unreadable))),
+            ("document".to_owned(), s("{not json")),
+            ("version".to_owned(), n(1)),
+        ]);
+        let first_item = DynamoStore::stack_item(&first, 3).unwrap();
+        let second_item = DynamoStore::stack_item(&second, 5).unwrap();
+        let second_pk = stack_pk(&second.id);
+        let mut asked: Vec<_> = [&first.id, &second.id, &gone, &unreadable]
+            .map(stack_pk)
+            .to_vec();
+        asked.sort();
+        let batch = mock!(Client::batch_get_item)
+            .match_requests(move |r| {
+                let wanted = &r.request_items().unwrap()["stacks"];
+                let mut keys: Vec<_> = wanted
+                    .keys()
+                    .iter()
+                    .map(|k| k["pk"].as_s().unwrap().clone())
+                    .collect();
+                keys.sort();
+                wanted.consistent_read() == Some(true) && keys == asked
+            })
+            .then_output(move || {
+                let unprocessed = KeysAndAttributes::builder()
+                    .keys(HashMap::from([("pk".to_owned(), s(second_pk.clone()))]))
+                    .build()
+                    .unwrap();
+                BatchGetItemOutput::builder()
+                    .responses("stacks", vec![first_item.clone(), unreadable_item.clone()])
+                    .unprocessed_keys("stacks", unprocessed)
+                    .build()
+            });
+        let second_pk = stack_pk(&second.id);
+        let one = mock!(Client::get_item)
+            .match_requests(move |r| {
+                r.key().and_then(|k| k.get("pk")) == Some(&s(second_pk.clone()))
+                    && r.consistent_read() == Some(true)
+            })
+            .then_output(move || {
+                GetItemOutput::builder()
+                    .set_item(Some(second_item.clone()))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&batch, &one]);
+        let ids = [
+            first.id.clone(),
+            second.id.clone(),
+            gone.clone(),
+            unreadable.clone(),
+            first.id.clone(),
+        ];
+        let read = DynamoStore::new(client, "stacks")
+            .get_many(&ids)
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 3);
+        assert!(matches!(read[&unreadable], Err(StoreError::Corrupt(_))));
+        assert_eq!(read[&first.id].as_ref().unwrap().version, 3);
+        assert_eq!(read[&second.id].as_ref().unwrap().version, 5);
+        assert!(!read.contains_key(&gone));
+        assert_eq!((batch.num_calls(), one.num_calls()), (1, 1));
     }
 
     /// Two executions reserve a turn at once: the one whose conditional write loses reads the

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::{
     claimed_name, created_key, next_turn, origin_header_values_of, withheld, CreateOutcome, Cursor,
-    IdempotencyKey, ListQuery, OriginHeaderValues, Page, Reserved, StackStore, StoreError,
+    IdempotencyKey, ListQuery, Many, OriginHeaderValues, Page, Reserved, StackStore, StoreError,
     Versioned, Waiter,
 };
 use edgestack_domain::expectation::{AwsWait, ObservedDurations};
@@ -98,6 +98,22 @@ impl StackStore for MemoryStore {
                 value: stack.clone(),
                 version: *version,
             }))
+    }
+
+    async fn get_many(&self, ids: &[StackId]) -> Result<Many, StoreError> {
+        let inner = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                inner.stacks.get(id).map(|(stack, version)| {
+                    let stack = Versioned {
+                        value: stack.clone(),
+                        version: *version,
+                    };
+                    (id.clone(), Ok(stack))
+                })
+            })
+            .collect())
     }
 
     async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError> {

@@ -4,6 +4,8 @@
 mod dynamo;
 mod memory;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,9 @@ pub fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
     }
     line
 }
+
+/// What `get_many` read: each existing stack, or why it could not be read.
+pub type Many = HashMap<StackId, Result<Versioned<Stack>, StoreError>>;
 
 #[derive(Debug, Clone)]
 pub struct Versioned<T> {
@@ -149,6 +154,11 @@ pub trait StackStore: Send + Sync {
     ) -> Result<CreateOutcome, StoreError>;
 
     async fn get(&self, id: &StackId) -> Result<Option<Versioned<Stack>>, StoreError>;
+
+    /// The stacks of `ids` that exist, read at once: what the watcher reads each pass of every
+    /// parked stack, in a few requests however many stacks wait. Each stack's read stands on
+    /// its own: one that cannot be read is an error for that stack alone.
+    async fn get_many(&self, ids: &[StackId]) -> Result<Many, StoreError>;
 
     /// Replaces the stack if it is still at `expected_version`; returns the new version.
     async fn replace(&self, stack: &Stack, expected_version: u64) -> Result<u64, StoreError>;

@@ -12,6 +12,7 @@ use edgestack_aws::store::Awaited;
 
 use crate::distribution_config::{self, EdgeSettings};
 use crate::error::{self, describe, from_sdk};
+use crate::pace::Rated;
 use crate::watch::Parking;
 use crate::{Deps, Flow, Start, StepError};
 use edgestack_domain::stack::{Phase, Stack, StepStatus};
@@ -98,6 +99,7 @@ async fn create(
     let config = distribution_config::build(stack, &header_values, &settings)
         .map_err(StepError::Internal)?;
     let tags = distribution_config::tags(stack).map_err(StepError::Internal)?;
+    deps.at_rate(Rated::CloudFrontChange).await?;
     let result = client
         .create_distribution_with_tags()
         .distribution_config_with_tags(

@@ -5,6 +5,7 @@ use aws_sdk_cloudfront::operation::get_distribution_config::GetDistributionConfi
 use edgestack_domain::stack::{Phase, StepStatus};
 
 use crate::error::{self, from_sdk};
+use crate::pace::Rated;
 use crate::{Deps, Flow, Start, StepError};
 
 /// Disables the distribution (with its ETag) and waits until CloudFront has deployed that.
@@ -78,6 +79,7 @@ pub async fn disable_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepE
         let etag = current.e_tag.unwrap_or_default();
         let mut config = config;
         config.enabled = false;
+        deps.at_rate(Rated::CloudFrontChange).await?;
         match client
             .update_distribution()
             .id(&id)
@@ -149,6 +151,7 @@ pub async fn delete_distribution(deps: &Deps, flow: Flow) -> Result<Flow, StepEr
                 Err(e) => return Err(from_sdk(e)),
                 Ok(current) => {
                     let etag = current.e_tag.unwrap_or_default();
+                    deps.at_rate(Rated::CloudFrontChange).await?;
                     match client
                         .delete_distribution()
                         .id(&id)

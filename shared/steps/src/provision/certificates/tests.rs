@@ -115,7 +115,12 @@ fn requested() -> Rule {
 }
 
 fn described(with_record: bool) -> Rule {
-    mock!(aws_sdk_acm::Client::describe_certificate).then_output(move || {
+    mock!(aws_sdk_acm::Client::describe_certificate)
+        .then_output(move || described_output(with_record))
+}
+
+fn described_output(with_record: bool) -> DescribeCertificateOutput {
+    {
         let mut option = DomainValidation::builder().domain_name("api.example.com");
         if with_record {
             option = option.resource_record(
@@ -135,7 +140,7 @@ fn described(with_record: bool) -> Rule {
                     .build(),
             )
             .build()
-    })
+    }
 }
 
 fn created_cname() -> Rule {
@@ -310,13 +315,44 @@ async fn something_else_where_the_validation_record_goes_is_a_conflict() {
     );
 }
 
-#[tokio::test]
-async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_recorded() {
+/// ACM publishes the record seconds after the request: the step looks again in its Lambda,
+/// once an AWS second (tokio's paused clock: no real wait), and goes on once it is there.
+#[tokio::test(start_paused = true)]
+async fn a_record_published_seconds_after_the_request_is_waited_for_in_the_step() {
+    let unpublished_then_published = mock!(aws_sdk_acm::Client::describe_certificate)
+        .sequence()
+        .output(|| described_output(false))
+        .times(2)
+        .output(|| described_output(true))
+        .build();
     let (deps, stack) = requesting(
         "request-certificates",
         Some("Z1"),
         |_| {},
-        &[&requested(), &described(false)],
+        &[&requested(), &unpublished_then_published],
+        &[&zone_holding(vec![]), &created_cname()],
+    )
+    .await;
+    let started = tokio::time::Instant::now();
+    handle_request(&deps, Flow::new(stack.id.clone()))
+        .await
+        .expect("the record, at the third look");
+    assert_eq!(unpublished_then_published.num_calls(), 3);
+    assert_eq!(
+        started.elapsed(),
+        std::time::Duration::from_millis(2 * deps.settings.rate_second_millis as u64),
+        "two pauses of an AWS second each"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_recorded() {
+    let unpublished = described(false);
+    let (deps, stack) = requesting(
+        "request-certificates",
+        Some("Z1"),
+        |_| {},
+        &[&requested(), &unpublished],
         &[],
     )
     .await;
@@ -327,6 +363,11 @@ async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_
         err.error_type(),
         "Settling",
         "asked again every second: {err:?}"
+    );
+    assert_eq!(
+        unpublished.num_calls(),
+        8,
+        "looked for it eight times first"
     );
     assert!(
         err.to_string().starts_with("aws_unavailable: "),

@@ -8,6 +8,15 @@ use crate::error::{self, describe, from_sdk};
 use crate::{Deps, StepError};
 use edgestack_domain::stack::{DnsPurpose, DnsRecord};
 
+/// How often, in AWS's seconds, the request step looks again for the validation record, and
+/// for how long before it leaves the wait to the state machine's retry. ACM publishes the
+/// record a few seconds after the request (the strict account: `acm_record_lag`, 5 s); looking
+/// in the Lambda, on AWS's clock, spares a retry's state transitions and the whole second a
+/// Step Functions retry waits at the least. One look a second per waiting stack is what the
+/// retry asked of ACM before; the SDK retries a throttled look.
+const RECORD_LOOK_EVERY_SECONDS: i64 = 1;
+const RECORD_LOOKS: i64 = 8;
+
 /// The CNAME that proves control of the name. ACM gives the same one for the same name in
 /// every region, so one record validates both certificates.
 pub(super) async fn validation_record(
@@ -15,6 +24,30 @@ pub(super) async fn validation_record(
     region: &str,
     arn: &str,
 ) -> Result<DnsRecord, StepError> {
+    let pause = std::time::Duration::from_millis(
+        (RECORD_LOOK_EVERY_SECONDS * deps.settings.rate_second_millis).max(1) as u64,
+    );
+    for look in 1..=RECORD_LOOKS {
+        if let Some(record) = published_record(deps, region, arn).await? {
+            return Ok(record);
+        }
+        if look < RECORD_LOOKS {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    // Asked again by the state machine's retry, each second.
+    Err(StepError::Settling {
+        code: "aws_unavailable",
+        message: format!("ACM has not published the validation record of {arn}"),
+    })
+}
+
+/// The validation record, if ACM has published it yet.
+async fn published_record(
+    deps: &Deps,
+    region: &str,
+    arn: &str,
+) -> Result<Option<DnsRecord>, StepError> {
     let client = deps.clients.acm(region);
     let out = client
         .describe_certificate()
@@ -22,23 +55,18 @@ pub(super) async fn validation_record(
         .send()
         .await
         .map_err(|e| StepError::Transient(describe(&e)))?;
-    let record = out
+    Ok(out
         .certificate()
         .and_then(|c| c.domain_validation_options().first())
         .and_then(|o| o.resource_record())
-        // ACM fills the record in a few seconds after the request: asked again each second.
-        .ok_or_else(|| StepError::Settling {
-            code: "aws_unavailable",
-            message: format!("ACM has not published the validation record of {arn}"),
-        })?;
-    Ok(DnsRecord {
-        name: record.name().to_owned(),
-        record_type: record.r#type().as_str().to_owned(),
-        value: record.value().to_owned(),
-        purpose: DnsPurpose::CertificateValidation,
-        managed: false,
-        created: false,
-    })
+        .map(|record| DnsRecord {
+            name: record.name().to_owned(),
+            record_type: record.r#type().as_str().to_owned(),
+            value: record.value().to_owned(),
+            purpose: DnsPurpose::CertificateValidation,
+            managed: false,
+            created: false,
+        }))
 }
 
 /// What the zone holds where the validation record goes.
