@@ -58,11 +58,12 @@ EDGESTACK_PERMISSIONS="$PERMISSIONS" "$PY" -c 'import json, os; json.loads(os.en
 # invocation. That build selects one package, so its feature set (and artifacts) can differ
 # from `cargo build --workspace`'s; building each function the same way here pays that cost
 # now, visibly, instead of inside a request or a Step Functions task.
+# The functions: edgestack's (functions/) and the demo team's (local/greetings).
 functions="$(cargo metadata --no-deps --format-version 1 | "$PY" -c '
 import json, os, sys
-root = os.path.join(sys.argv[1], "functions") + os.sep
+roots = [os.path.join(sys.argv[1], d) + os.sep for d in ("functions", os.path.join("local", "greetings"))]
 for p in json.load(sys.stdin)["packages"]:
-    if p["manifest_path"].startswith(root):
+    if any(p["manifest_path"].startswith(root) for root in roots):
         print(*(t["name"] for t in p["targets"] if "bin" in t["kind"]))
 ' "$ROOT")" || fail "cargo metadata failed: is the workspace's Cargo.toml valid?"
 for f in $functions; do

@@ -2,17 +2,20 @@
 # `make demo`: the whole workflow on the local stack, as a team would see it.
 #
 #   1. local/up.sh (unless the local stack is already up); it stays up afterwards.
-#   2. scripts/demo_team.py, in the emulated account: a Regional REST API `edgestack-demo` with
-#      GET /greetings (a MOCK integration) deployed to `prod`, and a hosted zone `example.com`
-#      (both reused by later runs).
+#   2. scripts/demo_team.py, in the emulated account: a Regional REST API `edgestack-demo` whose
+#      GET /greetings is the team's Lambda function (local/greetings, a Lambda proxy
+#      integration), deployed to `prod`, and a hosted zone `example.com` (both reused by later
+#      runs).
 #   3. `edgestack create --wait` (the CLI, cli/): a stack for that API at the custom domain
 #      api.example.com (auth none, smoke test /greetings), its progress shown step by step until
 #      READY. If a live stack of an earlier run holds that name (exit 7, conflict), the next free
 #      one is used (api-2.example.com, ...).
 #   4. scripts/demo_call.py: the outputs; then `edgestack call` makes the request a client
-#      makes, through the distribution (locally: the data plane at EDGE_URL) to the API.
+#      makes, through the distribution (locally: the data plane at EDGE_URL) to the API, and
+#      the answer must be the function's.
 #
-# Exits 0 once the stack is READY and answers through its distribution, else with the CLI's exit
+# Exits 0 once the stack is READY and its distribution answers with the team's function, else
+# 1 for another answer or the CLI's exit
 # status (3: FAILED, 4: timed out...). The account keeps AWS's waits at STRICT_TIME_SCALE (0.05
 # when this script starts the stack: a certificate issued 6 s after its validation record, a
 # distribution deployed in 15 s).
@@ -71,9 +74,19 @@ if ((status == 0)); then
   echo "=== the API through the distribution, as a client calls it"
   echo "\$ edgestack call $id /greetings"
   set +e
-  "$EDGESTACK" call "$id" /greetings --principal "$DEMO_PRINCIPAL"
+  answer="$("$EDGESTACK" call "$id" /greetings --principal "$DEMO_PRINCIPAL")"
   status=$?
   set -e
+  printf '%s\n' "$answer"
+  if ((status == 0)); then
+    # The CLI prints the status, then the body.
+    if printf '%s\n' "$answer" | tail -n +2 | .local/venv/bin/python -c 'import json, sys; sys.exit(json.load(sys.stdin).get("function") != "greetings")' 2>/dev/null; then
+      echo "(the answer of the team's Lambda function greetings, through CloudFront and API Gateway)"
+    else
+      echo "demo: that is not the answer of the team's function greetings" >&2
+      status=1
+    fi
+  fi
 else
   echo
   echo "edgestack create exited $status (exit statuses: edgestack --help); the stack as last seen:"

@@ -1,9 +1,10 @@
 """`make demo`, the team's side: what the seed's prerequisites ask for, in the emulated account.
 
-A Regional REST API `edgestack-demo` with GET /greetings (a MOCK integration) deployed to
-`prod`, and a hosted zone `example.com`; both reused by later runs. Tells what it did on standard
-error and prints `API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh.
-Run with .local/env in the environment.
+A Regional REST API `edgestack-demo` whose GET /greetings is the team's Lambda function
+`greetings` (local/greetings) behind a Lambda proxy integration, deployed to `prod`, and a hosted
+zone `example.com`; both reused by later runs. Tells what it did on standard error and prints
+`API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh. Run with .local/env in the
+environment.
 """
 
 import os
@@ -14,6 +15,7 @@ import boto3
 
 ENV = os.environ
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account, as local/up.sh has it
 ZONE_REFERENCE = "edgestack-demo-zone"
 
 
@@ -28,33 +30,55 @@ def aws(service, region="us-east-1"):
                         aws_secret_access_key=ENV["AWS_SECRET_ACCESS_KEY"])
 
 
+def greetings_integration_uri():
+    """The Lambda proxy integration's target: the team's function, by ARN, as AWS has it. In the
+    emulated account the Lambda Invoke API is cargo-lambda's, which serves local/greetings."""
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:greetings"
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/invocations"
+
+
+def proxied_to_greetings(apigw, api_id):
+    """Whether GET /greetings of `api_id` is the Lambda proxy integration of the function (an
+    API of an earlier demo may still answer from a MOCK)."""
+    for resource in apigw.get_resources(restApiId=api_id)["items"]:
+        if resource["path"] == "/greetings":
+            try:
+                integration = apigw.get_integration(restApiId=api_id, resourceId=resource["id"],
+                                                    httpMethod="GET")
+            except apigw.exceptions.NotFoundException:
+                return False
+            return integration.get("type") == "AWS_PROXY" and integration.get("uri") == greetings_integration_uri()
+    return False
+
+
 def greetings_api():
-    """The demo's REST API: reused if an earlier run made it, else created and deployed."""
+    """The demo's REST API: reused if an earlier run made it as this one would, else created and
+    deployed."""
     apigw = aws("apigateway", REGION)
     for api in apigw.get_rest_apis(limit=500).get("items", []):
         if api.get("name") == "edgestack-demo":
             try:
                 apigw.get_stage(restApiId=api["id"], stageName="prod")
+            except apigw.exceptions.NotFoundException:
+                continue
+            if proxied_to_greetings(apigw, api["id"]):
                 say(f"REST API edgestack-demo ({api['id']}) in {REGION}: reused")
                 return api["id"]
-            except apigw.exceptions.NotFoundException:
-                pass
     api_id = apigw.create_rest_api(name="edgestack-demo",
                                    endpointConfiguration={"types": ["REGIONAL"]})["id"]
     root = next(r["id"] for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
     resource = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="greetings")["id"]
     apigw.put_method(restApiId=api_id, resourceId=resource, httpMethod="GET",
                      authorizationType="NONE")
-    apigw.put_integration(restApiId=api_id, resourceId=resource, httpMethod="GET", type="MOCK",
-                          requestTemplates={"application/json": '{"statusCode": 200}'})
-    apigw.put_method_response(restApiId=api_id, resourceId=resource, httpMethod="GET",
-                              statusCode="200")
-    apigw.put_integration_response(restApiId=api_id, resourceId=resource, httpMethod="GET",
-                                   statusCode="200",
-                                   responseTemplates={"application/json": '{"message": "hello"}'})
+    # A Lambda proxy integration is always invoked with POST, whatever the method's verb.
+    apigw.put_integration(restApiId=api_id, resourceId=resource, httpMethod="GET", type="AWS_PROXY",
+                          integrationHttpMethod="POST", uri=greetings_integration_uri())
     apigw.create_deployment(restApiId=api_id, stageName="prod")
-    say(f"REST API edgestack-demo ({api_id}) in {REGION}: created, GET /greetings (MOCK) "
-        "deployed to prod")
+    # In AWS the team also lets API Gateway invoke the function (lambda add-permission, principal
+    # apigateway.amazonaws.com). The emulated account's Lambda is cargo-lambda, which keeps no
+    # resource policy, so there is nothing to grant here.
+    say(f"REST API edgestack-demo ({api_id}) in {REGION}: created, GET /greetings (the Lambda "
+        "function greetings, proxy integration) deployed to prod")
     return api_id
 
 
