@@ -192,8 +192,6 @@ class Bench:
             ready = self.until(ids, lambda s: s["status"] in TERMINAL, "every stack to settle", 3600,
                                note_expectations)
             provisioned_calls = self.control("calls")
-            with open(os.path.join(".local", "bench-ready.json"), "w") as f:
-                json.dump({"started": started, "stacks": ready}, f)
             self.control("calls", "DELETE")
             delete_started = time.time()
             with ThreadPoolExecutor(max_workers=16) as pool:
@@ -379,8 +377,9 @@ def markdown(r, command):
         "function (`LAMBDA_CONCURRENCY`, 8 by default; at 16 or 50 not all of them started on this "
         "machine, cargo-lambda logging `MaxFilesWatch`), where AWS gives each concurrent invocation an execution "
         "environment of its own (Lambda developer guide, \"Lambda scaling behavior\"); "
-        f"`request_certificates` ran {times(r['request_attempts'][0])} at the median "
-        f"({times(r['request_attempts'][1])} at most).",
+        + (f"`request_certificates` ran {times(r['request_attempts'][0])} at the median "
+         f"({times(r['request_attempts'][1])} at most)." if r["request_attempts"] else
+         "no stack was READY."),
         "",
         "| segment | median | p90 |",
         "| --- | ---: | ---: |",

@@ -64,7 +64,7 @@ pub enum Paced {
 }
 
 impl Paced {
-    /// The call, as infra/calls.json names it (CloudFront's changes: their one queue).
+    /// The call, as infra/calls.json names it.
     pub fn call(self) -> &'static str {
         match self {
             Self::CreateDomainName => "apigateway:CreateDomainName",
@@ -114,7 +114,8 @@ pub enum Rated<'a> {
 }
 
 impl Rated<'_> {
-    /// The call, as infra/calls.json names it.
+    /// The call, as infra/calls.json names it; for CloudFront's changes, the name of their one
+    /// queue.
     pub fn call(self) -> &'static str {
         match self {
             Self::RequestCertificate(_) => "acm:RequestCertificate",

@@ -234,53 +234,71 @@ pub async fn pass(deps: &Deps, now: Timestamp) -> Result<Pass, StepError> {
     }
     let sweep = Sweep::of(deps, &waiters).await?;
     let ids: Vec<_> = waiters.iter().map(|w| w.stack_id.clone()).collect();
-    let stacks = deps.store.get_many(&ids).await?;
-    let sweep = &sweep;
+    // A batch read that fails leaves every stack unread this pass, as if each read had failed:
+    // the waits are looked at again next pass, and those past their deadline still fail.
+    let stacks = deps.store.get_many(&ids).await.map_err(|e| with_causes(&e));
+    let (sweep, stacks) = (&sweep, &stacks);
     let settled: Vec<_> = stream::iter(&waiters)
-        .map(|waiter| {
-            let stack = match stacks.get(&waiter.stack_id) {
-                None => Ok(None),
-                Some(Ok(read)) => Ok(Some(&read.value)),
-                Some(Err(e)) => Err(e),
+        .map(|waiter| async move {
+            let stack = match stacks {
+                Err(e) => Err(StepError::Transient(e.clone())),
+                Ok(read) => match read.get(&waiter.stack_id) {
+                    None => Ok(None),
+                    Some(Ok(read)) => Ok(Some(&read.value)),
+                    Some(Err(e)) => Err(StepError::Transient(with_causes(e))),
+                },
             };
-            async move {
-                let outcome = match stack {
-                    Ok(stack) => settle(deps, waiter, stack, sweep, now).await,
-                    // As unreadable as it was: this stack's wait alone is left to a later pass.
-                    Err(e) => Err(StepError::Transient(with_causes(e))),
-                };
-                (waiter, outcome)
+            let outcome = match stack {
+                Ok(stack) => settle(deps, waiter, stack, sweep, now).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok((Settled::Waiting, _)) => (Settled::Waiting, None),
+                Ok((settled, observed)) => {
+                    end_wait(deps, waiter).await;
+                    (settled, observed)
+                }
+                // One stack's failure is not the others': it is looked at again next pass,
+                // unless its deadline has passed, which no failure may postpone.
+                Err(e) => {
+                    tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not settle a wait");
+                    if now > waiter.deadline && give_up(deps, waiter).await.is_ok() {
+                        end_wait(deps, waiter).await;
+                        (Settled::Failed, None)
+                    } else {
+                        (Settled::Waiting, None)
+                    }
+                }
             }
         })
         .buffer_unordered(SETTLED_AT_ONCE)
         .collect()
         .await;
-    for (waiter, outcome) in settled {
-        match outcome {
-            Ok(Settled::Waiting) => done.waiting += 1,
-            Ok(settled) => {
-                deps.store.unpark(waiter).await?;
-                match settled {
-                    Settled::Resumed => done.resumed += 1,
-                    Settled::Failed => done.failed += 1,
-                    _ => done.stale += 1,
-                }
-            }
-            // One stack's failure is not the others': it is looked at again next pass, unless
-            // its deadline has passed, which no failure may postpone.
-            Err(e) => {
-                tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not settle a wait");
-                if now > waiter.deadline && give_up(deps, waiter).await.is_ok() {
-                    deps.store.unpark(waiter).await?;
-                    done.failed += 1;
-                } else {
-                    done.waiting += 1;
-                }
+    for (settled, observed) in settled {
+        match settled {
+            Settled::Waiting => done.waiting += 1,
+            Settled::Resumed => done.resumed += 1,
+            Settled::Failed => done.failed += 1,
+            Settled::Stale => done.stale += 1,
+        }
+        // One after another: every observation folds into one item, which concurrent writers
+        // would contend for (and a loser's observation would be lost).
+        if let Some((wait, millis)) = observed {
+            if let Err(e) = deps.store.observe(wait, millis).await {
+                tracing::warn!(wait = wait.as_str(), error = %e, "could not record how long AWS took");
             }
         }
     }
     tracing::info!(?done, "watcher pass");
     Ok(done)
+}
+
+/// Ends `waiter`'s wait in the store. One that cannot be ended is settled again next pass, where
+/// its task's token is already used (Step Functions answers it stale) and it is ended then.
+async fn end_wait(deps: &Deps, waiter: &Waiter) {
+    if let Err(e) = deps.store.unpark(waiter).await {
+        tracing::warn!(stack_id = %waiter.stack_id, error = %e, "could not end a settled wait");
+    }
 }
 
 /// Fails `waiter`'s task as past its deadline.
@@ -404,10 +422,10 @@ fn on_ready(awaited: &Awaited, stack: &mut Stack) {
     }
 }
 
-/// Takes how long AWS took, from the wait's start as `stack`'s steps recorded it until now,
-/// into the durations a stack in progress is expected by. Observed at a pass, so up to one
-/// pass interval late. An observation lost (a failed write) costs only the estimate's freshness.
-async fn observe(deps: &Deps, awaited: &Awaited, stack: &Stack) {
+/// How long AWS took, from the wait's start as `stack`'s steps recorded it until now, for the
+/// durations a stack in progress is expected by. Observed at a pass, so up to one pass interval
+/// late. An observation lost (a failed write) costs only the estimate's freshness.
+fn observation(awaited: &Awaited, stack: &Stack) -> Option<(AwsWait, i64)> {
     let wait = match awaited {
         Awaited::CertificatesIssued { .. } => AwsWait::CertificateIssuance,
         Awaited::DistributionDeployed { .. } => AwsWait::DistributionDeployment,
@@ -420,16 +438,14 @@ async fn observe(deps: &Deps, awaited: &Awaited, stack: &Stack) {
         .as_ref()
         .is_some_and(|d| d.hosted_zone_id.is_none());
     if wait == AwsWait::CertificateIssuance && owner_dns {
-        return;
+        return None;
     }
-    let Some(started) = wait.started(stack) else {
-        return;
-    };
-    let millis = Timestamp::now().millis_since(started);
-    if let Err(e) = deps.store.observe(wait, millis).await {
-        tracing::warn!(wait = wait.as_str(), error = %e, "could not record how long AWS took");
-    }
+    let started = wait.started(stack)?;
+    Some((wait, Timestamp::now().millis_since(started)))
 }
+
+/// What became of a wait this pass, and how long AWS took when it ended with the resource ready.
+type Outcome = (Settled, Option<(AwsWait, i64)>);
 
 /// Settles `waiter`, whose stack's record (read in this pass) is `stack`.
 async fn settle(
@@ -438,7 +454,7 @@ async fn settle(
     stack: Option<&Stack>,
     sweep: &Sweep,
     now: Timestamp,
-) -> Result<Settled, StepError> {
+) -> Result<Outcome, StepError> {
     let fail = |error: StepError| async move {
         let (error, cause) = error.into_task_failure();
         let delivery = deps
@@ -447,8 +463,8 @@ async fn settle(
             .await
             .map_err(|e| StepError::Transient(e.to_string()))?;
         Ok::<_, StepError>(match delivery {
-            Delivery::Taken => Settled::Failed,
-            Delivery::Stale => Settled::Stale,
+            Delivery::Taken => (Settled::Failed, None),
+            Delivery::Stale => (Settled::Stale, None),
         })
     };
     let still_provisioning = stack.is_some_and(|s| s.provisioning_may_go_on().is_ok());
@@ -464,9 +480,7 @@ async fn settle(
         Err(never) => return fail(never).await,
     };
     if let Some(detail) = ready {
-        if let Some(stack) = stack {
-            observe(deps, &waiter.awaited, stack).await;
-        }
+        let observed = stack.and_then(|stack| observation(&waiter.awaited, stack));
         deps.finish(
             &waiter.stack_id,
             &waiter.step,
@@ -480,15 +494,15 @@ async fn settle(
             .succeed(&waiter.task_token, &waiter.resume_with)
             .await
             .map_err(|e| StepError::Transient(e.to_string()))?;
-        return Ok(delivery.into());
+        return Ok((delivery.into(), observed));
     }
     if now > waiter.deadline {
         return Ok(match give_up(deps, waiter).await? {
-            Delivery::Taken => Settled::Failed,
-            Delivery::Stale => Settled::Stale,
+            Delivery::Taken => (Settled::Failed, None),
+            Delivery::Stale => (Settled::Stale, None),
         });
     }
-    Ok(Settled::Waiting)
+    Ok((Settled::Waiting, None))
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub(super) async fn request_one(
 }
 
 pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> {
+    let run_started = tokio::time::Instant::now();
     let stack = deps
         .begin(
             &flow.stack_id,
@@ -81,7 +82,7 @@ pub async fn handle_request(deps: &Deps, flow: Flow) -> Result<Flow, StepError> 
         },
     )
     .await?;
-    let mut record = validation_record(deps, CLOUDFRONT_REGION, &edge_arn).await?;
+    let mut record = validation_record(deps, CLOUDFRONT_REGION, &edge_arn, run_started).await?;
     let zone = stack
         .request
         .custom_domain

@@ -345,6 +345,34 @@ async fn a_record_published_seconds_after_the_request_is_waited_for_in_the_step(
     );
 }
 
+/// A run that spent most of its time in the account's queues looks once more at most, then
+/// leaves the record to the state machine's retry: the Route 53 change and its queue must
+/// still fit in the function's timeout.
+#[tokio::test(start_paused = true)]
+async fn a_run_long_in_the_queues_looks_for_the_record_no_longer() {
+    let unpublished = described(false);
+    let (deps, _) = requesting(
+        "request-certificates",
+        Some("Z1"),
+        |_| {},
+        &[&unpublished],
+        &[],
+    )
+    .await;
+    let second = deps.settings.rate_second_millis as u64;
+    let run_started = tokio::time::Instant::now();
+    tokio::time::advance(std::time::Duration::from_millis(14 * second)).await;
+    let err = super::validation_record::validation_record(&deps, "us-east-1", ARN, run_started)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "Settling");
+    assert_eq!(
+        unpublished.num_calls(),
+        2,
+        "14 s in: a look, a second's pause, a look at 15 s, and no more"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn before_acm_publishes_the_record_the_step_retries_with_the_certificates_recorded() {
     let unpublished = described(false);

@@ -9,31 +9,39 @@ use crate::{Deps, StepError};
 use edgestack_domain::stack::{DnsPurpose, DnsRecord};
 
 /// How often, in AWS's seconds, the request step looks again for the validation record, and
-/// for how long before it leaves the wait to the state machine's retry. ACM publishes the
+/// how many times before it leaves the wait to the state machine's retry. ACM publishes the
 /// record a few seconds after the request (the strict account: `acm_record_lag`, 5 s); looking
 /// in the Lambda, on AWS's clock, spares a retry's state transitions and the whole second a
 /// Step Functions retry waits at the least. One look a second per waiting stack is what the
 /// retry asked of ACM before; the SDK retries a throttled look.
 const RECORD_LOOK_EVERY_SECONDS: i64 = 1;
 const RECORD_LOOKS: i64 = 8;
+/// No look again once the step's run has lasted this many of AWS's seconds: its queue waits
+/// (up to 20 s at each paced call) and the Route 53 change still to come must fit in the
+/// function's 45 s timeout, and a retry starts them afresh.
+const RECORD_LOOKS_WITHIN_SECONDS: i64 = 15;
 
 /// The CNAME that proves control of the name. ACM gives the same one for the same name in
 /// every region, so one record validates both certificates.
+/// `run_started` is when the step's run began, for `RECORD_LOOKS_WITHIN_SECONDS`.
 pub(super) async fn validation_record(
     deps: &Deps,
     region: &str,
     arn: &str,
+    run_started: tokio::time::Instant,
 ) -> Result<DnsRecord, StepError> {
-    let pause = std::time::Duration::from_millis(
-        (RECORD_LOOK_EVERY_SECONDS * deps.settings.rate_second_millis).max(1) as u64,
-    );
+    let second = deps.settings.rate_second_millis.max(1) as u64;
+    let pause = std::time::Duration::from_millis(RECORD_LOOK_EVERY_SECONDS as u64 * second);
+    let looks_end =
+        run_started + std::time::Duration::from_millis(RECORD_LOOKS_WITHIN_SECONDS as u64 * second);
     for look in 1..=RECORD_LOOKS {
         if let Some(record) = published_record(deps, region, arn).await? {
             return Ok(record);
         }
-        if look < RECORD_LOOKS {
-            tokio::time::sleep(pause).await;
+        if look == RECORD_LOOKS || tokio::time::Instant::now() + pause > looks_end {
+            break;
         }
+        tokio::time::sleep(pause).await;
     }
     // Asked again by the state machine's retry, each second.
     Err(StepError::Settling {
