@@ -117,7 +117,8 @@ fn stage(phase: Phase) -> Option<Stage> {
             Stage::BeforeDeployment
         }
         Phase::CreatingDnsRecords => Stage::BeforePropagation,
-        Phase::SmokeTesting => Stage::AfterWaits,
+        // Complete while still provisioning: the last step is marking it READY.
+        Phase::SmokeTesting | Phase::Complete => Stage::AfterWaits,
         _ => return None,
     })
 }
@@ -262,6 +263,14 @@ mod tests {
         assert_eq!(
             expected_ready_at(&stack, t(576), &observed(), None),
             Some(t(576))
+        );
+        // Between the step that marks it READY starting and the status changing, a read sees
+        // the phase COMPLETE on a stack still PROVISIONING: READY is expected now, as in the
+        // end-to-end test that read it there.
+        ran(&mut stack, "mark_ready", 577, None, Phase::Complete);
+        assert_eq!(
+            expected_ready_at(&stack, t(578), &observed(), None),
+            Some(t(578))
         );
     }
 
