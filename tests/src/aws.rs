@@ -371,6 +371,28 @@ where
     retry_aws(what, THROTTLES, call).await
 }
 
+/// [`retry_throttled`] for a read of something that may be deleted meanwhile: `None` when the
+/// error names one of `gone` (the service's not-found codes). Any other error panics, so a
+/// throttled read never passes for an absent resource.
+pub async fn read_unless_gone<T, E, F, Fut>(what: &str, gone: &[&str], mut call: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    retry_throttled(what, || {
+        let attempt = call();
+        async move {
+            match attempt.await {
+                Ok(out) => Ok(Some(out)),
+                Err(e) if gone.iter().any(|g| format!("{e:?}").contains(g)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await
+}
+
 /// `POST` to the Lambda Invoke API of the local stack: the function `name` (its binary name)
 /// with `payload` as its event, exactly as a Step Functions Task invokes it.
 pub async fn invoke_function(name: &str, payload: &Value) -> Reply {

@@ -223,7 +223,7 @@ impl Aws {
             if let Some((name, kind)) = start.take() {
                 request = request.start_record_name(name).start_record_type(kind);
             }
-            let out = request.send().await.expect("ListResourceRecordSets");
+            let out = retry_throttled("ListResourceRecordSets", || request.clone().send()).await;
             records.extend(out.resource_record_sets().iter().cloned());
             match (
                 out.is_truncated(),
@@ -252,13 +252,13 @@ impl Aws {
         let mut found = BTreeSet::new();
         let mut marker: Option<String> = None;
         loop {
-            let out = self
-                .route53
-                .list_hosted_zones()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .expect("ListHostedZones");
+            let out = retry_throttled("ListHostedZones", || {
+                self.route53
+                    .list_hosted_zones()
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await;
             for zone in out.hosted_zones() {
                 if zone.config().and_then(|c| c.comment()) == Some(OUTSIDE_DNS_COMMENT) {
                     continue;
@@ -284,13 +284,13 @@ impl Aws {
         let mut all = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let out = self
-                .cloudfront
-                .list_distributions()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .expect("ListDistributions");
+            let out = retry_throttled("ListDistributions", || {
+                self.cloudfront
+                    .list_distributions()
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await;
             let Some(list) = out.distribution_list() else {
                 return all;
             };
@@ -306,13 +306,13 @@ impl Aws {
 
     /// A distribution's tags (ListTagsForResource); `None` when it is gone.
     pub async fn distribution_tags(&self, arn: &str) -> Option<BTreeMap<String, String>> {
-        let out = self
-            .cloudfront
-            .list_tags_for_resource()
-            .resource(arn)
-            .send()
-            .await
-            .ok()?;
+        let out = read_unless_gone("ListTagsForResource", &["NoSuchResource"], || {
+            self.cloudfront
+                .list_tags_for_resource()
+                .resource(arn)
+                .send()
+        })
+        .await?;
         Some(
             out.tags()
                 .map(|tags| {
@@ -331,13 +331,11 @@ impl Aws {
         region: &str,
         arn: &str,
     ) -> Option<BTreeMap<String, String>> {
-        let out = self
-            .acm_in(region)
-            .list_tags_for_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .ok()?;
+        let acm = self.acm_in(region);
+        let out = read_unless_gone("ListTagsForCertificate", &["ResourceNotFound"], || {
+            acm.list_tags_for_certificate().certificate_arn(arn).send()
+        })
+        .await?;
         Some(
             out.tags()
                 .iter()
@@ -362,13 +360,13 @@ impl Aws {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = acm
-                .list_certificates()
-                .includes(every_key_type.clone())
-                .set_next_token(token.take())
-                .send()
-                .await
-                .expect("ListCertificates");
+            let out = retry_throttled("ListCertificates", || {
+                acm.list_certificates()
+                    .includes(every_key_type.clone())
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
             for summary in out.certificate_summary_list() {
                 all.push((
                     summary.certificate_arn().unwrap_or_default().to_owned(),
@@ -424,12 +422,10 @@ impl Aws {
         }
         for region in [API_REGION, CLOUDFRONT_REGION] {
             let apigw = self.apigateway_in(region);
-            let domains = apigw
-                .get_domain_names()
-                .limit(500)
-                .send()
-                .await
-                .expect("GetDomainNames");
+            let domains = retry_throttled("GetDomainNames", || {
+                apigw.get_domain_names().limit(500).send()
+            })
+            .await;
             for domain in domains.items() {
                 let domain_name = domain.domain_name().unwrap_or_default();
                 let named = name.is_some_and(|n| same_name(domain_name, n));
@@ -443,10 +439,13 @@ impl Aws {
                 found
                     .custom_domains
                     .insert(format!("{region} {domain_name}"));
-                if let Ok(mappings) = apigw
-                    .get_base_path_mappings()
-                    .domain_name(domain_name)
-                    .send()
+                if let Some(mappings) =
+                    read_unless_gone("GetBasePathMappings", &["NotFound"], || {
+                        apigw
+                            .get_base_path_mappings()
+                            .domain_name(domain_name)
+                            .send()
+                    })
                     .await
                 {
                     for m in mappings.items() {
