@@ -64,9 +64,11 @@ import uuid
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
-from . import core
+from . import core, signers
 
 EXECUTE_API = re.compile(r"([a-z0-9-]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com")
+# A REST API's stage at the edge's own address (LocalStack's form of the same URL).
+LOCAL_EXECUTE_API = re.compile(r"/restapis/([A-Za-z0-9]+)/([^/]+)/_user_request_(/.*)?")
 
 # Connection-level headers describe one hop; never forwarded either way.
 HOP_BY_HOP = {
@@ -193,6 +195,10 @@ class DataPlane:
         if domain is not None:
             trace.add(f"direct to API Gateway custom domain {domain.domain_name}")
             return self.api_gateway(domain.regional_domain_name.lower(), req, trace)
+        local = LOCAL_EXECUTE_API.fullmatch(req.path)
+        if local is not None:
+            trace.add("API Gateway at its local path")
+            return self.local_api_gateway(local.group(1), local.group(2), local.group(3) or "", req, trace)
         trace.add("no distribution has this name")
         return _cloudfront_error(self, 403, "Bad request.")
 
@@ -376,9 +382,26 @@ class DataPlane:
             return _forbidden()
         if not segments or not segments[0]:
             trace.add(f"api {api.id}: no stage in the path")
-            return _missing_token()
+            return _gateway_answer(api, MISSING_TOKEN)
         stage = unquote(segments[0])
         return self.invoke(api, stage, region, req, segments[1:], trace, domain_name=connected)
+
+    def local_api_gateway(self, api_id: str, stage: str, rest: str, req: HttpRequest, trace: Trace) -> core.Response:
+        """A REST API reached at `/restapis/{api_id}/{stage}/_user_request_/...` on the edge's own
+        address: no name resolves to this machine but its own, so a client that cannot send its
+        own Host header (curl, the CLI, schemathesis) reaches the API here, with no name to
+        check. Everything else is as at `{api_id}.execute-api.{region}.amazonaws.com/{stage}`;
+        the signature is checked against the request as received (this host and this path)."""
+        from moto.apigateway.models import apigateway_backends
+
+        backends = apigateway_backends[_account_id(self.account)]
+        for region in list(backends.keys()):
+            api = backends[region].apis.get(api_id)
+            if api is not None:
+                return self.invoke(api, unquote(stage), region, req, _segments(rest), trace,
+                                   domain_name=f"{api_id}.execute-api.{region}.amazonaws.com")
+        trace.add(f"no REST API {api_id}")
+        return _forbidden()
 
     def through_mapping(self, backend, domain, region, req, segments, trace) -> core.Response:
         mappings = dict(backend.base_path_mappings.get(domain.domain_name) or {})
@@ -405,7 +428,7 @@ class DataPlane:
         if not stage or stage == "(none)":
             if not rest or not rest[0]:
                 trace.add(f"api {api.id}: no stage in the path")
-                return _missing_token()
+                return _gateway_answer(api, MISSING_TOKEN)
             stage, rest = unquote(rest[0]), rest[1:]
         trace.add(f"custom domain {domain.domain_name}")
         return self.invoke(api, stage, region, req, rest, trace, domain_name=domain.domain_name)
@@ -414,40 +437,54 @@ class DataPlane:
         stage = api.stages.get(stage_name)
         if stage is None or not getattr(stage, "deployment_id", None):
             trace.add(f"api {api.id}: no stage {stage_name!r}")
-            return _missing_token()
+            return _gateway_answer(api, MISSING_TOKEN)
+        if len(req.body or b"") > MAX_PAYLOAD:
+            trace.add(f"api {api.id}: payload over 10 MB")
+            return _gateway_answer(api, TOO_LARGE)
         found = _match_resource(api, [unquote(s) for s in rest])
         if found is None:
             trace.add(f"api {api.id} stage {stage_name}: no resource for the path")
-            return _missing_token()
+            return _gateway_answer(api, MISSING_TOKEN)
         resource, params = found
         method = resource.resource_methods.get(req.method.upper()) or resource.resource_methods.get("ANY")
         where = f"api {api.id} stage {stage_name} {req.method} {resource.get_path()}"
         if method is None:
             trace.add(f"{where}: no such method")
-            return _missing_token()
-        identity = None
+            return _gateway_answer(api, MISSING_TOKEN)
+        signer = None
         auth_type = (method.authorization_type or "NONE").upper()
         if auth_type == "AWS_IAM":
-            identity, error = self.verify_sigv4(req, region, trace)
+            signer, error = self.verify_sigv4(req, region, trace)
+            if error is None:
+                # execute-api's resource: the stage, the method and the path as requested.
+                resource_arn = (f"arn:aws:execute-api:{region}:{_account_id(self.account)}:{api.id}/"
+                                f"{stage_name}/{req.method.upper()}/" + "/".join(unquote(s) for s in rest))
+                if not signers.may_invoke(signer, resource_arn):
+                    trace.add("IAM: execute-api:Invoke not allowed")
+                    error = GatewayError(
+                        "ACCESS_DENIED", 403,
+                        f"User: {signer.arn} is not authorized to perform: execute-api:Invoke on resource: "
+                        f"{resource_arn}", "AccessDeniedException")
             if error is not None:
                 trace.add(where)
-                return error
+                return _gateway_answer(api, error)
         elif auth_type != "NONE":
             trace.add(f"{where}: authorization {auth_type} is not emulated")
-            return _apigw_answer(500, {"message": "Internal server error"})
+            return _gateway_answer(api, INTERNAL)
         integration = method.method_integration
         kind = (integration.integration_type if integration else "none").upper()
         trace.add(f"{where} ({kind})")
         if integration is None:
-            return _apigw_answer(500, {"message": "Internal server error"})
+            return _gateway_answer(api, INTERNAL)
         if kind == "MOCK":
             return _mock(integration, req, trace)
         if kind == "AWS_PROXY":
             context = ProxyContext(api=api, stage=stage, resource=resource, params=params, region=region,
-                                   domain_name=domain_name, identity=identity, rest=rest)
+                                   domain_name=domain_name, identity=signer.identity if signer else None,
+                                   rest=rest)
             return self.lambda_proxy(integration, req, context, trace)
         trace.add(f"{kind} integrations are not emulated: 500")
-        return _apigw_answer(500, {"message": "Internal server error"})
+        return _gateway_answer(api, INTERNAL)
 
     # ---- SigV4, as API Gateway checks it ----------------------------------------------------
     def credentials(self) -> dict:
@@ -458,7 +495,7 @@ class DataPlane:
         auth = req.header("authorization")
         if not auth:
             trace.add("sigv4: no Authorization")
-            return None, _missing_token()
+            return None, MISSING_TOKEN
         algorithm, _, rest = auth.strip().partition(" ")
         params: dict[str, str] = {}
         for part in rest.split(","):
@@ -473,55 +510,60 @@ class DataPlane:
             missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         if algorithm != "AWS4-HMAC-SHA256" or missing:
             trace.add("sigv4: incomplete Authorization")
-            return None, _apigw_error(403, "IncompleteSignatureException", " ".join(missing) if missing else
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="IncompleteSignatureException", message= " ".join(missing) if missing else
                                       "Unsupported Authorization Type")
         scope = params["Credential"].split("/")
         if len(scope) != 5 or scope[4] != "aws4_request":
             trace.add("sigv4: malformed credential scope")
-            return None, _apigw_error(403, "IncompleteSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="IncompleteSignatureException", message=
                                       "Credential must have exactly 5 slash-delimited elements, e.g. "
                                       "keyid/date/region/service/term, got '" + "/".join(scope[1:]) + "'")
         access_key, scope_date, scope_region, scope_service, _ = scope
-        secret, token, arn = _secret(self.credentials().get(access_key))
-        if secret is None or (token is not None and req.header("x-amz-security-token") != token):
+        signer = signers.find(_account_id(self.account), access_key, self.credentials())
+        token = signer.session_token if signer else None
+        if signer is None or (token is not None and req.header("x-amz-security-token") != token):
             trace.add("sigv4: unknown access key")
-            return None, _apigw_error(403, "UnrecognizedClientException",
-                                      "The security token included in the request is invalid.")
+            return None, GatewayError("UNAUTHORIZED", 403, "The security token included in the request is invalid.",
+                                      "UnrecognizedClientException")
+        if signer.expiration is not None and signer.expiration <= dt.datetime.now(dt.timezone.utc):
+            trace.add("sigv4: session expired")
+            return None, GatewayError("EXPIRED_TOKEN", 403, "The security token included in the request is expired",
+                                      "ExpiredTokenException")
         signed_headers = params["SignedHeaders"].lower().split(";")
         if "host" not in signed_headers:
             trace.add("sigv4: host not signed")
-            return None, _apigw_error(403, "IncompleteSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="IncompleteSignatureException", message=
                                       "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
         when = _parse_amz_date(amz_date) if amz_date else _parse_http_date(date_header)
         if when is None:
             trace.add("sigv4: unreadable date")
-            return None, _apigw_error(403, "IncompleteSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="IncompleteSignatureException", message=
                                       "Date must be in ISO-8601 'basic format'. Got '" + (amz_date or date_header) + "'.")
         stamp = when.strftime("%Y%m%dT%H%M%SZ")
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         if when < now - SIGV4_SKEW:
             trace.add("sigv4: expired")
-            return None, _apigw_error(403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                                       f"Signature expired: {stamp} is now earlier than "
                                       f"{(now - SIGV4_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
                                       f"({now.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)")
         if when > now + SIGV4_SKEW:
             trace.add("sigv4: not yet current")
-            return None, _apigw_error(403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                                       f"Signature not yet current: {stamp} is still later than "
                                       f"{(now + SIGV4_SKEW).strftime('%Y%m%dT%H%M%SZ')} "
                                       f"({now.strftime('%Y%m%dT%H%M%SZ')} + 15 min.)")
         if scope_service != "execute-api":
             trace.add("sigv4: wrong service in scope")
-            return None, _apigw_error(403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                                       "Credential should be scoped to correct service: 'execute-api'. ")
         if scope_region != region:
             trace.add("sigv4: wrong region in scope")
-            return None, _apigw_error(403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                                       f"Credential should be scoped to a valid region, not '{scope_region}'. ")
         if scope_date != stamp[:8]:
             trace.add("sigv4: scope date differs from the request's date")
-            return None, _apigw_error(403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                                       f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
                                       f"of date from HTTP: '{scope_date}' != '{stamp[:8]}', from "
                                       f"'{'x-amz-date' if amz_date else 'date'}'.")
@@ -529,26 +571,24 @@ class DataPlane:
         credential_scope = "/".join(scope[1:])
         string_to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, credential_scope,
                                     hashlib.sha256(canonical.encode()).hexdigest()])
-        key = _signing_key(secret, scope_date, scope_region, scope_service)
+        key = _signing_key(signer.secret, scope_date, scope_region, scope_service)
         expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, params["Signature"].lower()):
             trace.add("sigv4: signature does not match")
-            return None, _apigw_error(
-                403, "InvalidSignatureException",
+            return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                 "The request signature we calculated does not match the signature you provided. Check your AWS "
                 "Secret Access Key and signing method. Consult the service documentation for details.\n\n"
                 f"The Canonical String for this request should have been\n'{canonical}'\n\n"
                 f"The String-to-Sign should have been\n'{string_to_sign}'\n")
         trace.add(f"sigv4: ok ({access_key})")
-        return {"accessKey": access_key, "arn": arn or f"arn:aws:iam::{_account_id(self.account)}:user/{access_key}",
-                "token": token}, None
+        return signer, None
 
     # ---- Lambda proxy ----------------------------------------------------------------------
     def lambda_proxy(self, integration, req: HttpRequest, ctx: "ProxyContext", trace: Trace) -> core.Response:
         m = re.search(r":lambda:path/2015-03-31/functions/(.+)/invocations$", integration.uri or "")
         if not m:
             trace.add("AWS_PROXY: the integration URI names no Lambda function")
-            return _apigw_answer(500, {"message": "Internal server error"})
+            return _gateway_answer(ctx.api, INTERNAL)
         function = m.group(1)
         qualifier = None
         arn = re.fullmatch(r"arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:([^:]+)(?::(.+))?", function)
@@ -566,10 +606,10 @@ class DataPlane:
         answer = self.account.handle(invoke)
         if answer.status != 200:
             trace.add(f"AWS_PROXY: Lambda Invoke of {function} answered {answer.status}")
-            return _apigw_answer(500, {"message": "Internal server error"})
+            return _gateway_answer(ctx.api, INTERNAL)
         if answer.header("x-amz-function-error"):
             trace.add(f"AWS_PROXY: function {function} failed")
-            return _apigw_answer(502, {"message": "Internal server error"})
+            return _gateway_answer(ctx.api, BAD_GATEWAY)
         try:
             out = json.loads(answer.body or b"null")
             status = int(out["statusCode"]) if isinstance(out, dict) and "statusCode" in out else None
@@ -577,7 +617,7 @@ class DataPlane:
             status = None
         if status is None or not isinstance(out, dict):
             trace.add(f"AWS_PROXY: function {function} returned a malformed proxy response")
-            return _apigw_answer(502, {"message": "Internal server error"})
+            return _gateway_answer(ctx.api, BAD_GATEWAY)
         headers: list[tuple[str, str]] = []
         for name, value in (out.get("headers") or {}).items():
             headers.append((str(name), str(value)))
@@ -875,6 +915,54 @@ def _apigw_error(status: int, error_type: str, message: str) -> core.Response:
     return _apigw_answer(status, {"message": message}, [("x-amzn-ErrorType", error_type)])
 
 
+@dataclass(frozen=True)
+class GatewayError:
+    """An answer API Gateway gives itself, before or instead of the integration: a gateway
+    response type (API Gateway developer guide, "Gateway response types"), its default status,
+    API Gateway's message and its x-amzn-ErrorType."""
+    response_type: str
+    status: int
+    message: str
+    error_type: str | None = None
+
+
+MISSING_TOKEN = GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token",
+                             "MissingAuthenticationTokenException")
+INTERNAL = GatewayError("DEFAULT_5XX", 500, "Internal server error")
+BAD_GATEWAY = GatewayError("DEFAULT_5XX", 502, "Internal server error")
+# REST APIs take payloads up to 10 MB (API Gateway developer guide, "Amazon API Gateway quotas
+# and important notes": payload size).
+MAX_PAYLOAD = 10 * 1024 * 1024
+TOO_LARGE = GatewayError("REQUEST_TOO_LARGE", 413, "Request Too Long")
+CONTEXT_VARIABLE = re.compile(r"\$(?:\{)?context\.([A-Za-z0-9_.]+)(?:\})?")
+
+
+def _gateway_answer(api, error: GatewayError) -> core.Response:
+    """`error` as the API's gateway response of its type says (else its DEFAULT_4XX or
+    DEFAULT_5XX, else API Gateway's own `{"message": ...}`): the status code, the response
+    parameters' static header values, and the template with `$context` variables filled in."""
+    responses = dict(getattr(api, "gateway_responses", None) or {}) if api is not None else {}
+    fallback = "DEFAULT_4XX" if error.status < 500 else "DEFAULT_5XX"
+    custom = responses.get(error.response_type) or responses.get(fallback)
+    headers = [("x-amzn-ErrorType", error.error_type)] if error.error_type else []
+    if custom is None:
+        return _apigw_answer(error.status, {"message": error.message}, headers)
+    status = int(custom.status_code) if custom.status_code not in (None, "") else error.status
+    for key, value in (custom.response_parameters or {}).items():
+        if key.startswith("gatewayresponse.header.") and isinstance(value, str) \
+                and len(value) >= 2 and value[0] == value[-1] == "'":
+            headers.append((key[len("gatewayresponse.header."):], value[1:-1]))
+    templates = custom.response_templates or {}
+    content_type, template = ("application/json", templates["application/json"]) \
+        if "application/json" in templates else next(iter(templates.items()), ("application/json", None))
+    if template is None:
+        return _apigw_answer(status, {"message": error.message}, headers)
+    variables = {"error.message": error.message, "error.messageString": json.dumps(error.message),
+                 "error.responseType": error.response_type, "error.validationErrorString": ""}
+    body = CONTEXT_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), template)
+    return _apigw_response(status, [("Content-Type", content_type)] + headers, body.encode())
+
+
 def _forbidden() -> core.Response:
     return _apigw_error(403, "ForbiddenException", "Forbidden")
 
@@ -919,16 +1007,6 @@ def _mock(integration, req: HttpRequest, trace: Trace) -> core.Response:
                 and len(value) >= 2 and value[0] == value[-1] == "'":
             headers.append((key[len("method.response.header."):], value[1:-1]))
     return _apigw_response(int(chosen.status_code), headers, (body_template or "").encode())
-
-
-def _secret(entry):
-    """(secret, session token or None, caller ARN or None) of a credentials-map entry."""
-    if entry is None:
-        return None, None, None
-    if isinstance(entry, str):
-        return entry, None, None
-    return (entry.get("secret") or entry.get("secret_access_key"),
-            entry.get("session_token") or entry.get("token"), entry.get("arn"))
 
 
 def _parse_amz_date(value: str):
@@ -1040,7 +1118,7 @@ def _proxy_event(req: HttpRequest, ctx: ProxyContext, account) -> dict:
             "httpMethod": req.method.upper(),
             "extendedRequestId": _apigw_id(),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": unquote(req.path),
+            "path": f"/{ctx.stage.name}{path}" if LOCAL_EXECUTE_API.fullmatch(req.path) else unquote(req.path),
             "accountId": _account_id(account),
             "protocol": "HTTP/1.1",
             "stage": ctx.stage.name,
@@ -1051,9 +1129,9 @@ def _proxy_event(req: HttpRequest, ctx: ProxyContext, account) -> dict:
                 "cognitoIdentityPoolId": None, "cognitoIdentityId": None, "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None, "principalOrgId": None,
                 "accountId": _account_id(account) if identity else None,
-                "caller": identity.get("accessKey"),
+                "caller": identity.get("caller"),
                 "accessKey": identity.get("accessKey"),
-                "user": identity.get("accessKey"),
+                "user": identity.get("user"),
                 "userArn": identity.get("arn"),
                 "sourceIp": req.client_ip,
                 "userAgent": req.header("user-agent"),

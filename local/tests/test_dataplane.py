@@ -570,6 +570,143 @@ def test_lambda_proxy_failures(plane, lambda_fn):
     assert_apigw(plane.call(host, "/prod/x"), 502, "Internal server error")
 
 
+# ---- who signed: credentials the account issued, and IAM's say -------------------------------
+INVOKE_ALL = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/prod/*"}]})
+
+
+def _team_role(plane, name, policy=INVOKE_ALL):
+    iam = plane.client("iam", "us-east-1")
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    if policy:
+        iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=policy)
+    return role
+
+
+def _session(plane, role_arn, name):
+    c = plane.client("sts", "us-east-1").assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+    return c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
+
+
+def test_an_assumed_role_session_is_the_caller_the_request_context_names(plane, lambda_fn):
+    host = execute_api(_lambda_api(plane, auth="AWS_IAM"))
+    role = _team_role(plane, "team-payments")
+    key = _session(plane, role["Arn"], "ci-run-42")
+    r = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key))
+    assert r.status == 201, r.body
+    identity = lambda_fn.calls[-1][1]["requestContext"]["identity"]
+    assert identity["userArn"] == "arn:aws:sts::123456789012:assumed-role/team-payments/ci-run-42"
+    assert identity["caller"] == identity["user"] == f"{role['RoleId']}:ci-run-42"
+    assert identity["accessKey"] == key[0] and identity["accountId"] == "123456789012"
+
+    # The session's token must come with its key; a key the account never issued is unknown.
+    forged = plane.signed(host, "/prod/stacks", key=(key[0], key[1], "another-token"))
+    assert_apigw(plane.call(host, "/prod/stacks", headers=forged), 403,
+                 "The security token included in the request is invalid.", "UnrecognizedClientException")
+    made_up = plane.signed(host, "/prod/stacks", key=("ASIAMADEUP", "secret", "token"))
+    assert_apigw(plane.call(host, "/prod/stacks", headers=made_up), 403,
+                 "The security token included in the request is invalid.")
+
+
+def test_an_expired_session_is_refused(plane, lambda_fn):
+    from moto.sts.models import sts_backends
+
+    host = execute_api(_lambda_api(plane, auth="AWS_IAM"))
+    key = _session(plane, _team_role(plane, "team-old")["Arn"], "yesterday")
+    session = next(s for s in sts_backends["123456789012"]["aws"].assumed_roles if s.access_key_id == key[0])
+    session.expiration = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    assert_apigw(plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key)), 403,
+                 "The security token included in the request is expired", "ExpiredTokenException")
+
+
+def test_an_iam_users_access_key_signs_and_its_policies_decide(plane, lambda_fn):
+    host = execute_api(api := _lambda_api(plane, auth="AWS_IAM"))
+    iam = plane.client("iam", "us-east-1")
+    user = iam.create_user(UserName="portal")["User"]
+    created = iam.create_access_key(UserName="portal")["AccessKey"]
+    key = (created["AccessKeyId"], created["SecretAccessKey"])
+
+    denied = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key))
+    assert_apigw(denied, 403, f"User: {user['Arn']} is not authorized to perform: execute-api:Invoke on "
+                              f"resource: arn:aws:execute-api:{REGION}:123456789012:{api}/prod/GET/stacks",
+                 "AccessDeniedException")
+    assert not lambda_fn.calls
+
+    iam.put_user_policy(UserName="portal", PolicyName="invoke", PolicyDocument=INVOKE_ALL)
+    r = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key))
+    assert r.status == 201, r.body
+    identity = lambda_fn.calls[-1][1]["requestContext"]["identity"]
+    assert identity["userArn"] == user["Arn"] and identity["caller"] == user["UserId"]
+
+    # An explicit Deny wins over the Allow.
+    iam.put_user_policy(UserName="portal", PolicyName="no-deletes", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "execute-api:Invoke",
+                                                "Resource": "arn:aws:execute-api:*:*:*/*/DELETE/*"}]}))
+    gone = plane.call(host, "/prod/stacks/1", method="DELETE",
+                      headers=plane.signed(host, "/prod/stacks/1", key=key, method="DELETE"))
+    assert_apigw(gone, 403, f"User: {user['Arn']} is not authorized", "AccessDeniedException")
+    # A deactivated key is no longer the account's.
+    iam.update_access_key(UserName="portal", AccessKeyId=key[0], Status="Inactive")
+    assert_apigw(plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key)), 403,
+                 "The security token included in the request is invalid.")
+
+
+ERROR_SHAPE = '{"error":{"code":"%s","message":$context.error.messageString,"details":[]}}'
+
+
+def test_the_apis_gateway_responses_shape_api_gateways_own_answers(plane, lambda_fn):
+    api = _lambda_api(plane, auth="AWS_IAM")
+    host = execute_api(api)
+    ag = plane.client("apigateway")
+    ag.put_gateway_response(restApiId=api, responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="401",
+                            responseTemplates={"application/json": ERROR_SHAPE % "unauthenticated"})
+    ag.put_gateway_response(restApiId=api, responseType="INVALID_SIGNATURE", statusCode="401",
+                            responseTemplates={"application/json": ERROR_SHAPE % "unauthenticated"},
+                            responseParameters={"gatewayresponse.header.X-Why": "'signature'"})
+    ag.put_gateway_response(restApiId=api, responseType="DEFAULT_4XX",
+                            responseTemplates={"application/json": ERROR_SHAPE % "refused"})
+
+    unsigned = plane.call(host, "/prod/stacks")
+    assert unsigned.status == 401 and unsigned.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert json.loads(unsigned.body) == {"error": {"code": "unauthenticated",
+                                                   "message": "Missing Authentication Token", "details": []}}
+
+    wrong = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/other"))
+    assert wrong.status == 401 and wrong.headers["x-why"] == "signature"
+    body = json.loads(wrong.body)["error"]
+    assert body["code"] == "unauthenticated"
+    assert body["message"].startswith("The request signature we calculated does not match")
+
+    # No response of its own: DEFAULT_4XX's template, with the type's default status.
+    key = _session(plane, _team_role(plane, "no-invoke", policy=None)["Arn"], "session")
+    denied = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key))
+    assert denied.status == 403 and json.loads(denied.body)["error"]["code"] == "refused"
+
+    too_large = b"x" * (10 * 1024 * 1024 + 1)
+    big = plane.call(host, "/prod/stacks", method="POST", body=too_large,
+                     headers=plane.signed(host, "/prod/stacks", method="POST", body=too_large))
+    assert big.status == 413 and json.loads(big.body)["error"]["code"] == "refused"
+    assert not lambda_fn.calls
+
+
+def test_a_stage_at_the_edges_local_path(plane, lambda_fn):
+    api = _lambda_api(plane, auth="AWS_IAM")
+    here = f"127.0.0.1:{plane.edge_port}"
+    path = f"/restapis/{api}/prod/_user_request_/stacks/7?x=1"
+    r = plane.call(here, path, headers=plane.signed(here, path))
+    assert r.status == 201, r.body
+    event = lambda_fn.calls[-1][1]
+    assert event["path"] == "/stacks/7" and event["pathParameters"] == {"proxy": "stacks/7"}
+    assert event["requestContext"]["path"] == "/prod/stacks/7"
+    assert event["requestContext"]["domainName"] == execute_api(api)
+    # Signed for the execute-api name, it does not verify here: the signature covers this host.
+    assert_apigw(plane.call(here, path, headers=plane.signed(execute_api(api), "/prod/stacks/7?x=1")), 403,
+                 "The request signature we calculated does not match")
+    assert_apigw(plane.call(here, "/restapis/nosuchapi/prod/_user_request_/stacks"), 403, "Forbidden")
+
+
 def test_other_integrations_answer_500(plane):
     ag = plane.client("apigateway")
     api = ag.create_rest_api(name="h", endpointConfiguration={"types": ["REGIONAL"]})
