@@ -39,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
+import signed
+
 PROVISIONED = ("route53:*", "acm:*", "cloudfront:*", "apigateway:*")
 TERMINAL = ("READY", "FAILED")
 
@@ -53,26 +55,14 @@ def env():
     return values
 
 
-def http(url, method="GET", body=None, principal=None):
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"content-type": "application/json"}
-    if principal:
-        headers["x-edgestack-principal"] = principal
-    # A GET is asked again after a 5xx or no answer in 20 s: under a burst, the local Lambda
-    # emulator's function URL sometimes answers 500 itself, or holds a request. POST and DELETE
-    # are not: each must be made once.
+def http(caller, url, method="GET", body=None):
+    # A GET is asked again after no answer in 20 s (signed again); POST and DELETE are not:
+    # each must be made once.
     for attempt in range(6 if method == "GET" else 1):
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=20 if method == "GET" else 60) as response:
-                text = response.read()
-                return json.loads(text) if text else {}
-        except urllib.error.HTTPError as e:
-            if e.code < 500 or attempt == 5 or method != "GET":
-                raise
-            time.sleep(1)
-        except (TimeoutError, urllib.error.URLError):
-            if attempt == 5 or method != "GET":
+            return caller.call(url, method, body, timeout=20 if method == "GET" else 60)
+        except (TimeoutError, urllib.error.URLError) as e:
+            if isinstance(e, urllib.error.HTTPError) or attempt == 5 or method != "GET":
                 raise
 
 
@@ -90,7 +80,7 @@ class Bench:
         self.e, self.count, self.throttled = e, stacks, throttled
         self.account = e["AWS_ENDPOINT_URL"].rstrip("/")
         self.api_url = e["STACKS_API_URL"].rstrip("/")
-        self.principal = f"arn:aws:iam::123456789012:role/bench-{uuid.uuid4().hex[:8]}"
+        self.caller = signed.Caller(e, f"bench-{uuid.uuid4().hex[:8]}")
         region = "eu-west-1"
         self.region = region
         self.apigw = boto3.client("apigateway", region_name=region, endpoint_url=self.account)
@@ -132,7 +122,7 @@ class Bench:
         return bodies
 
     def stacks(self):
-        page = http(f"{self.api_url}/stacks?limit=100", principal=self.principal)
+        page = http(self.caller, f"{self.api_url}/stacks?limit=100")
         return {s["id"]: s for s in page["items"]}
 
     def until(self, ids, done, what, timeout, seen=lambda stacks: None):
@@ -178,7 +168,7 @@ class Bench:
             started = time.time()
             with ThreadPoolExecutor(max_workers=16) as pool:
                 created = list(pool.map(
-                    lambda body: http(f"{self.api_url}/stacks", "POST", body, self.principal), bodies))
+                    lambda body: http(self.caller, f"{self.api_url}/stacks", "POST", body), bodies))
             ids = [s["id"] for s in created]
             # The first READY time each stack was expected at, as the API said it.
             expected = {}
@@ -195,7 +185,7 @@ class Bench:
             self.control("calls", "DELETE")
             delete_started = time.time()
             with ThreadPoolExecutor(max_workers=16) as pool:
-                list(pool.map(lambda i: http(f"{self.api_url}/stacks/{i}", "DELETE", None, self.principal), ids))
+                list(pool.map(lambda i: http(self.caller, f"{self.api_url}/stacks/{i}", "DELETE"), ids))
             deleted = self.until(ids, lambda s: s["status"] in ("DELETED", "FAILED"), "every stack to be deleted", 3600)
             deleted_calls = self.control("calls")
         finally:

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checks_common import ROOT, Paths, binary_of, load_template, report, resources, sam_transform  # noqa: E402
 
-LOCAL_ONLY = ("EDGESTACK_LOCAL_IDENTITY", "EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
+LOCAL_ONLY = ("EDGESTACK_FAULT_INJECTION", "EDGE_OVERRIDE_URL")
 API_ONLY = ("PROVISION_STATE_MACHINE_ARN", "TEARDOWN_STATE_MACHINE_ARN")
 # The permissions policy: the api checks a request against it, validate-request checks the grant
 # again before anything is created (a grant revoked meanwhile stops the stack), smoke-test signs

@@ -384,9 +384,9 @@ class Template(Case):
     def test_a_local_only_setting_deployed(self) -> None:
         self.copy.edit_template(
             "          EDGESTACK_PERMISSIONS: !Ref PermissionsPolicy\n",
-            "          EDGESTACK_PERMISSIONS: !Ref PermissionsPolicy\n          EDGESTACK_LOCAL_IDENTITY: \"true\"\n",
+            "          EDGESTACK_PERMISSIONS: !Ref PermissionsPolicy\n          EDGESTACK_FAULT_INJECTION: \"true\"\n",
         )
-        self.assertFinds(self.check(), "EDGESTACK_LOCAL_IDENTITY is for the local stack only")
+        self.assertFinds(self.check(), "EDGESTACK_FAULT_INJECTION is for the local stack only")
 
     def test_a_cache_policy_that_drops_a_signature_header(self) -> None:
         self.copy.edit_template("              - X-Amz-Security-Token\n", "")

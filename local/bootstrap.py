@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Create the project's AWS resources in the emulated account: the stacks table, the two state
-machines from statemachine/*.asl.json, and the CloudFront cache policy every `auth: iam` stack
-shares (infra/template.yaml's IamAuthCachePolicy). Safe to run again: what exists is kept, and
-state machine definitions are updated to the files' current content.
+"""Create the project's AWS resources in the emulated account: the stacks table, the state
+machines from statemachine/*.asl.json, the CloudFront cache policy every `auth: iam` stack
+shares (infra/template.yaml's IamAuthCachePolicy) and the provisioning REST API
+(stacks_api.py). Safe to run again: what exists is kept, state machine definitions are updated
+to the files' current content, and the REST API is made anew.
 
 Usage: bootstrap.py --endpoint http://127.0.0.1:PORT [--root REPO_ROOT] [--policy-id-file F]
+                    [--edge-url http://127.0.0.1:EDGE --stacks-api-url-file F]
 """
 
 import argparse
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import boto3
 from botocore.exceptions import ClientError
+
+import stacks_api
 
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 TABLE = os.environ.get("STACKS_TABLE", "edgestack-stacks")
@@ -171,6 +175,9 @@ def main() -> int:
     p.add_argument("--endpoint", required=True, help="the emulated account's URL")
     p.add_argument("--policy-id-file", type=Path,
                    help="where to write the IAM cache policy's id (the functions' IAM_CACHE_POLICY_ID)")
+    p.add_argument("--edge-url", help="the data plane's URL, where the provisioning API is served")
+    p.add_argument("--stacks-api-url-file", type=Path,
+                   help="where to write the provisioning API's URL (STACKS_API_URL)")
     p.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path)
     p.add_argument("--time-scale", type=float, default=1.0,
                    help="the account's time scale (STRICT_TIME_SCALE), for parked tasks' timeouts")
@@ -189,7 +196,16 @@ def main() -> int:
         policy_id = ensure_iam_cache_policy(cloudfront)
         if a.policy_id_file:
             a.policy_id_file.write_text(policy_id)
-    except (BootstrapError, ClientError) as e:
+        if a.stacks_api_url_file:
+            if not a.edge_url:
+                raise BootstrapError("--stacks-api-url-file needs --edge-url")
+            definition = stacks_api.Definition.read(a.root / "infra" / "template.yaml")
+            api_id = stacks_api.ensure(session.client("apigateway", endpoint_url=a.endpoint), definition,
+                                       region=REGION, account=ACCOUNT)
+            a.stacks_api_url_file.write_text(stacks_api.url(a.edge_url, api_id, definition.stage))
+            print(f"REST API {stacks_api.API_NAME}: {api_id}, stage {definition.stage}, "
+                  f"{len(definition.routes)} methods")
+    except (BootstrapError, ClientError, ValueError, KeyError) as e:
         # moto validates definitions: a Task whose Resource is a bare function name is refused.
         print(f"bootstrap: {e}", file=sys.stderr)
         return 1

@@ -113,7 +113,11 @@ curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
 
 AWS_REGION="$REGION" "$PY" local/bootstrap.py --endpoint "http://127.0.0.1:$ACCOUNT" --root "$ROOT" \
   --time-scale "$SCALE" \
-  --policy-id-file "$STATE/iam-cache-policy-id" || fail "bootstrap failed"
+  --policy-id-file "$STATE/iam-cache-policy-id" \
+  --edge-url "http://127.0.0.1:$EDGE" --stacks-api-url-file "$STATE/stacks-api-url" || fail "bootstrap failed"
+# The provisioning API as infra/template.yaml deploys it (local/stacks_api.py): a REST API whose
+# every method needs SigV4, served by the data plane, which invokes `api` through cargo-lambda.
+STACKS_API_URL="$(cat "$STATE/stacks-api-url")"
 IAM_CACHE_POLICY_ID="$(cat "$STATE/iam-cache-policy-id")"
 # edgestack paces CreateDomainName and DeleteDomainName at the account's own rate limit (one
 # every 30 s in AWS), which the local account scales with its time: each turn's call goes a
@@ -156,7 +160,7 @@ start cargo-lambda env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   STACKS_TABLE=edgestack-stacks SECRETS_TABLE=edgestack-secrets \
   PROVISION_STATE_MACHINE_ARN="$PROVISION_ARN" TEARDOWN_STATE_MACHINE_ARN="$TEARDOWN_ARN" \
-  EDGESTACK_LOCAL_IDENTITY=true EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
+  EDGESTACK_PERMISSIONS="$PERMISSIONS" RUST_LOG=info \
   EDGE_OVERRIDE_URL="http://127.0.0.1:$EDGE" IAM_CACHE_POLICY_ID="$IAM_CACHE_POLICY_ID" \
   EDGESTACK_FAULT_INJECTION=true \
   POLL_BASE_SECONDS="${POLL_BASE_SECONDS:-1}" POLL_MAX_SECONDS="${POLL_MAX_SECONDS:-4}" \
@@ -199,7 +203,7 @@ while ((quiet < 3)); do
 done
 
 cat >"$STATE/env" <<EOF
-STACKS_API_URL=http://127.0.0.1:$LAMBDA/lambda-url/api
+STACKS_API_URL=$STACKS_API_URL
 AWS_ENDPOINT_URL=http://127.0.0.1:$ACCOUNT
 MOTO_URL=http://127.0.0.1:$ACCOUNT
 LAMBDA_INVOKE_URL=http://127.0.0.1:$LAMBDA
@@ -223,6 +227,6 @@ local stack up:
                        http://127.0.0.1:$ACCOUNT   time scale $SCALE
   edge (CloudFront and API Gateway data plane)   http://127.0.0.1:$EDGE
   cargo lambda watch   http://127.0.0.1:$LAMBDA   functions: ${functions//$'\n'/ }
-  API                  http://127.0.0.1:$LAMBDA/lambda-url/api
+  API (SigV4)          $STACKS_API_URL
 endpoints: $STATE/env (source it), logs: $LOGS, stop: local/down.sh
 EOF

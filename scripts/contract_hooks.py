@@ -1,4 +1,5 @@
-"""schemathesis hooks for scripts/contract.sh (loaded through SCHEMATHESIS_HOOKS).
+"""schemathesis hooks for scripts/contract.sh (loaded through SCHEMATHESIS_HOOKS): every request
+signed with SigV4, and a fix for Hypothesis on older CPython.
 
 CPython 3.11 before 3.11.8 and 3.12 before 3.12.2 (gh-106905) can raise
 `SystemError: AST constructor recursion depth mismatch` from `ast.parse` of a large module.
@@ -24,46 +25,68 @@ lambda_sources.lambda_description = _lambda_description
 
 import sys
 
-import requests
 import schemathesis
 
-# cargo-lambda's local function URL (the local stack's stand-in for API Gateway) answers some
-# requests with a 500 of its own, this problem document as text/plain, instead of the
-# function's answer: always for header values that are not ASCII (it cannot turn them into a
-# Lambda event, and never invokes the function), and now and then under load. The function
-# itself only ever answers JSON in the contract's error shape; a panic in it would come back
-# through the emulator in this same form, though, so such a 500 is dropped only when it is
-# not the function's: a non-ASCII header, or the same request sent again is answered below 500.
-_EMULATOR_500 = '"type":"https://httpstatuses.com/500"'
+# ---- every request signed, as a team's client signs ---------------------------------------------
+# The local stack serves the API as deployed: API Gateway verifies SigV4 (service execute-api)
+# against credentials the account issued. The run signs as a session of a role of its own
+# (CONTRACT_ROLE), made in the account (CONTRACT_ACCOUNT_URL) at the first request, so the
+# stacks it lists are only its own.
+import json
+import os
+import threading
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.session import Session
+
+_INVOKE_ANY_API = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/*"}]})
+_TRUST_THE_ACCOUNT = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
+_credentials: Credentials | None = None
+_lock = threading.Lock()
 
 
-def _has_non_ascii_header(request) -> bool:
-    for value in request.headers.values():
-        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        if not text.isascii():
-            return True
-    return False
+def _session_credentials() -> Credentials:
+    global _credentials
+    with _lock:
+        if _credentials is None:
+            role = os.environ["CONTRACT_ROLE"]
+            account = {"region_name": os.environ["CONTRACT_REGION"],
+                       "endpoint_url": os.environ["CONTRACT_ACCOUNT_URL"],
+                       # The local account's own keys: this never reaches a real account.
+                       "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+            session = Session()
+            iam = session.create_client("iam", **account)
+            made = iam.create_role(RoleName=role, AssumeRolePolicyDocument=_TRUST_THE_ACCOUNT)["Role"]
+            iam.put_role_policy(RoleName=role, PolicyName="invoke-edgestack", PolicyDocument=_INVOKE_ANY_API)
+            given = session.create_client("sts", **account).assume_role(
+                RoleArn=made["Arn"], RoleSessionName="contract-run")
+            c = given["Credentials"]
+            _credentials = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+            print(f"contract_hooks: signing as {given['AssumedRoleUser']['Arn']}", file=sys.stderr)
+        return _credentials
 
 
-def _answered_below_500_again(request) -> bool:
-    try:
-        with requests.Session() as session:
-            again = session.send(request.copy(), timeout=60)
-    except requests.RequestException:
-        return False
-    return again.status_code < 500
+class _SigV4(requests.auth.AuthBase):
+    """Signs the request as prepared: its method, URL (this host and path, as API Gateway
+    receives them), Content-Type and body."""
+
+    def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = prepared.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        headers = {k: v for k, v in prepared.headers.items() if k.lower() == "content-type"}
+        signable = AWSRequest(method=prepared.method, url=prepared.url, data=body, headers=headers)
+        SigV4Auth(_session_credentials(), "execute-api", os.environ["CONTRACT_REGION"]).add_auth(signable)
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            prepared.headers[name] = signable.headers[name]
+        return prepared
 
 
 @schemathesis.hook
-def filter_failure(context, failure, case, response) -> bool:
-    if response.status_code != 500 or _EMULATOR_500 not in (response.text or ""):
-        return True
-    request = response.request
-    if _has_non_ascii_header(request):
-        reason = "a header value that is not ASCII"
-    elif _answered_below_500_again(request):
-        reason = "answered below 500 when sent again"
-    else:
-        return True
-    print(f"contract_hooks: dropped the emulator's 500 for {request.method} {request.url} ({reason})", file=sys.stderr)
-    return False
+def before_call(context, case, kwargs) -> None:
+    kwargs["auth"] = _SigV4()

@@ -47,15 +47,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "EDGESTACK_ENV_FILE", value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 
-    /// Local stack only: act as this IAM principal (sent as X-Edgestack-Principal)
-    #[arg(long, global = true, env = "EDGESTACK_PRINCIPAL", value_name = "ARN")]
-    pub principal: Option<String>,
-
-    /// Deployed API only: the AWS profile whose credentials sign the requests
+    /// The AWS profile whose credentials sign the requests [default: the standard credentials chain; for the local stack's env file, the credentials it names]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Deployed API only: the region to sign for [default: from the endpoint's host name, else the AWS configuration]
+    /// The region to sign for [default: from the endpoint's host name, else the AWS configuration]
     #[arg(long, global = true, value_name = "REGION")]
     pub signing_region: Option<String>,
 

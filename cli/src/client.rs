@@ -1,5 +1,5 @@
-//! The provisioning API over HTTP: one method per operation, SigV4 for a deployed API, the
-//! local principal header for the local stack, and safe retries.
+//! The provisioning API over HTTP: one method per operation, every request signed with SigV4
+//! (the local stack's API Gateway verifies signatures as a deployed one does), and safe retries.
 
 // `Failure` carries the API's whole error body for `--output json`; it is made once per
 // command and ends the process, so its size costs nothing worth boxing for.
@@ -17,7 +17,6 @@ use serde_json::Value;
 use crate::endpoint::Endpoint;
 use crate::exit::Exit;
 
-const PRINCIPAL_HEADER: &str = "x-edgestack-principal";
 /// Long enough for `cargo lambda watch` to rebuild a function on the local stack.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const ATTEMPTS: u32 = 3;
@@ -39,8 +38,6 @@ pub enum Failure {
     },
     /// No answer, or one that could not be read.
     Transport(String),
-    /// Flags that do not go together.
-    Usage(String),
     /// The client could not be set up (credentials, region).
     Setup(String),
     /// The API answered what this CLI cannot read (a stack of a newer API, a body that is not
@@ -60,7 +57,6 @@ impl Failure {
             Failure::Api { status: 404, .. } => Exit::Error,
             Failure::Api { status, .. } => Exit::for_http_status(*status),
             Failure::Transport(_) | Failure::Setup(_) | Failure::Unreadable(_) => Exit::Error,
-            Failure::Usage(_) => Exit::Usage,
         }
     }
 
@@ -69,7 +65,7 @@ impl Failure {
         match self {
             Failure::Transport(_) => true,
             Failure::Api { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Failure::Usage(_) | Failure::Setup(_) | Failure::Unreadable(_) => false,
+            Failure::Setup(_) | Failure::Unreadable(_) => false,
         }
     }
 
@@ -121,15 +117,10 @@ impl Failure {
     }
 }
 
-/// How requests prove who calls.
-enum Caller {
-    /// The local stack: no signature; the principal header when one is named.
-    Local { principal: Option<String> },
-    /// A deployed API: SigV4 with the standard credentials chain.
-    Signed {
-        credentials: SharedCredentialsProvider,
-        region: String,
-    },
+/// How requests prove who calls: SigV4 with these credentials, for this region.
+struct Caller {
+    credentials: SharedCredentialsProvider,
+    region: String,
 }
 
 pub struct Client {
@@ -207,7 +198,6 @@ pub struct Created {
 /// Settings for [`Client::new`] besides the endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct Identity {
-    pub principal: Option<String>,
     pub profile: Option<String>,
     pub signing_region: Option<String>,
 }
@@ -220,47 +210,41 @@ impl Client {
             .user_agent(concat!("edgestack-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Failure::Setup(format!("cannot build an HTTP client: {e}")))?;
-        let caller = if endpoint.local {
-            if identity.profile.is_some() || identity.signing_region.is_some() {
-                return Err(Failure::Usage(
-                    "--profile and --signing-region apply to a deployed API; the local stack needs no signing".into(),
-                ));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &identity.profile {
+            loader = loader.profile_name(profile);
+        } else if let Some(local) = endpoint
+            .local_credentials
+            .as_ref()
+            .filter(|_| std::env::var_os("AWS_ACCESS_KEY_ID").is_none())
+        {
+            // The local stack's env file names the endpoint and the credentials its account
+            // issued: a shell that has not sourced it still signs as the file says.
+            loader = loader.credentials_provider(local.credentials.clone());
+            if let Some(region) = &local.region {
+                loader = loader.region(aws_config::Region::new(region.clone()));
             }
-            Caller::Local {
-                principal: identity.principal.filter(|p| !p.trim().is_empty()),
-            }
-        } else {
-            if identity.principal.is_some() {
-                return Err(Failure::Usage(format!(
-                    "--principal (EDGESTACK_PRINCIPAL) applies only to the local stack; {} is a deployed API, \
-                     where your AWS credentials say who you are",
-                    endpoint.base
-                )));
-            }
-            let mut loader = aws_config::defaults(BehaviorVersion::latest());
-            if let Some(profile) = &identity.profile {
-                loader = loader.profile_name(profile);
-            }
-            let config = loader.load().await;
-            let credentials = config.credentials_provider().ok_or_else(|| {
+        }
+        let config = loader.load().await;
+        let credentials = config.credentials_provider().ok_or_else(|| {
+            Failure::Setup(
+                "no AWS credentials: configure the standard AWS credentials chain".into(),
+            )
+        })?;
+        let region = identity
+            .signing_region
+            .clone()
+            .or_else(|| endpoint.region_from_host())
+            .or_else(|| config.region().map(|r| r.to_string()))
+            .ok_or_else(|| {
                 Failure::Setup(
-                    "no AWS credentials: configure the standard AWS credentials chain".into(),
+                    "which region to sign for is unknown: pass --signing-region or set AWS_REGION"
+                        .into(),
                 )
             })?;
-            let region = identity
-                .signing_region
-                .clone()
-                .or_else(|| endpoint.region_from_host())
-                .or_else(|| config.region().map(|r| r.to_string()))
-                .ok_or_else(|| {
-                    Failure::Setup(
-                        "which region to sign for is unknown: pass --signing-region or set AWS_REGION".into(),
-                    )
-                })?;
-            Caller::Signed {
-                credentials,
-                region,
-            }
+        let caller = Caller {
+            credentials,
+            region,
         };
         Ok(Client {
             http,
@@ -354,22 +338,12 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, value);
         }
-        match &self.caller {
-            Caller::Local { principal } => {
-                if let Some(principal) = principal {
-                    request = request.header(PRINCIPAL_HEADER, principal);
-                }
-            }
-            Caller::Signed {
-                credentials,
-                region,
-            } => {
-                for (name, value) in
-                    signature(credentials, region, &method, &url, headers, body).await?
-                {
-                    request = request.header(name, value);
-                }
-            }
+        let Caller {
+            credentials,
+            region,
+        } = &self.caller;
+        for (name, value) in signature(credentials, region, &method, &url, headers, body).await? {
+            request = request.header(name, value);
         }
         if !body.is_empty() {
             request = request.body(body.to_vec());
@@ -497,7 +471,6 @@ mod tests {
         assert!(!api(500, "internal_error").is_transient());
         assert_eq!(Failure::Transport("x".into()).exit(), Exit::Error);
         assert_eq!(Failure::Setup("x".into()).exit(), Exit::Error);
-        assert_eq!(Failure::Usage("x".into()).exit(), Exit::Usage);
     }
 
     #[test]
@@ -555,28 +528,5 @@ mod tests {
             "{authorization}"
         );
         assert!(signed.iter().any(|(name, _)| name == "x-amz-date"));
-    }
-
-    #[tokio::test]
-    async fn the_principal_flag_is_refused_for_a_deployed_api() {
-        let endpoint = crate::endpoint::resolve(
-            &crate::endpoint::Sources {
-                endpoint: Some(
-                    "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod".into(),
-                ),
-                env_file: None,
-            },
-            &|_| None,
-            std::path::Path::new("/"),
-        )
-        .unwrap();
-        let identity = Identity {
-            principal: Some("arn:aws:iam::123456789012:role/x".into()),
-            ..Identity::default()
-        };
-        let Err(Failure::Usage(message)) = Client::new(endpoint, identity).await else {
-            panic!("accepted")
-        };
-        assert!(message.contains("only to the local stack"), "{message}");
     }
 }

@@ -123,7 +123,6 @@ async fn connect(global: &GlobalArgs) -> Result<Client, Exit> {
             Exit::Usage
         })?;
     let identity = Identity {
-        principal: global.principal.clone(),
         profile: global.profile.clone(),
         signing_region: global.signing_region.clone(),
     };

@@ -1,5 +1,5 @@
-//! Where the API is, and whether it is the local stack (no signing, `X-Edgestack-Principal`) or
-//! a deployed API (SigV4).
+//! Where the API is, whether it is the local stack's, and, for the local stack's env file, the
+//! credentials and region it names for signing.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Url;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Endpoint {
     /// The base URL; the API's paths (`/stacks`, ...) are appended to its path.
     pub base: Url,
@@ -15,6 +15,16 @@ pub struct Endpoint {
     pub local: bool,
     /// Where the URL came from, for messages.
     pub source: String,
+    /// The credentials (and region) an env file names beside the URL.
+    pub local_credentials: Option<LocalCredentials>,
+}
+
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`, `AWS_REGION`) of the
+/// local stack's env file.
+#[derive(Debug, Clone)]
+pub struct LocalCredentials {
+    pub credentials: aws_credential_types::Credentials,
+    pub region: Option<String>,
 }
 
 /// What the endpoint is found from, besides the process environment of `lookup`.
@@ -84,10 +94,25 @@ fn from_env_file(path: &Path) -> Result<Endpoint, String> {
         )
     })?;
     let vars = parse_env_file(&text);
-    match vars.get("STACKS_API_URL") {
-        Some(url) if !url.is_empty() => parse(url, &path.display().to_string()),
-        _ => Err(format!("{} has no STACKS_API_URL", path.display())),
+    let mut endpoint = match vars.get("STACKS_API_URL") {
+        Some(url) if !url.is_empty() => parse(url, &path.display().to_string())?,
+        _ => return Err(format!("{} has no STACKS_API_URL", path.display())),
+    };
+    let named = |key: &str| vars.get(key).filter(|v| !v.is_empty()).cloned();
+    if let (Some(key), Some(secret)) = (named("AWS_ACCESS_KEY_ID"), named("AWS_SECRET_ACCESS_KEY"))
+    {
+        endpoint.local_credentials = Some(LocalCredentials {
+            credentials: aws_credential_types::Credentials::new(
+                key,
+                secret,
+                named("AWS_SESSION_TOKEN"),
+                None,
+                "edgestack-env-file",
+            ),
+            region: named("AWS_REGION"),
+        });
     }
+    Ok(endpoint)
 }
 
 /// `KEY=VALUE` lines as a shell would source them (comments, an `export ` prefix, quotes), read
@@ -119,6 +144,7 @@ fn parse(raw: &str, source: &str) -> Result<Endpoint, String> {
         base,
         local,
         source: source.to_owned(),
+        local_credentials: None,
     })
 }
 
@@ -182,7 +208,7 @@ mod tests {
     #[test]
     fn loopback_hosts_are_the_local_stack() {
         for (url, local) in [
-            ("http://127.0.0.1:8080/lambda-url/api", true),
+            ("http://127.0.0.1:8080/restapis/a1/v1/_user_request_", true),
             ("http://localhost:8080", true),
             ("http://[::1]:8080/", true),
             ("https://api.example.com/prod", false),
@@ -198,15 +224,15 @@ mod tests {
 
     #[test]
     fn paths_are_appended_segment_by_segment() {
-        let endpoint = parse("http://127.0.0.1:1/lambda-url/api/", "test").unwrap();
+        let endpoint = parse("http://127.0.0.1:1/restapis/a1/v1/_user_request_/", "test").unwrap();
         assert_eq!(
             endpoint.url(&["stacks"]).as_str(),
-            "http://127.0.0.1:1/lambda-url/api/stacks"
+            "http://127.0.0.1:1/restapis/a1/v1/_user_request_/stacks"
         );
         // An id can never reach another path.
         assert_eq!(
             endpoint.url(&["stacks", "../x?y"]).as_str(),
-            "http://127.0.0.1:1/lambda-url/api/stacks/..%2Fx%3Fy"
+            "http://127.0.0.1:1/restapis/a1/v1/_user_request_/stacks/..%2Fx%3Fy"
         );
         assert_eq!(endpoint.region_from_host(), None);
     }
@@ -218,17 +244,30 @@ mod tests {
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::write(
             root.join(".local/env"),
-            "# written by up.sh\nexport STACKS_API_URL=\"http://127.0.0.1:4242/lambda-url/api\"\nAWS_REGION=us-east-1\n",
+            "# written by up.sh\nexport STACKS_API_URL=\"http://127.0.0.1:4242/restapis/a1/v1/_user_request_\"\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=testing\nAWS_SECRET_ACCESS_KEY=testing\n",
         )
         .unwrap();
         let found = resolve(&Sources::default(), &no_env, &root.join("a/b")).unwrap();
-        assert_eq!(found.base.as_str(), "http://127.0.0.1:4242/lambda-url/api");
+        assert_eq!(
+            found.base.as_str(),
+            "http://127.0.0.1:4242/restapis/a1/v1/_user_request_"
+        );
         assert!(found.local);
+        let signing = found
+            .local_credentials
+            .as_ref()
+            .expect("the file's credentials");
+        assert_eq!(signing.credentials.access_key_id(), "testing");
+        assert_eq!(signing.region.as_deref(), Some("us-east-1"));
         assert!(found.source.ends_with(".local/env"), "{}", found.source);
 
         let env = |key: &str| (key == "STACKS_API_URL").then(|| "http://127.0.0.1:1/x".to_owned());
         let from_var = resolve(&Sources::default(), &env, &root).unwrap();
         assert_eq!(from_var.source, "STACKS_API_URL");
+        assert!(
+            from_var.local_credentials.is_none(),
+            "only an env file names credentials"
+        );
 
         let explicit = Sources {
             endpoint: None,

@@ -208,10 +208,7 @@ pub fn failure_text(failure: &Failure) -> String {
             }
             out
         }
-        Failure::Transport(message)
-        | Failure::Setup(message)
-        | Failure::Usage(message)
-        | Failure::Unreadable(message) => {
+        Failure::Transport(message) | Failure::Setup(message) | Failure::Unreadable(message) => {
             format!("error: {message}\n")
         }
     }

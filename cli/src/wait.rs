@@ -160,10 +160,9 @@ fn describe(failure: &Failure) -> String {
         Failure::Api {
             status, message, ..
         } => format!("HTTP {status}: {message}"),
-        Failure::Transport(message)
-        | Failure::Setup(message)
-        | Failure::Usage(message)
-        | Failure::Unreadable(message) => message.clone(),
+        Failure::Transport(message) | Failure::Setup(message) | Failure::Unreadable(message) => {
+            message.clone()
+        }
     }
 }
 

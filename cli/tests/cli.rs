@@ -3,8 +3,9 @@
 //!
 //! Needs the local stack (`make up`). Its settings are read from the file named by
 //! `EDGESTACK_ENV_FILE`, else from `.local/env` at the repository's root; a missing file is a
-//! loud failure, never a skipped test. Every test acts as a principal of its own, so the tests
-//! run in parallel without seeing each other's stacks.
+//! loud failure, never a skipped test. Every test acts as a principal of its own (a session of
+//! a role of its own, whose credentials the CLI finds in its environment), so the tests run in
+//! parallel without seeing each other's stacks.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,13 +103,43 @@ fn run(mut command: Command, what: String) -> Run {
     }
 }
 
-/// The `edgestack args...` command as [`edgestack_in`] runs it, not yet started.
+/// The temporary credentials of `principal`, a session of a role (made at its first use): the
+/// standard credentials chain hands them to the CLI from the environment, as after
+/// `aws sts assume-role` in a team's CI.
+fn session_of(principal: &str) -> aws_credential_types::Credentials {
+    static SESSIONS: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, aws_credential_types::Credentials>>,
+    > = OnceLock::new();
+    let sessions = SESSIONS.get_or_init(Default::default);
+    if let Some(found) = sessions.lock().unwrap().get(principal) {
+        return found.clone();
+    }
+    let made = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(edgestack_tests::session_credentials(principal));
+    sessions
+        .lock()
+        .unwrap()
+        .insert(principal.to_owned(), made.clone());
+    made
+}
+
+/// The `edgestack args...` command as [`edgestack_in`] runs it, signing as `principal`, not yet
+/// started.
 fn command(dir: &Path, principal: &str, args: &[&str], env_file: bool) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgestack"));
+    let credentials = session_of(principal);
     command
         .args(args)
         .current_dir(dir)
-        .env("EDGESTACK_PRINCIPAL", principal)
+        .env("AWS_ACCESS_KEY_ID", credentials.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", credentials.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            credentials.session_token().unwrap_or_default(),
+        )
+        .env("AWS_REGION", &edgestack_tests::LocalEnv::get().region)
+        .env_remove("AWS_PROFILE")
         .env("NO_COLOR", "1")
         .env_remove("EDGESTACK_ENDPOINT")
         .env_remove("EDGESTACK_ENV_FILE")
@@ -573,7 +604,8 @@ fn usage_errors_exit_2_before_anything_is_sent() {
                 "get",
                 "stk_x",
             ],
-            "only to the local stack",
+            // Who calls is whoever signed: there is no flag to name oneself.
+            "unexpected argument '--principal'",
         ),
         (
             vec!["--endpoint", "ftp://example.com", "get", "stk_x"],
@@ -733,17 +765,10 @@ fn call_reaches_the_api_through_the_distribution_signed_as_the_outputs_say() {
     );
     created.expect(EXIT_OK);
     let id = id_of(&created.json());
-    let env = edgestack_tests::LocalEnv::get();
     let call = |path: &str| {
+        // The team's session signs for its own API as it does for edgestack's.
         let mut command = command(&std::env::temp_dir(), &me, &["call", &id, path], true);
-        // The standard credentials chain, from the environment: the local account's keys.
-        command
-            .env("AWS_ACCESS_KEY_ID", &env.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &env.secret_access_key)
-            .env("AWS_REGION", &env.region)
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("EDGE_URL");
+        command.env_remove("EDGE_URL");
         run(command, format!("edgestack call {id} {path}"))
     };
     let private = call("/private");

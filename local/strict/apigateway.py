@@ -14,6 +14,10 @@
 - `CreateDomainName` for a name that exists: `ConflictException` 409, "The domain name you
   provided already exists." Source: API Gateway API reference, CreateDomainName errors. moto
   silently replaces the existing domain name.
+- `GetBasePathMappings` of a domain name that exists and has no mapping yet answers an empty
+  collection (`{"item": []}`), as the API reference's GetBasePathMappings describes it (a
+  collection; NotFoundException only for a domain name that does not exist). moto fails with
+  a KeyError (HTTP 500) for a domain that was never mapped.
 - `DeleteDomainName` tells acm.py that the domain's certificates were released: ACM keeps them
   in use for a while after (aws-cdk #36265).
 """
@@ -57,6 +61,7 @@ def install(account: Account) -> None:
 
     account.rule("apigateway", "CreateDomainName", _create_domain_name(account))
     account.rule("apigateway", "DeleteDomainName", _delete_domain_name(account))
+    account.rule("apigateway", "GetBasePathMappings", _base_path_mappings)
 
 
 def _backend(region: str):
@@ -91,6 +96,14 @@ def _create_domain_name(account: Account):
                                      f"Certificate {arn} in account {ACCOUNT_ID} not yet issued")
         return forward(req)
     return rule
+
+
+def _base_path_mappings(req: Request, forward: Forward) -> Response:
+    name = unquote(req.route.get("domain", ""))
+    backend = _backend(req.region)
+    if name in backend.domain_names and name not in backend.base_path_mappings:
+        return Response(200, [("Content-Type", "application/json")], b'{"item": []}')
+    return forward(req)
 
 
 def _delete_domain_name(account: Account):

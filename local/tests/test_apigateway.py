@@ -116,3 +116,16 @@ def test_create_domain_name_conflicts_with_an_existing_name(stack):
     after = apigw.get_domain_name(domainName="api.example.com")
     after.pop("ResponseMetadata")
     assert after == before, "the existing domain is left as it was"
+
+
+# API Gateway API reference, GetBasePathMappings: the collection of a domain name's mappings,
+# empty before the first; NotFoundException for a name that does not exist.
+@rule
+def test_base_path_mappings_of_a_domain_never_mapped_are_none(stack):
+    stack.config(apigateway_domain_window=0)
+    arn = issued_certificate(stack, "api.example.com")
+    apigw = stack.client("apigateway")
+    _regional(apigw, "api.example.com", arn)
+    assert apigw.get_base_path_mappings(domainName="api.example.com").get("items", []) == []
+    code, status, _ = error_of(apigw.get_base_path_mappings, domainName="nothing.example.com")
+    assert (code, status) == ("NotFoundException", 404)

@@ -37,15 +37,19 @@ impl Reply {
     }
 }
 
-/// The provisioning API as one principal sees it.
+/// The provisioning API as one principal sees it: every request signed with SigV4 by a session
+/// of the principal's role ([`session_credentials`]), as a team's client signs for the deployed
+/// API, and sent to `STACKS_API_URL`, the local API Gateway.
 #[derive(Debug, Clone)]
 pub struct Api {
     http: reqwest::Client,
     base: String,
+    region: String,
     /// Who calls, as the request context names it (a session of a role).
     pub principal: String,
     /// Who owns what it creates: [`owner_of`] the principal.
     pub owner: String,
+    credentials: std::sync::Arc<tokio::sync::OnceCell<aws_credential_types::Credentials>>,
 }
 
 impl Api {
@@ -54,32 +58,105 @@ impl Api {
         Self::as_principal(&random_principal())
     }
 
+    /// A client signing as `principal`, a session of a role (`arn:aws:sts::A:assumed-role/R/S`):
+    /// the role is made, and the session assumed, at its first request.
     pub fn as_principal(principal: &str) -> Self {
+        role_and_session(principal);
         let http = reqwest::Client::builder()
-            // A function may be rebuilding after a source change: wait for it.
             .timeout(Duration::from_secs(300))
             .connect_timeout(Duration::from_secs(10))
             .build()
             .expect("an HTTP client builds");
+        let env = LocalEnv::get();
         Self {
             http,
-            base: LocalEnv::get().stacks_api_url.clone(),
+            base: env.stacks_api_url.clone(),
+            region: env.region.clone(),
             principal: principal.to_owned(),
             owner: owner_of(principal),
+            credentials: Default::default(),
         }
     }
 
-    /// A request to `path` (relative to `STACKS_API_URL`, e.g. `/stacks`) as this principal.
-    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .header("X-Edgestack-Principal", &self.principal)
+    /// A client signing as `principal` with these `credentials` (which may not be its own).
+    pub fn with_credentials(
+        principal: &str,
+        credentials: aws_credential_types::Credentials,
+    ) -> Self {
+        let api = Self::as_principal(principal);
+        api.credentials
+            .set(credentials)
+            .expect("a new client has no credentials yet");
+        api
     }
 
-    /// Sends `request` and reads the whole answer. A GET that gets no answer is sent again a
-    /// few times: `cargo lambda watch` restarts the functions when files in the repository
-    /// change, and an invocation in flight at that moment is never answered. Other methods are
-    /// sent once, so that no test ever repeats a write without meaning to.
+    /// `request` sent as it is, unsigned: what API Gateway answers a caller who did not sign.
+    pub async fn send_unsigned(&self, request: reqwest::RequestBuilder) -> Reply {
+        Self::read(request.send().await.expect("the local API Gateway answers")).await
+    }
+
+    /// A request to `path` (relative to `STACKS_API_URL`, e.g. `/stacks`), signed when sent.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// `request` with SigV4's headers for this principal, signed now.
+    async fn signed(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let credentials = self
+            .credentials
+            .get_or_init(|| session_credentials(&self.principal))
+            .await;
+        let built = request
+            .try_clone()
+            .expect("a request with a streamed body cannot be sent by this harness")
+            .build()
+            .expect("a request the harness built");
+        let url = built.url().clone();
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let body = built
+            .body()
+            .and_then(|b| b.as_bytes())
+            .unwrap_or_default()
+            .to_vec();
+        let mut signed_headers: Vec<(String, String)> = vec![("host".into(), host)];
+        for (name, value) in built.headers() {
+            if let Ok(value) = value.to_str() {
+                signed_headers.push((name.as_str().to_owned(), value.to_owned()));
+            }
+        }
+        let pairs: Vec<(&str, &str)> = signed_headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let signature = edgestack_sigv4::sign(
+            &edgestack_sigv4::Scope {
+                credentials,
+                region: &self.region,
+                service: "execute-api",
+                time: std::time::SystemTime::now(),
+            },
+            &edgestack_sigv4::Request {
+                method: built.method().as_str(),
+                url: url.as_str(),
+                headers: &pairs,
+                body: &body,
+            },
+        )
+        .expect("a signature");
+        signature
+            .into_iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .fold(request, |request, (name, value)| {
+                request.header(name, value)
+            })
+    }
+
+    /// Signs and sends `request` and reads the whole answer. A GET that gets no answer is sent
+    /// again (signed again) a few times; other methods are sent once, so that no test ever
+    /// repeats a write without meaning to.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let safe = request
             .try_clone()
@@ -87,28 +164,14 @@ impl Api {
             .is_some_and(|r| r.method() == reqwest::Method::GET);
         let attempts = if safe { GET_ATTEMPTS } else { 1 };
         let mut last_error = None;
-        let mut last_reply = None;
         for _ in 0..attempts {
             let attempt = match request.try_clone() {
                 Some(attempt) if safe => attempt.timeout(GET_TIMEOUT),
                 Some(attempt) => attempt,
                 None => panic!("a request with a streamed body cannot be sent by this harness"),
             };
-            match attempt.send().await {
-                Ok(response) => {
-                    let reply = Self::read(response).await;
-                    // cargo-lambda's function URL now and then answers a request under load
-                    // with a 500 problem document of its own instead of invoking the function
-                    // (which only ever answers in api.md's error shape). A GET is asked again;
-                    // a 500 that persists (a panic in the function comes back the same way)
-                    // is returned as it is.
-                    if safe && reply.status == 500 && reply.text.contains(EMULATOR_500) {
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        last_reply = Some(reply);
-                        continue;
-                    }
-                    return reply;
-                }
+            match self.signed(attempt).await.send().await {
+                Ok(response) => return Self::read(response).await,
                 Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
                     last_error = Some(e);
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -118,9 +181,6 @@ impl Api {
                     break;
                 }
             }
-        }
-        if let Some(reply) = last_reply {
-            return reply;
         }
         panic!(
             "the provisioning API at {} did not answer ({attempts} attempt(s)): {}. Is the \

@@ -4,9 +4,9 @@
 //!
 //! - [`LocalEnv`]: the endpoints `local/up.sh` wrote to `.local/env`. A missing file is a loud
 //!   failure, never a skipped test.
-//! - [`Api`]: an HTTP client for `STACKS_API_URL` acting as one principal
-//!   (`X-Edgestack-Principal`); [`random_principal`] gives every test its own, so that tests
-//!   running in parallel never see each other's stacks.
+//! - [`Api`]: an HTTP client for `STACKS_API_URL` (the local API Gateway) signing as one
+//!   principal, a session of an IAM role ([`session_credentials`]); [`random_principal`] gives
+//!   every test its own, so that tests running in parallel never see each other's stacks.
 //! - [`Aws`]: SDK clients for the emulated account, with helpers to look at the stacks table
 //!   and the state machines' executions, and [`Aws::create_regional_rest_api`] to create what
 //!   a stack fronts.
@@ -21,7 +21,8 @@
 //!   Route 53 propagation) at the time scale `local/up.sh` started it with.
 //!
 //! One module a job, all re-exported here: `env` (the local stack's endpoints, principals),
-//! `api` (the HTTP client and the error shape), `aws` (SDK clients, team APIs, retries),
+//! `identity` (teams' roles and their sessions' credentials), `api` (the HTTP client and the
+//! error shape), `aws` (SDK clients, team APIs, retries),
 //! `team` (teams and the shapes of their stacks), `watch` (a stack's states over time),
 //! `footprint` (what of a stack is in the account), `recipe` (the recipe's checks, field by
 //! field), `edge` (calls through the data plane) and `account` (the strict account's faults).
@@ -48,6 +49,7 @@ mod api;
 mod aws;
 mod env;
 mod footprint;
+mod identity;
 mod recipe;
 mod team;
 mod watch;
@@ -56,6 +58,7 @@ pub use api::*;
 pub use aws::*;
 pub use env::*;
 pub use footprint::*;
+pub use identity::*;
 pub use recipe::*;
 pub use team::*;
 pub use watch::*;
@@ -67,10 +70,13 @@ mod tests {
     #[test]
     fn env_files_parse_as_a_shell_would_source_them() {
         let vars = parse_env_file(
-            "# comment\n\nSTACKS_API_URL=http://127.0.0.1:1/lambda-url/api\n\
+            "# comment\n\nSTACKS_API_URL=http://127.0.0.1:1/restapis/a1/v1/_user_request_\n\
              export AWS_REGION=\"us-east-1\"\nAWS_ACCESS_KEY_ID='testing'\n",
         );
-        assert_eq!(vars["STACKS_API_URL"], "http://127.0.0.1:1/lambda-url/api");
+        assert_eq!(
+            vars["STACKS_API_URL"],
+            "http://127.0.0.1:1/restapis/a1/v1/_user_request_"
+        );
         assert_eq!(vars["AWS_REGION"], "us-east-1");
         assert_eq!(vars["AWS_ACCESS_KEY_ID"], "testing");
         assert_eq!(vars.len(), 3);

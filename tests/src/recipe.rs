@@ -77,8 +77,6 @@ pub const ALL_VIEWER_POLICY: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 /// The tag edgestack puts on every resource it creates.
 pub const STACK_ID_TAG: &str = "edgestack:stack-id";
-/// What cargo-lambda's function URL answers when it fails itself, not the function.
-pub(crate) const EMULATOR_500: &str = "\"type\":\"https://httpstatuses.com/500\"";
 /// CloudFront (and its certificates) live here.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
 /// What the team API's `GET /greetings` (open to anyone) answers.

@@ -9,14 +9,13 @@ use lambda_http::{Body, Request, Response};
 
 use crate::error::ApiError;
 use crate::handlers;
-use crate::identity::{self, IdentitySource};
+use crate::identity;
 use crate::operations::{Operation, STACK, STACKS};
 
 pub struct App {
     pub store: Arc<dyn StackStore>,
     pub workflows: Arc<dyn Workflows>,
     pub permissions: Permissions,
-    pub identity: IdentitySource,
 }
 
 /// A request's path as one of the API's paths (`crate::operations`), with the stack id it
@@ -64,7 +63,7 @@ impl App {
             return Err(ApiError::RouteNotFound(path));
         };
         let method = req.method().as_str().to_owned();
-        let owner = identity::principal(self.identity, &req).ok_or(ApiError::Unauthenticated)?;
+        let owner = identity::principal(&req).ok_or(ApiError::Unauthenticated)?;
         let Some(operation) = Operation::find(route.path, &method) else {
             return Err(ApiError::MethodNotAllowed {
                 method,

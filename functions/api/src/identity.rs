@@ -1,44 +1,17 @@
 //! Who is calling: the IAM principal that API Gateway's IAM authorizer put in the request
-//! context, as the owner it acts for (a role for its sessions: `Principal`). On the local stack
-//! only, a caller may name itself in `X-Edgestack-Principal`, as the request context would.
+//! context, as the owner it acts for (a role for its sessions: `Principal`). Locally, the data
+//! plane's API Gateway puts it there the same way, from the credentials that signed the request.
 
 use edgestack_domain::validated::Principal;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
-pub const PRINCIPAL_HEADER: &str = "x-edgestack-principal";
-/// The caller the local stack assumes when a request names none.
-pub const DEFAULT_LOCAL_PRINCIPAL: &str = "arn:aws:iam::123456789012:user/local-developer";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentitySource {
-    /// Deployed: only API Gateway's authorizer says who calls.
-    RequestContext,
-    /// The local stack: the header, else the default local principal.
-    LocalHeader,
+pub fn principal(req: &Request) -> Option<Principal> {
+    caller(req).map(|arn| Principal::from_caller(&arn))
 }
 
-pub fn principal(source: IdentitySource, req: &Request) -> Option<Principal> {
-    caller(source, req).map(|arn| Principal::from_caller(&arn))
-}
-
-/// The caller's ARN as the request carries it.
-fn caller(source: IdentitySource, req: &Request) -> Option<String> {
-    match source {
-        IdentitySource::RequestContext => from_context(req),
-        IdentitySource::LocalHeader => Some(
-            req.headers()
-                .get(PRINCIPAL_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .unwrap_or(DEFAULT_LOCAL_PRINCIPAL)
-                .to_owned(),
-        ),
-    }
-}
-
-fn from_context(req: &Request) -> Option<String> {
+/// The caller's ARN as the request context carries it.
+fn caller(req: &Request) -> Option<String> {
     let arn = match req.request_context_ref()? {
         RequestContext::ApiGatewayV1(ctx) => ctx.identity.user_arn.clone(),
         RequestContext::ApiGatewayV2(ctx) => ctx
@@ -71,25 +44,9 @@ mod tests {
             .body(Body::Empty)
             .expect("a request")
             .with_request_context(RequestContext::ApiGatewayV1(context));
+        assert_eq!(caller(&req).as_deref(), Some(SESSION));
         assert_eq!(
-            caller(IdentitySource::RequestContext, &req).as_deref(),
-            Some(SESSION)
-        );
-        assert_eq!(
-            principal(IdentitySource::RequestContext, &req).map(|p| p.to_string()),
-            Some(ROLE.to_owned())
-        );
-    }
-
-    #[test]
-    fn the_local_identity_takes_an_assumed_role_session_as_the_request_context_carries_it() {
-        let req = lambda_http::http::Request::builder()
-            .uri("/stacks")
-            .header(PRINCIPAL_HEADER, SESSION)
-            .body(Body::Empty)
-            .expect("a request");
-        assert_eq!(
-            principal(IdentitySource::LocalHeader, &req).map(|p| p.to_string()),
+            principal(&req).map(|p| p.to_string()),
             Some(ROLE.to_owned())
         );
     }
@@ -103,6 +60,12 @@ mod tests {
             .with_request_context(RequestContext::ApiGatewayV1(
                 ApiGatewayProxyRequestContext::default(),
             ));
-        assert_eq!(principal(IdentitySource::RequestContext, &req), None);
+        assert_eq!(principal(&req), None);
+        let bare = lambda_http::http::Request::builder()
+            .uri("/stacks")
+            .header("x-edgestack-principal", SESSION)
+            .body(Body::Empty)
+            .expect("a request");
+        assert_eq!(principal(&bare), None, "a header names no one");
     }
 }

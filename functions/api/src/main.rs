@@ -9,7 +9,6 @@ use edgestack_aws::{config, sdk, store::DynamoStore, telemetry, workflow::StepFu
 use lambda_http::{run, service_fn, Error, Request};
 
 use edgestack_api::app::App;
-use edgestack_api::identity::IdentitySource;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -25,12 +24,6 @@ async fn main() -> Result<(), Error> {
 async fn build() -> Result<App, config::ConfigError> {
     let declared = DeclaredCalls::of(env!("CARGO_PKG_NAME"))?;
     let sdk = sdk::load_config().await?;
-    let identity = if config::flag(config::LOCAL_IDENTITY) {
-        tracing::warn!("local identity is on: callers name themselves; never deploy this");
-        IdentitySource::LocalHeader
-    } else {
-        IdentitySource::RequestContext
-    };
     Ok(App {
         // The API writes origin header values: its secrets table is not optional.
         store: Arc::new({
@@ -43,6 +36,5 @@ async fn build() -> Result<App, config::ConfigError> {
             config::required(config::TEARDOWN_STATE_MACHINE_ARN)?,
         )),
         permissions: config::permissions()?,
-        identity,
     })
 }

@@ -8,11 +8,12 @@ use edgestack_aws::store::{MemoryStore, StackStore};
 use edgestack_aws::workflow::{WorkflowError, Workflows};
 use edgestack_domain::permissions::Permissions;
 use edgestack_domain::stack::StackId;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{json, Value};
 
 use crate::app::{route, App};
-use crate::identity::IdentitySource;
 use crate::operations::Operation;
 
 #[derive(Default)]
@@ -81,7 +82,7 @@ struct Harness {
     workflows: Arc<RecordingWorkflows>,
 }
 
-fn harness_with(identity: IdentitySource, workflows: RecordingWorkflows) -> Harness {
+fn harness_with(workflows: RecordingWorkflows) -> Harness {
     let store = Arc::new(MemoryStore::new());
     let workflows = Arc::new(workflows);
     let permissions = Permissions::from_json(
@@ -93,7 +94,6 @@ fn harness_with(identity: IdentitySource, workflows: RecordingWorkflows) -> Harn
             store: store.clone(),
             workflows: workflows.clone(),
             permissions,
-            identity,
         },
         store,
         workflows,
@@ -101,7 +101,7 @@ fn harness_with(identity: IdentitySource, workflows: RecordingWorkflows) -> Harn
 }
 
 fn harness() -> Harness {
-    harness_with(IdentitySource::LocalHeader, RecordingWorkflows::default())
+    harness_with(RecordingWorkflows::default())
 }
 
 fn valid_body() -> Value {
@@ -111,10 +111,7 @@ fn valid_body() -> Value {
 
 fn request(method: &str, uri: &str, principal: &str, body: Option<String>) -> Request {
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("x-edgestack-principal", principal);
+    let mut builder = http::Request::builder().method(method).uri(path);
     if body.is_some() {
         builder = builder.header("content-type", "application/json");
     }
@@ -123,6 +120,14 @@ fn request(method: &str, uri: &str, principal: &str, body: Option<String>) -> Re
         .body(body.map(Body::from).unwrap_or(Body::Empty))
         .unwrap()
         .with_query_string_parameters(params)
+        .with_request_context(as_api_gateway_names(principal))
+}
+
+/// The request context API Gateway's IAM authorizer hands the function for `caller`.
+fn as_api_gateway_names(caller: &str) -> RequestContext {
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.identity.user_arn = Some(caller.to_owned());
+    RequestContext::ApiGatewayV1(context)
 }
 
 fn url_pairs(query: &str) -> HashMap<String, String> {
@@ -235,13 +240,10 @@ async fn a_valid_request_is_stored_and_starts_provisioning() {
 
 #[tokio::test]
 async fn a_stack_that_never_started_keeps_no_secret() {
-    let h = harness_with(
-        IdentitySource::LocalHeader,
-        RecordingWorkflows {
-            fail_starts: true,
-            ..Default::default()
-        },
-    );
+    let h = harness_with(RecordingWorkflows {
+        fail_starts: true,
+        ..Default::default()
+    });
     let (status, _, _) = post(&h, "arn:a", &valid_body()).await;
     assert_eq!(status, 503);
     let (_, listed, _) = call(&h, request("GET", "/stacks", "arn:a", None)).await;
@@ -279,7 +281,8 @@ async fn bad_requests_create_nothing_and_say_why() {
                 .uri("/stacks")
                 .header("content-type", "text/plain")
                 .body(Body::from(valid_body().to_string()))
-                .unwrap(),
+                .unwrap()
+                .with_request_context(as_api_gateway_names("arn:a")),
             415,
             "unsupported_media_type",
         ),
@@ -356,16 +359,19 @@ async fn a_principal_outside_the_policy_is_refused_with_what_was_refused() {
 }
 
 #[tokio::test]
-async fn deployed_without_an_identity_is_401() {
-    let h = harness_with(
-        IdentitySource::RequestContext,
-        RecordingWorkflows::default(),
-    );
-    let (status, body, _) = post(&h, "arn:ignored", &valid_body()).await;
-    assert_eq!(
-        status, 401,
-        "the local header means nothing when deployed: {body}"
-    );
+async fn a_request_whose_context_names_no_caller_is_401() {
+    let h = harness();
+    let req = request(
+        "POST",
+        "/stacks",
+        "arn:ignored",
+        Some(valid_body().to_string()),
+    )
+    .with_request_context(RequestContext::ApiGatewayV1(
+        ApiGatewayProxyRequestContext::default(),
+    ));
+    let (status, body, _) = call(&h, req).await;
+    assert_eq!(status, 401, "no caller in the request context: {body}");
 }
 
 #[tokio::test]
@@ -640,13 +646,10 @@ async fn a_delete_stuck_after_its_teardown_ended_starts_another_attempt() {
 
 #[tokio::test]
 async fn a_workflow_that_cannot_start_leaves_a_failed_stack_not_a_pending_one() {
-    let h = harness_with(
-        IdentitySource::LocalHeader,
-        RecordingWorkflows {
-            fail_starts: true,
-            ..Default::default()
-        },
-    );
+    let h = harness_with(RecordingWorkflows {
+        fail_starts: true,
+        ..Default::default()
+    });
     let (status, body, _) = post(&h, "arn:a", &valid_body()).await;
     assert_eq!(
         (status, body["error"]["code"].as_str().unwrap()),
@@ -679,14 +682,11 @@ async fn a_start_without_a_clear_answer_is_looked_up_before_the_stack_is_failed(
     let mut named = valid_body();
     named["custom_domain"] = json!({"name": "api.example.com", "hosted_zone_id": "Z1"});
 
-    let running = harness_with(
-        IdentitySource::LocalHeader,
-        RecordingWorkflows {
-            unclear_starts: true,
-            execution_exists: true,
-            ..Default::default()
-        },
-    );
+    let running = harness_with(RecordingWorkflows {
+        unclear_starts: true,
+        execution_exists: true,
+        ..Default::default()
+    });
     let (status, body, _) = post(&running, "arn:a", &named).await;
     assert_eq!(status, 202, "the execution runs: {body}");
     assert_eq!(body["status"], "PENDING", "{body}");
@@ -699,14 +699,11 @@ async fn a_start_without_a_clear_answer_is_looked_up_before_the_stack_is_failed(
         "the name stays held by the running stack"
     );
 
-    let absent = harness_with(
-        IdentitySource::LocalHeader,
-        RecordingWorkflows {
-            unclear_starts: true,
-            execution_exists: false,
-            ..Default::default()
-        },
-    );
+    let absent = harness_with(RecordingWorkflows {
+        unclear_starts: true,
+        execution_exists: false,
+        ..Default::default()
+    });
     let (status, _, _) = post(&absent, "arn:a", &named).await;
     assert_eq!(status, 503);
     let (_, listed, _) = call(&absent, request("GET", "/stacks", "arn:a", None)).await;
@@ -716,13 +713,10 @@ async fn a_start_without_a_clear_answer_is_looked_up_before_the_stack_is_failed(
 /// A clear refusal needs no look: nothing started.
 #[tokio::test]
 async fn a_refused_start_is_not_looked_up() {
-    let h = harness_with(
-        IdentitySource::LocalHeader,
-        RecordingWorkflows {
-            fail_starts: true,
-            ..Default::default()
-        },
-    );
+    let h = harness_with(RecordingWorkflows {
+        fail_starts: true,
+        ..Default::default()
+    });
     let (status, _, _) = post(&h, "arn:a", &valid_body()).await;
     assert_eq!(status, 503);
     assert!(

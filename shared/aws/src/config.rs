@@ -39,8 +39,6 @@ pub fn optional(name: &str) -> Option<String> {
 pub const PROVISION_STATE_MACHINE_ARN: &str = "PROVISION_STATE_MACHINE_ARN";
 pub const TEARDOWN_STATE_MACHINE_ARN: &str = "TEARDOWN_STATE_MACHINE_ARN";
 pub const PERMISSIONS: &str = "EDGESTACK_PERMISSIONS";
-/// Set only by the local stack: callers may name themselves in `X-Edgestack-Principal`.
-pub const LOCAL_IDENTITY: &str = "EDGESTACK_LOCAL_IDENTITY";
 
 pub fn permissions() -> Result<Permissions, ConfigError> {
     Permissions::from_json(&required(PERMISSIONS)?).map_err(|problem| ConfigError {
