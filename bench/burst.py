@@ -91,7 +91,13 @@ class Bench:
 
     # ---- the account ---------------------------------------------------------------------------
     def control(self, path, method="GET", body=None):
-        return http(f"{self.account}/strict-api/{path}", method, body)
+        """The strict account's control API (local/strict/control.py): not AWS's, unsigned."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.account}/strict-api/{path}", data=data, method=method,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read()
+            return json.loads(text) if text else {}
 
     def seconds(self, config, name):
         return config[name] * config["time_scale"]

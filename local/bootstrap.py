@@ -3,7 +3,8 @@
 machines from statemachine/*.asl.json, the CloudFront cache policy every `auth: iam` stack
 shares (infra/template.yaml's IamAuthCachePolicy) and the provisioning REST API
 (stacks_api.py). Safe to run again: what exists is kept, state machine definitions are updated
-to the files' current content, and the REST API is made anew.
+to the files' current content, and the REST API is made anew (a new id: local/up.sh writes
+its URL to .local/env after).
 
 Usage: bootstrap.py --endpoint http://127.0.0.1:PORT [--root REPO_ROOT] [--policy-id-file F]
                     [--edge-url http://127.0.0.1:EDGE --stacks-api-url-file F]
@@ -205,7 +206,7 @@ def main() -> int:
             a.stacks_api_url_file.write_text(stacks_api.url(a.edge_url, api_id, definition.stage))
             print(f"REST API {stacks_api.API_NAME}: {api_id}, stage {definition.stage}, "
                   f"{len(definition.routes)} methods")
-    except (BootstrapError, ClientError, ValueError, KeyError) as e:
+    except (BootstrapError, ClientError, ValueError) as e:
         # moto validates definitions: a Task whose Resource is a bare function name is refused.
         print(f"bootstrap: {e}", file=sys.stderr)
         return 1

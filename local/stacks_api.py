@@ -57,6 +57,9 @@ class Definition:
                 if event.get("Type") == "Api" and props.get("RestApiId") == {"Ref": "StacksApi"}:
                     if not binary:
                         raise ValueError("a function behind StacksApi has no Metadata.edgestack.binary")
+                    if "Auth" in props:
+                        raise ValueError(f"{props['Path']} {props['Method']}: an event's own Auth is not "
+                                         "served locally (local/stacks_api.py); extend it first")
                     self.routes.append((props["Path"], props["Method"].upper(), binary))
         if not self.routes:
             raise ValueError("no function has an Api event on StacksApi")
@@ -67,15 +70,17 @@ class Definition:
 
 
 def _value(template: dict, value):
-    """A literal, or a `!Ref` to a parameter: its default."""
+    """A literal, or a `!Ref` to a parameter: its default. Anything else is not read here."""
     if isinstance(value, dict) and "Ref" in value:
         return template["Parameters"][value["Ref"]]["Default"]
+    if isinstance(value, dict):
+        raise ValueError(f"{value}: only a literal or a !Ref to a parameter is read locally (local/stacks_api.py)")
     return value
 
 
 def ensure(apigateway, definition: Definition, *, region: str, account: str) -> str:
-    """Creates the API anew (an older one of the same name is deleted) and deploys its stage.
-    Returns its id."""
+    """Creates the API anew (an older one of the same name is deleted, so its id, and the URL
+    .local/env holds, change) and deploys its stage. Returns its id."""
     for item in apigateway.get_rest_apis(limit=500).get("items", []):
         if item["name"] == API_NAME:
             apigateway.delete_rest_api(restApiId=item["id"])

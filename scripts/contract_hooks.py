@@ -76,6 +76,11 @@ class _SigV4(requests.auth.AuthBase):
     receives them), Content-Type and body."""
 
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        # requests writes a space in the query as `+`; SigV4 wants it as `%20` (a `+` is not
+        # unreserved, so a literal one is sent `%2B`), and signers differ on what a `+` means.
+        url, question, query = prepared.url.partition("?")
+        if question:
+            prepared.url = f"{url}?{query.replace('+', '%20')}"
         body = prepared.body or b""
         if isinstance(body, str):
             body = body.encode()

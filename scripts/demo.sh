@@ -30,9 +30,6 @@ set -a
 # shellcheck source=/dev/null
 source .local/env
 set +a
-# A session of the team's role, as API Gateway names a caller that signed with assumed-role
-# credentials.
-export DEMO_PRINCIPAL="arn:aws:sts::123456789012:assumed-role/edgestack-demo/demo-session"
 REGION=eu-west-1
 
 echo
@@ -41,8 +38,9 @@ cargo build --quiet -p edgestack-cli
 EDGESTACK="$ROOT/target/debug/edgestack"
 
 team_side="$(.local/venv/bin/python scripts/demo_team.py)"
-# API_ID=... ZONE_ID=...
-eval "$team_side"
+# API_ID=... ZONE_ID=..., then the credentials of a session of the team's role, which the CLI
+# signs with from here on (the standard credentials chain reads them from the environment).
+eval "export $team_side"
 
 echo
 echo "=== asking edgestack for a CloudFront distribution in front of it, and following it"
@@ -54,7 +52,7 @@ for n in $(seq 1 49); do
   echo "    --custom-domain $name --hosted-zone-id $ZONE_ID --smoke-test-path /greetings --wait"
   set +e
   # The progress goes to standard error (this terminal); the final stack, as JSON, to stdout.
-  stack_json="$("$EDGESTACK" create --principal "$DEMO_PRINCIPAL" --name greetings-demo \
+  stack_json="$("$EDGESTACK" create --name greetings-demo \
     --api-id "$API_ID" --region "$REGION" --stage prod --auth none \
     --custom-domain "$name" --hosted-zone-id "$ZONE_ID" --smoke-test-path /greetings \
     --tag team=demo --wait --timeout 10m --output json)"
@@ -74,7 +72,7 @@ if ((status == 0)); then
   echo "=== the API through the distribution, as a client calls it"
   echo "\$ edgestack call $id /greetings"
   set +e
-  answer="$("$EDGESTACK" call "$id" /greetings --principal "$DEMO_PRINCIPAL")"
+  answer="$("$EDGESTACK" call "$id" /greetings)"
   status=$?
   set -e
   printf '%s\n' "$answer"

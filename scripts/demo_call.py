@@ -13,7 +13,6 @@ def main():
     outputs = stack["outputs"]
     name = stack["request"]["custom_domain"]["name"]
     edge = os.environ["EDGE_URL"].rstrip("/")
-    principal = os.environ["DEMO_PRINCIPAL"]
     print(f"\n=== stack {stack['id']} is READY; its outputs:")
     print(json.dumps(outputs, indent=2))
     print(f"""
@@ -22,11 +21,14 @@ Call the API through the distribution (in AWS, once DNS has it):
 Locally, CloudFront's and API Gateway's data plane answers at EDGE_URL for the distribution's
 names:
   curl -H 'Host: {name}' {edge}/greetings
-or as a client of the stack, whatever its shape (signed when its API uses IAM):
-  target/debug/edgestack call {stack['id']} /greetings --principal {principal}
+or as a client of the stack, whatever its shape (signed when its API uses IAM). The stack is
+the team role's (edgestack-demo): sign as a session of it (scripts/demo_team.py reuses what it
+made and prints a new session's credentials):
+  eval "export $(.local/venv/bin/python scripts/demo_team.py 2>/dev/null | tail -n 1)"
+  target/debug/edgestack call {stack['id']} /greetings
 
-See the stack:  target/debug/edgestack get {stack['id']} --principal {principal}
-Tear it down:   target/debug/edgestack delete {stack['id']} --principal {principal} --wait""")
+See the stack:  target/debug/edgestack get {stack['id']}
+Tear it down:   target/debug/edgestack delete {stack['id']} --wait""")
 
 
 if __name__ == "__main__":

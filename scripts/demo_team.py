@@ -2,11 +2,14 @@
 
 A Regional REST API `edgestack-demo` whose GET /greetings is the team's Lambda function
 `greetings` (local/greetings) behind a Lambda proxy integration, deployed to `prod`, and a hosted
-zone `example.com`; both reused by later runs. Tells what it did on standard error and prints
-`API_ID=... ZONE_ID=...` on standard output for scripts/demo.sh. Run with .local/env in the
-environment.
+zone `example.com`; both reused by later runs. The team itself is an IAM role, `edgestack-demo`,
+allowed to invoke APIs: the demo signs as a session of it, as a team's CI would after
+`aws sts assume-role`. Tells what it did on standard error and prints `API_ID=... ZONE_ID=...`
+and the session's credentials (`AWS_ACCESS_KEY_ID=...`, the emulated account's) on standard
+output for scripts/demo.sh. Run with .local/env in the environment.
 """
 
+import json
 import os
 import sys
 import uuid
@@ -17,6 +20,11 @@ ENV = os.environ
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account, as local/up.sh has it
 ZONE_REFERENCE = "edgestack-demo-zone"
+TEAM_ROLE = "edgestack-demo"
+INVOKE_ANY_API = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "arn:aws:execute-api:*:*:*/*"}]})
+TRUST_THE_ACCOUNT = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
 
 
 def say(text):
@@ -96,10 +104,28 @@ def example_zone():
     return zone_id
 
 
+def team_session():
+    """Credentials of a session of the team's role (made on the first run)."""
+    iam = aws("iam")
+    try:
+        iam.create_role(RoleName=TEAM_ROLE, AssumeRolePolicyDocument=TRUST_THE_ACCOUNT)
+        say(f"IAM role {TEAM_ROLE}: created")
+    except iam.exceptions.EntityAlreadyExistsException:
+        say(f"IAM role {TEAM_ROLE}: already there")
+    iam.put_role_policy(RoleName=TEAM_ROLE, PolicyName="invoke-apis", PolicyDocument=INVOKE_ANY_API)
+    given = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{TEAM_ROLE}",
+                                   RoleSessionName="demo-session")
+    say(f"signing as {given['AssumedRoleUser']['Arn']}")
+    return given["Credentials"]
+
+
 def main():
-    say("\n=== the team's side: a Regional REST API and a hosted zone in the emulated account")
+    say("\n=== the team's side: a Regional REST API, a hosted zone and a role in the emulated account")
     api_id, zone_id = greetings_api(), example_zone()
+    session = team_session()
     print(f"API_ID={api_id} ZONE_ID={zone_id}")
+    print(f"AWS_ACCESS_KEY_ID={session['AccessKeyId']} AWS_SECRET_ACCESS_KEY={session['SecretAccessKey']} "
+          f"AWS_SESSION_TOKEN={session['SessionToken']}")
 
 
 if __name__ == "__main__":

@@ -30,8 +30,9 @@ fn after_help() -> String {
     format!(
         "Where the API is: --endpoint (or EDGESTACK_ENDPOINT); else the local stack's env file \
          (--env-file, EDGESTACK_ENV_FILE, STACKS_API_URL, or .local/env in this directory or a \
-         parent). A deployed API is called with SigV4 (service execute-api) and the standard AWS \
-         credentials chain; the local stack needs no signing.\n\n{}",
+         parent). Every request is signed with SigV4 (service execute-api) by the standard AWS \
+         credentials chain, or for the local stack by the credentials its env file names when \
+         the chain has none in the environment.\n\n{}",
         Exit::help_table()
     )
 }

@@ -651,14 +651,29 @@ fn the_local_stack_is_found_from_the_working_directory() {
     std::fs::create_dir_all(root.join("some/dir")).unwrap();
     std::fs::copy(&LocalStack::get().env_file, root.join(".local/env")).unwrap();
     let me = random_principal();
-    let run = edgestack_in(&root.join("some/dir"), &me, &["list", "-o", "json"], false);
-    run.expect(EXIT_OK);
-    assert_eq!(run.json()["items"], Value::Array(vec![]));
+    let found = edgestack_in(&root.join("some/dir"), &me, &["list", "-o", "json"], false);
+    found.expect(EXIT_OK);
+    assert_eq!(found.json()["items"], Value::Array(vec![]));
     let nowhere = std::env::temp_dir().join(format!("edgestack-cli-empty-{}", random_suffix()));
     std::fs::create_dir_all(&nowhere).unwrap();
     let lost = edgestack_in(&nowhere, &me, &["list"], false);
     lost.expect(EXIT_USAGE);
     assert!(lost.stderr.contains("no endpoint"), "{lost:#?}");
+
+    // A shell with no credentials of its own signs with those the env file names (the
+    // account's own keys): the local API Gateway accepts them.
+    let mut bare = command(&root.join("some/dir"), &me, &["list", "-o", "json"], false);
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+    ] {
+        bare.env_remove(name);
+    }
+    let as_the_file_says = run(bare, "edgestack list (the env file's credentials)".into());
+    as_the_file_says.expect(EXIT_OK);
+    assert!(as_the_file_says.json()["items"].is_array());
     std::fs::remove_dir_all(root).unwrap();
     std::fs::remove_dir_all(nowhere).unwrap();
 }

@@ -93,6 +93,15 @@ class Request:
     def json(self) -> dict:
         return json.loads(self.body or b"{}")
 
+    def form(self) -> dict[str, str]:
+        """A form-encoded body (the query protocol's), one value per name."""
+        from urllib.parse import parse_qs
+        try:
+            text = (self.body or b"").decode()
+        except UnicodeDecodeError:
+            return {}
+        return {k: v[0] for k, v in parse_qs(text).items()}
+
 
 @dataclass
 class Response:
@@ -287,6 +296,12 @@ class Account:
         if target and "." in target:
             req.operation = target.rsplit(".", 1)[1]
             return
+        if PROTOCOLS.get(req.service, ("", None))[0] == "query":
+            # The query protocol names the operation in the form body (or the query string).
+            action = req.form().get("Action") or (req.query.get("Action") or [None])[0]
+            if action:
+                req.operation = action
+                return
         for method, pattern, operation in self.routes.get(req.service, []):
             if method != req.method:
                 continue

@@ -37,16 +37,23 @@ API Gateway (REST APIs) routes on the host it was reached at and the `Host` head
 - a Regional custom domain's `d-xxxx.execute-api...`: Host must be a custom domain whose target
   is that endpoint, routed through its base path mappings; another name is 421 Misdirected
   Request (the seed's trap), the d-xxxx name itself 403 Forbidden;
-- unknown stage, resource or method: 403 Missing Authentication Token;
+- `/restapis/{api_id}/{stage}/_user_request_/...` on the edge's own address: that API's stage,
+  as at its execute-api name (no such name resolves to this machine), with no Host to check;
+- unknown stage, resource or method: Missing Authentication Token (403);
 - AWS_IAM methods verify SigV4 (service execute-api, the API's region) against the method, path,
-  query and headers as API Gateway received them, with the account's credentials
-  (`account.state("credentials")`: access key -> secret, or -> {"secret": ..., "session_token":
-  ..., "arn": ...});
+  query and headers as API Gateway received them, with credentials the account issued
+  (signers.py: IAM users' access keys, STS sessions, the account's own keys), then IAM's
+  policies for execute-api:Invoke; the caller goes into the proxy event's request context;
+- what API Gateway answers itself (the errors above, a body over 10 MB, a failed integration)
+  takes the API's gateway response of that type, else DEFAULT_4XX/5XX, else its own
+  `{"message": ...}`;
 - MOCK integrations answer their integration response; AWS_PROXY calls the Lambda Invoke API
   through the account (so cargo-lambda runs the function); other integration types answer 500.
 
-One log line per request (method, host, path, status, what answered); never a header value,
-never a query string: Authorization and origin custom headers are secrets.
+One log line per request (method, host, path, status, what answered, the caller's ARN); never a
+header value, never a query string: Authorization and origin custom headers are secrets. An
+answer never holds a session token: the canonical request a bad signature is told has the
+token's value redacted.
 """
 
 from __future__ import annotations
@@ -523,6 +530,9 @@ class DataPlane:
         token = signer.session_token if signer else None
         if signer is None or (token is not None and req.header("x-amz-security-token") != token):
             trace.add("sigv4: unknown access key")
+            # No gateway response type is documented for an access key IAM does not know;
+            # UNAUTHORIZED ("failed to authenticate the caller") is the nearest, and the template
+            # gives it the status of INVALID_SIGNATURE.
             return None, GatewayError("UNAUTHORIZED", 403, "The security token included in the request is invalid.",
                                       "UnrecognizedClientException")
         if signer.expiration is not None and signer.expiration <= dt.datetime.now(dt.timezone.utc):
@@ -578,9 +588,9 @@ class DataPlane:
             return None, GatewayError("INVALID_SIGNATURE", 403, error_type="InvalidSignatureException", message=
                 "The request signature we calculated does not match the signature you provided. Check your AWS "
                 "Secret Access Key and signing method. Consult the service documentation for details.\n\n"
-                f"The Canonical String for this request should have been\n'{canonical}'\n\n"
+                f"The Canonical String for this request should have been\n'{_redacted(canonical, token)}'\n\n"
                 f"The String-to-Sign should have been\n'{string_to_sign}'\n")
-        trace.add(f"sigv4: ok ({access_key})")
+        trace.add(f"sigv4: ok ({signer.arn})")
         return signer, None
 
     # ---- Lambda proxy ----------------------------------------------------------------------
@@ -606,7 +616,7 @@ class DataPlane:
         answer = self.account.handle(invoke)
         if answer.status != 200:
             trace.add(f"AWS_PROXY: Lambda Invoke of {function} answered {answer.status}")
-            return _gateway_answer(ctx.api, INTERNAL)
+            return _gateway_answer(ctx.api, INTEGRATION_FAILURE)
         if answer.header("x-amz-function-error"):
             trace.add(f"AWS_PROXY: function {function} failed")
             return _gateway_answer(ctx.api, BAD_GATEWAY)
@@ -930,11 +940,19 @@ MISSING_TOKEN = GatewayError("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authe
                              "MissingAuthenticationTokenException")
 INTERNAL = GatewayError("DEFAULT_5XX", 500, "Internal server error")
 BAD_GATEWAY = GatewayError("DEFAULT_5XX", 502, "Internal server error")
+# The integration could not be called (Lambda refused the invocation): INTEGRATION_FAILURE,
+# whose default status is 504 ("Gateway response types").
+INTEGRATION_FAILURE = GatewayError("INTEGRATION_FAILURE", 504, "Internal server error")
 # REST APIs take payloads up to 10 MB (API Gateway developer guide, "Amazon API Gateway quotas
 # and important notes": payload size).
 MAX_PAYLOAD = 10 * 1024 * 1024
 TOO_LARGE = GatewayError("REQUEST_TOO_LARGE", 413, "Request Too Long")
 CONTEXT_VARIABLE = re.compile(r"\$(?:\{)?context\.([A-Za-z0-9_.]+)(?:\})?")
+
+
+def _redacted(canonical: str, token: str | None) -> str:
+    """The canonical request as a bad signature is told it, without the session token's value."""
+    return canonical.replace(token, "<redacted>") if token else canonical
 
 
 def _gateway_answer(api, error: GatewayError) -> core.Response:
@@ -965,10 +983,6 @@ def _gateway_answer(api, error: GatewayError) -> core.Response:
 
 def _forbidden() -> core.Response:
     return _apigw_error(403, "ForbiddenException", "Forbidden")
-
-
-def _missing_token() -> core.Response:
-    return _apigw_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
 
 
 def _mock(integration, req: HttpRequest, trace: Trace) -> core.Response:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 os.environ["MOTO_ACM_VALIDATION_WAIT"] = "0"
 
 # Every service module; optional ones are written by others and may not exist yet.
-SERVICE_MODULES = ("route53", "acm", "apigateway", "cloudfront", "dataplane")
+SERVICE_MODULES = ("route53", "acm", "apigateway", "cloudfront", "sts", "dataplane")
 REQUIRED_MODULES = ("route53", "acm", "apigateway")
 
 

@@ -15,8 +15,10 @@ then evaluates the caller's identity-based policies for `execute-api:Invoke` on
   (`testing`), as moto accepts them. They act as the account's administrator: no policy is
   evaluated for them.
 
-Session policies passed to AssumeRole and permissions boundaries are not evaluated (edgestack
-passes none).
+Policies are evaluated with moto's IAMPolicy (Action and Resource wildcards, explicit Deny
+first). Session policies passed to AssumeRole, permissions boundaries and `Condition` blocks
+are not emulated faithfully (moto reads any condition as not met): edgestack and its tests
+use none.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def _document(policy) -> str:
 
 
 def _user_policies(backend, name: str) -> list[str]:
-    documents = [backend.get_user_policy(name, p)["policy_document"] for p in backend.list_user_policies(name)]
+    documents = [backend.get_user_policy(name, p)["policy_document"] for p in list(backend.list_user_policies(name))]
     documents += [_document(p) for p in backend.list_attached_user_policies(name)[0]]
     for group in backend.get_groups_for_user(name):
         documents += [backend.get_group_policy(group.name, p)["policy_document"]
@@ -112,7 +114,7 @@ def _user_policies(backend, name: str) -> list[str]:
 
 
 def _role_policies(backend, name: str) -> list[str]:
-    documents = [backend.get_role_policy(name, p)[1] for p in backend.list_role_policies(name)]
+    documents = [backend.get_role_policy(name, p)[1] for p in list(backend.list_role_policies(name))]
     documents += [_document(p) for p in backend.list_attached_role_policies(name)[0]]
     return documents
 
@@ -124,8 +126,12 @@ def may_invoke(signer: Signer, resource_arn: str) -> bool:
         return True
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
+    try:
+        documents = signer.policies()
+    except Exception:  # the user or role is gone (NoSuchEntity): IAM allows it nothing
+        return False
     allowed = False
-    for document in signer.policies():
+    for document in documents:
         if isinstance(document, dict):
             document = json.dumps(document)
         result = IAMPolicy(document).is_action_permitted("execute-api:Invoke", resource_arn)

@@ -514,6 +514,8 @@ def lambda_fn(plane):
         if not req.path.endswith("/invocations"):
             return None
         calls.append((req.path, json.loads(req.body)))
+        if answer.get("refused"):  # Lambda's own refusal, as when it throttles an invocation
+            return core.Response(429, [("Content-Type", "application/json")], b'{"message": "Rate exceeded"}')
         headers = [("Content-Type", "application/json")]
         if answer["error"]:
             headers.append(("X-Amz-Function-Error", "Unhandled"))
@@ -568,6 +570,9 @@ def test_lambda_proxy_failures(plane, lambda_fn):
     assert_apigw(plane.call(host, "/prod/x"), 502, "Internal server error")
     lambda_fn.answer.update(error=False, payload={"not": "a proxy response"})
     assert_apigw(plane.call(host, "/prod/x"), 502, "Internal server error")
+    # Lambda refused the invocation: the integration failed (INTEGRATION_FAILURE, 504).
+    lambda_fn.answer.update(refused=True)
+    assert_apigw(plane.call(host, "/prod/x"), 504, "Internal server error")
 
 
 # ---- who signed: credentials the account issued, and IAM's say -------------------------------
@@ -608,6 +613,19 @@ def test_an_assumed_role_session_is_the_caller_the_request_context_names(plane, 
     made_up = plane.signed(host, "/prod/stacks", key=("ASIAMADEUP", "secret", "token"))
     assert_apigw(plane.call(host, "/prod/stacks", headers=made_up), 403,
                  "The security token included in the request is invalid.")
+
+    # A bad signature is told the canonical request, without the session token in it.
+    other_path = plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/other", key=key))
+    assert_apigw(other_path, 403, "The request signature we calculated does not match")
+    assert key[2].encode() not in other_path.body and b"x-amz-security-token:<redacted>" in other_path.body
+
+    # A session of a role deleted since: IAM allows it nothing.
+    iam = plane.client("iam", "us-east-1")
+    iam.delete_role_policy(RoleName="team-payments", PolicyName="invoke")
+    iam.delete_role(RoleName="team-payments")
+    assert_apigw(plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key)), 403,
+                 "User: arn:aws:sts::123456789012:assumed-role/team-payments/ci-run-42 is not authorized",
+                 "AccessDeniedException")
 
 
 def test_an_expired_session_is_refused(plane, lambda_fn):
@@ -651,6 +669,25 @@ def test_an_iam_users_access_key_signs_and_its_policies_decide(plane, lambda_fn)
     iam.update_access_key(UserName="portal", AccessKeyId=key[0], Status="Inactive")
     assert_apigw(plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key)), 403,
                  "The security token included in the request is invalid.")
+
+
+def test_managed_policies_and_groups_count_for_an_iam_user(plane, lambda_fn):
+    host = execute_api(_lambda_api(plane, auth="AWS_IAM"))
+    iam = plane.client("iam", "us-east-1")
+    iam.create_user(UserName="ci")
+    created = iam.create_access_key(UserName="ci")["AccessKey"]
+    key = (created["AccessKeyId"], created["SecretAccessKey"])
+    call = lambda: plane.call(host, "/prod/stacks", headers=plane.signed(host, "/prod/stacks", key=key))  # noqa: E731
+    assert call().status == 403
+    policy = iam.create_policy(PolicyName="invoke", PolicyDocument=INVOKE_ALL)["Policy"]["Arn"]
+    iam.create_group(GroupName="deployers")
+    iam.attach_group_policy(GroupName="deployers", PolicyArn=policy)
+    iam.add_user_to_group(GroupName="deployers", UserName="ci")
+    assert call().status == 201, "a managed policy of the user's group allows it"
+    iam.remove_user_from_group(GroupName="deployers", UserName="ci")
+    assert call().status == 403
+    iam.attach_user_policy(UserName="ci", PolicyArn=policy)
+    assert call().status == 201, "the same policy attached to the user allows it"
 
 
 ERROR_SHAPE = '{"error":{"code":"%s","message":$context.error.messageString,"details":[]}}'

@@ -26,8 +26,8 @@ pub(crate) struct Route<'a> {
     pub id: Option<&'a str>,
 }
 
-/// The path's segments from `stacks` on. API Gateway may leave the stage in front of them
-/// (`/prod/stacks/...`), cargo-lambda does not; both route the same way.
+/// The path's segments from `stacks` on. A REST API's event may carry the stage in front of them
+/// (`/prod/stacks/...`) or not; both route the same way.
 pub(crate) fn route(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let start = segments

@@ -460,7 +460,7 @@ fn a_fresh_stack_and_a_page_match_the_schemas() {
     )
     .unwrap();
     let stack = Stack::new(
-        "arn:aws:iam::123456789012:user/local-developer".into(),
+        "arn:aws:iam::123456789012:role/team-payments".into(),
         request,
         Timestamp::now(),
     );
