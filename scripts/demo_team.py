@@ -4,13 +4,14 @@ A Regional REST API `edgestack-demo` whose GET /greetings is the team's Lambda f
 `greetings` (local/greetings) behind a Lambda proxy integration, deployed to `prod`, and a hosted
 zone `example.com`; both reused by later runs. The team itself is an IAM role, `edgestack-demo`,
 allowed to invoke APIs: the demo signs as a session of it, as a team's CI would after
-`aws sts assume-role`. Tells what it did on standard error and prints `API_ID=... ZONE_ID=...`
-and the session's credentials (`AWS_ACCESS_KEY_ID=...`, the emulated account's) on standard
-output for scripts/demo.sh. Run with .local/env in the environment.
+`aws sts assume-role`. Tells what it did on standard error and prints one line on standard
+output for scripts/demo.sh: `API_ID=... ZONE_ID=...` and the session's credentials
+(`AWS_ACCESS_KEY_ID=...`, the emulated account's). Run with .local/env in the environment.
 """
 
 import json
 import os
+import shlex
 import sys
 import uuid
 
@@ -123,9 +124,10 @@ def main():
     say("\n=== the team's side: a Regional REST API, a hosted zone and a role in the emulated account")
     api_id, zone_id = greetings_api(), example_zone()
     session = team_session()
-    print(f"API_ID={api_id} ZONE_ID={zone_id}")
-    print(f"AWS_ACCESS_KEY_ID={session['AccessKeyId']} AWS_SECRET_ACCESS_KEY={session['SecretAccessKey']} "
-          f"AWS_SESSION_TOKEN={session['SessionToken']}")
+    # One line of shell assignments, for `eval "export ..."`.
+    print(" ".join(f"{name}={shlex.quote(value)}" for name, value in [
+        ("API_ID", api_id), ("ZONE_ID", zone_id), ("AWS_ACCESS_KEY_ID", session["AccessKeyId"]),
+        ("AWS_SECRET_ACCESS_KEY", session["SecretAccessKey"]), ("AWS_SESSION_TOKEN", session["SessionToken"])]))
 
 
 if __name__ == "__main__":
