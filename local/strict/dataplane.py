@@ -1105,9 +1105,13 @@ def _proxy_event(req: HttpRequest, ctx: ProxyContext, account) -> dict:
         queries[key] = value
         multi_queries.setdefault(key, []).append(value)
     resource_path = ctx.resource.get_path()
-    # `path` is the path as the client asked: the base path included, the stage not for execute-api.
+    # `path` is the path as the client asked: the base path included, the stage not for execute-api,
+    # and still percent-encoded. A REST API hands the path on as received (an HTTP API decodes it):
+    # https://github.com/middleapi/standard-server/pull/93, from live captures in hotsock/voker#8.
+    # A decoded `/stacks/%1E%0C` would reach the function as `/stacks/\x1e\x0c`, which a URL
+    # parser trims to `/stacks/`: another operation than the one API Gateway matched.
     on_execute_api = EXECUTE_API.fullmatch(ctx.domain_name) is not None
-    path = "/" + "/".join(unquote(s) for s in ctx.rest) if on_execute_api else unquote(req.path)
+    path = "/" + "/".join(ctx.rest) if on_execute_api else req.path
     now = time.time()
     request_id = str(uuid.uuid4())
     identity = ctx.identity or {}
@@ -1132,7 +1136,7 @@ def _proxy_event(req: HttpRequest, ctx: ProxyContext, account) -> dict:
             "httpMethod": req.method.upper(),
             "extendedRequestId": _apigw_id(),
             "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{ctx.stage.name}{path}" if LOCAL_EXECUTE_API.fullmatch(req.path) else unquote(req.path),
+            "path": f"/{ctx.stage.name}{path}" if LOCAL_EXECUTE_API.fullmatch(req.path) else req.path,
             "accountId": _account_id(account),
             "protocol": "HTTP/1.1",
             "stage": ctx.stage.name,

@@ -738,6 +738,14 @@ def test_a_stage_at_the_edges_local_path(plane, lambda_fn):
     assert event["path"] == "/stacks/7" and event["pathParameters"] == {"proxy": "stacks/7"}
     assert event["requestContext"]["path"] == "/prod/stacks/7"
     assert event["requestContext"]["domainName"] == execute_api(api)
+
+    # The path stays percent-encoded, as a REST API hands it on: decoded, `%1E%0C` would be
+    # control characters a URL parser trims, and `/stacks/%1E%0C` would read as `/stacks/`.
+    odd = f"/restapis/{api}/prod/_user_request_/stacks/%1E%0C"
+    r = plane.call(here, odd, headers=plane.signed(here, odd))
+    assert r.status == 201, r.body
+    event = lambda_fn.calls[-1][1]
+    assert event["path"] == "/stacks/%1E%0C" and event["requestContext"]["path"] == "/prod/stacks/%1E%0C"
     # Signed for the execute-api name, it does not verify here: the signature covers this host.
     assert_apigw(plane.call(here, path, headers=plane.signed(execute_api(api), "/prod/stacks/7?x=1")), 403,
                  "The request signature we calculated does not match")

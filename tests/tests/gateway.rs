@@ -109,4 +109,11 @@ async fn routes_the_api_lacks_are_api_gateways_answer_and_unknown_stacks_the_fun
         404,
         Some("stack_not_found"),
     );
+    // Control characters in the id are still a stack the caller does not have, never the list:
+    // the function routes the path as API Gateway matched it.
+    assert_error(
+        &api.get("/stacks/%1E%0C").await,
+        404,
+        Some("stack_not_found"),
+    );
 }

@@ -344,7 +344,22 @@ async fn a_bad_idempotency_key_is_named_with_the_bad_fields_of_the_body() {
     let (status, body, _) = call(&h, req).await;
     assert_eq!(status, 400);
     assert_eq!(error_fields(&body), ["Idempotency-Key"]);
+
+    // A tab is a valid header character but not a printable one, as the contract's pattern says.
+    let mut req = request("POST", "/stacks", "arn:a", Some(valid_body().to_string()));
+    req.headers_mut()
+        .insert("idempotency-key", "a\tb".parse().unwrap());
+    let (status, body, _) = call(&h, req).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_fields(&body), ["Idempotency-Key"]);
     assert_eq!(stored_count(&h, "arn:a").await, 0);
+
+    // A space is printable: such a key is accepted.
+    let mut req = request("POST", "/stacks", "arn:a", Some(valid_body().to_string()));
+    req.headers_mut()
+        .insert("idempotency-key", "a b ~".parse().unwrap());
+    let (status, _, _) = call(&h, req).await;
+    assert_eq!(status, 202);
 }
 
 #[tokio::test]

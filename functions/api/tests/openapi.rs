@@ -527,6 +527,7 @@ fn good_requests() -> Vec<Value> {
         with("name", Value::Null),
         with("region", json!("us-gov-west-1")),
         with("region", json!("ap-southeast-255")),
+        with("region", json!("eu-west-10")),
         with("stage", json!("prod_v2-X")),
         with("auth", json!("iam")),
         with("auth", Value::Null),
@@ -656,6 +657,8 @@ fn bad_requests() -> Vec<Value> {
         with("tags", Value::Object(many_tags)),
         with("region", json!("eu-west-+1")),
         with("region", json!("eu-west-001")),
+        with("region", json!("ge-bd-pw-04")),
+        with("region", json!("eu-west-0")),
     ]
 }
 

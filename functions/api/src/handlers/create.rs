@@ -82,8 +82,15 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, FieldError> {
     let Some(raw) = req.headers().get(IDEMPOTENCY_HEADER) else {
         return Ok(None);
     };
+    // `to_str` also lets a tab through; the contract's keys are printable ASCII, space included.
     match raw.to_str() {
-        Ok(key) if !key.is_empty() && key.len() <= 255 => Ok(Some(key.to_owned())),
+        Ok(key)
+            if !key.is_empty()
+                && key.len() <= 255
+                && key.bytes().all(|b| (b' '..=b'~').contains(&b)) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
         _ => Err(FieldError::new(
             "Idempotency-Key",
             "must be 1 to 255 printable ASCII characters",
