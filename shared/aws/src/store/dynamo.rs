@@ -348,9 +348,14 @@ impl DynamoStore {
     }
 }
 
-#[async_trait]
-impl StackStore for DynamoStore {
-    async fn create(
+/// How many times `create` writes when what refused the write is gone when read.
+const CREATE_ATTEMPTS: usize = 3;
+
+impl DynamoStore {
+    /// One transactional write of a new stack, and when it is refused, what refused it. A
+    /// refusal nothing explains any more (the name was released, the key expired, or another
+    /// transaction held an item for a moment) is `Conflict`: writing again settles it.
+    async fn try_create(
         &self,
         stack: &Stack,
         idempotency: Option<&IdempotencyKey>,
@@ -427,10 +432,30 @@ impl StackStore for DynamoStore {
                         return Ok(CreateOutcome::NameTaken(holder));
                     }
                 }
-                // A key or claim vanished between the two calls: the caller retries.
                 Err(StoreError::Conflict)
             }
             Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl StackStore for DynamoStore {
+    async fn create(
+        &self,
+        stack: &Stack,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<CreateOutcome, StoreError> {
+        // A failing stack releases its name while a new request for that name is refused by
+        // it: the refusal is read after the release. Answering 503 would send the caller to
+        // retry what this write can settle at once.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.try_create(stack, idempotency).await {
+                Err(StoreError::Conflict) if attempts < CREATE_ATTEMPTS => continue,
+                outcome => return outcome,
+            }
         }
     }
 
@@ -1003,6 +1028,82 @@ mod tests {
         assert_eq!(read[&second.id].as_ref().unwrap().version, 5);
         assert!(!read.contains_key(&gone));
         assert_eq!((batch.num_calls(), one.num_calls()), (1, 1));
+    }
+
+    /// A name refused by a claim that is gone when read was released in between (a failing
+    /// stack frees it): the write is sent again and the stack created, not a 503. A refusal
+    /// that never explains itself stops after `CREATE_ATTEMPTS` writes, as `Conflict`.
+    #[tokio::test]
+    async fn a_name_released_while_it_refused_the_write_is_written_again() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let request = StackRequest::from_json(&serde_json::json!({
+            "api_id": "a1b2c3d4e5", "region": "eu-west-1", "stage": "prod",
+            "custom_domain": {"name": "api.example.com", "hosted_zone_id": "Z1"}
+        }))
+        .expect("a valid request");
+        let stack = Stack::new(
+            "arn:aws:iam::123456789012:role/team".into(),
+            request,
+            Timestamp::parse("2026-11-25T10:00:00Z").unwrap(),
+        );
+        let claim = claim_pk("api.example.com");
+        let refused = || {
+            mock!(Client::transact_write_items).then_error(|| {
+                TransactWriteItemsError::TransactionCanceledException(
+                    TransactionCanceledException::builder()
+                        .message("ConditionalCheckFailed")
+                        .build(),
+                )
+            })
+        };
+        let released = || {
+            let claim = claim.clone();
+            mock!(Client::get_item)
+                .match_requests(move |r| r.key().and_then(|k| k.get("pk")) == Some(&s(&claim)))
+                .then_output(|| GetItemOutput::builder().build())
+        };
+        let written = mock!(Client::transact_write_items)
+            .then_output(|| TransactWriteItemsOutput::builder().build());
+
+        let (first, gone) = (refused(), released());
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first, &gone, &written]
+        );
+        let outcome = DynamoStore::new(client, "stacks")
+            .create(&stack, None)
+            .await;
+        assert!(matches!(outcome, Ok(CreateOutcome::Created)), "{outcome:?}");
+        assert_eq!(
+            (first.num_calls(), gone.num_calls(), written.num_calls()),
+            (1, 1, 1)
+        );
+
+        let always_refused = mock!(Client::transact_write_items)
+            .sequence()
+            .error(|| {
+                TransactWriteItemsError::TransactionCanceledException(
+                    TransactionCanceledException::builder().build(),
+                )
+            })
+            .repeatedly()
+            .build();
+        let gone = released();
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::MatchAny,
+            [&always_refused, &gone]
+        );
+        let outcome = DynamoStore::new(client, "stacks")
+            .create(&stack, None)
+            .await;
+        assert_eq!(always_refused.num_calls(), CREATE_ATTEMPTS);
+        assert!(matches!(outcome, Err(StoreError::Conflict)), "{outcome:?}");
     }
 
     /// Two executions reserve a turn at once: the one whose conditional write loses reads the
