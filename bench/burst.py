@@ -26,6 +26,7 @@ compare runs by, in proportion to AWS's durations, not AWS's timing.
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+from botocore.config import Config
 
 import signed
 
@@ -83,11 +85,16 @@ class Bench:
         self.caller = signed.Caller(e, f"bench-{uuid.uuid4().hex[:8]}")
         region = "eu-west-1"
         self.region = region
-        self.apigw = boto3.client("apigateway", region_name=region, endpoint_url=self.account)
-        self.r53 = boto3.client("route53", endpoint_url=self.account)
-        self.sfn = boto3.client("stepfunctions", region_name=e["AWS_REGION"], endpoint_url=self.account)
-        self.cloudfront = boto3.client("cloudfront", endpoint_url=self.account)
-        self.acm = {r: boto3.client("acm", region_name=r, endpoint_url=self.account) for r in ("us-east-1", region)}
+        # The bench's own reads share the account's rate limits with the stacks it measures
+        # (Route 53 five a second, ListCertificates one, scaled): they wait out throttling
+        # rather than end a run of forty minutes in its last read, as botocore's two retries did.
+        patient = Config(retries={"mode": "standard", "max_attempts": 30})
+        client = functools.partial(boto3.client, endpoint_url=self.account, config=patient)
+        self.apigw = client("apigateway", region_name=region)
+        self.r53 = client("route53")
+        self.sfn = client("stepfunctions", region_name=e["AWS_REGION"])
+        self.cloudfront = client("cloudfront")
+        self.acm = {r: client("acm", region_name=r) for r in ("us-east-1", region)}
 
     # ---- the account ---------------------------------------------------------------------------
     def control(self, path, method="GET", body=None):

@@ -1111,7 +1111,10 @@ def _proxy_event(req: HttpRequest, ctx: ProxyContext, account) -> dict:
     # A decoded `/stacks/%1E%0C` would reach the function as `/stacks/\x1e\x0c`, which a URL
     # parser trims to `/stacks/`: another operation than the one API Gateway matched.
     on_execute_api = EXECUTE_API.fullmatch(ctx.domain_name) is not None
-    path = "/" + "/".join(ctx.rest) if on_execute_api else req.path
+    path = req.path
+    if on_execute_api:
+        trailing = "/" if ctx.rest and req.path.endswith("/") else ""
+        path = "/" + "/".join(ctx.rest) + trailing
     now = time.time()
     request_id = str(uuid.uuid4())
     identity = ctx.identity or {}

@@ -746,6 +746,9 @@ def test_a_stage_at_the_edges_local_path(plane, lambda_fn):
     assert r.status == 201, r.body
     event = lambda_fn.calls[-1][1]
     assert event["path"] == "/stacks/%1E%0C" and event["requestContext"]["path"] == "/prod/stacks/%1E%0C"
+    slash = f"/restapis/{api}/prod/_user_request_/stacks/"
+    assert plane.call(here, slash, headers=plane.signed(here, slash)).status == 201
+    assert lambda_fn.calls[-1][1]["path"] == "/stacks/"
     # Signed for the execute-api name, it does not verify here: the signature covers this host.
     assert_apigw(plane.call(here, path, headers=plane.signed(execute_api(api), "/prod/stacks/7?x=1")), 403,
                  "The request signature we calculated does not match")

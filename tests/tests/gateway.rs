@@ -30,6 +30,12 @@ async fn a_stack_made_with_one_session_of_a_role_is_read_by_another_session_of_i
     let id = stack_id(&stack);
     let read = read_by.get(&format!("/stacks/{id}")).await.expect(200);
     assert_eq!(read["owner"], stack["owner"]);
+    // The same path percent-encoded is the same stack, as API Gateway matched it.
+    let encoded = read_by
+        .get(&format!("/stacks/{}", id.replacen('_', "%5F", 1)))
+        .await
+        .expect(200);
+    assert_eq!(encoded["id"], read["id"]);
     assert_eq!(read_by.list_ids(&[]).await, vec![id]);
 }
 

@@ -6,6 +6,7 @@ use edgestack_aws::store::StackStore;
 use edgestack_aws::workflow::Workflows;
 use edgestack_domain::permissions::Permissions;
 use lambda_http::{Body, Request, Response};
+use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
 use crate::handlers;
@@ -21,18 +22,25 @@ pub struct App {
 /// A request's path as one of the API's paths (`crate::operations`), with the stack id it
 /// names, if any.
 #[derive(Debug, PartialEq)]
-pub(crate) struct Route<'a> {
+pub(crate) struct Route {
     pub path: &'static str,
-    pub id: Option<&'a str>,
+    pub id: Option<String>,
 }
 
 /// The path's segments from `stacks` on. A REST API's event may carry the stage in front of them
-/// (`/prod/stacks/...`) or not; both route the same way.
-pub(crate) fn route(path: &str) -> Option<Route<'_>> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+/// (`/prod/stacks/...`) or not; both route the same way. The path arrives still percent-encoded,
+/// as the client sent it, while API Gateway matched the resource on the decoded segments: each
+/// segment is decoded after the split (so `%2F` stays in its segment), and `/stacks/stk%5Fx`
+/// names the same stack as `/stacks/stk_x`. What does not decode to UTF-8 names no stack.
+pub(crate) fn route(path: &str) -> Option<Route> {
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
     let start = segments
         .iter()
-        .position(|s| *s == "stacks")
+        .position(|s| s == "stacks")
         .filter(|i| *i <= 1)?;
     match &segments[start + 1..] {
         [] => Some(Route {
@@ -41,7 +49,7 @@ pub(crate) fn route(path: &str) -> Option<Route<'_>> {
         }),
         [id] => Some(Route {
             path: STACK,
-            id: Some(id),
+            id: Some(id.clone()),
         }),
         _ => None,
     }
@@ -72,6 +80,7 @@ impl App {
         };
         // Only the paths with `{id}` carry one, and only their operations read it.
         let id = route.id.unwrap_or_default();
+        let id = id.as_str();
         let owner_arn = owner.as_str();
         match operation {
             Operation::CreateStack => Ok(handlers::create(self, &owner, &req).await?),
@@ -107,8 +116,22 @@ mod tests {
             route("/prod/stacks/stk_x"),
             Some(Route {
                 path: STACK,
-                id: Some("stk_x")
+                id: Some("stk_x".into())
             })
+        );
+        assert_eq!(
+            route("/prod/stacks/stk%5Fx").and_then(|r| r.id).as_deref(),
+            Some("stk_x")
+        );
+        assert_eq!(route("/%73tacks").map(|r| r.path), Some(STACKS));
+        assert_eq!(
+            route("/stacks/a%2Fb").and_then(|r| r.id).as_deref(),
+            Some("a/b")
+        );
+        // Control characters stay in the id, which then names no stack: never the list.
+        assert_eq!(
+            route("/stacks/%1E%0C").and_then(|r| r.id).as_deref(),
+            Some("\u{1e}\u{c}")
         );
         assert!(route("/").is_none());
         assert!(route("/a/b/stacks").is_none());

@@ -336,6 +336,15 @@ impl DynamoStore {
         let Some(item) = out.item else {
             return Ok(None);
         };
+        // An expired key is forgotten, as the write's condition takes it, though TTL has not
+        // swept it yet: it neither explains a refusal nor replays.
+        let expires_at = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        if expires_at.is_some_and(|at| at < epoch_seconds()) {
+            return Ok(None);
+        }
         let digest = item.get("request_digest").and_then(|v| v.as_s().ok());
         let id = item
             .get("stack_id")
@@ -418,8 +427,11 @@ impl DynamoStore {
             {
                 // Which condition failed: the key first (a replay wins over a taken name, the
                 // replayed request holds the name itself), then the name.
+                // A refusal by this very stack's items is an earlier attempt's write that landed
+                // (its answer lost): the transaction wrote all of them, so the stack is created.
                 if let Some(key) = idempotency {
                     match self.read_idempotency(key).await? {
+                        Some((_, id)) if id == stack.id => return Ok(CreateOutcome::Created),
                         Some((digest, id)) if digest == key.request_digest => {
                             return Ok(CreateOutcome::Replayed(id))
                         }
@@ -428,8 +440,10 @@ impl DynamoStore {
                     }
                 }
                 if let Some(name) = claimed_name(stack) {
-                    if let Some(holder) = self.read_claim(name).await? {
-                        return Ok(CreateOutcome::NameTaken(holder));
+                    match self.read_claim(name).await? {
+                        Some(holder) if holder == stack.id => return Ok(CreateOutcome::Created),
+                        Some(holder) => return Ok(CreateOutcome::NameTaken(holder)),
+                        None => {}
                     }
                 }
                 Err(StoreError::Conflict)
@@ -453,7 +467,12 @@ impl StackStore for DynamoStore {
         loop {
             attempts += 1;
             match self.try_create(stack, idempotency).await {
-                Err(StoreError::Conflict) if attempts < CREATE_ATTEMPTS => continue,
+                Err(StoreError::Conflict) if attempts < CREATE_ATTEMPTS => {
+                    // Two creates whose transactions cancel each other part before writing again.
+                    let pause =
+                        20 * attempts as u64 + u64::from(stack.id.as_str().as_bytes()[4] % 20);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
                 outcome => return outcome,
             }
         }
@@ -1102,8 +1121,62 @@ mod tests {
         let outcome = DynamoStore::new(client, "stacks")
             .create(&stack, None)
             .await;
-        assert_eq!(always_refused.num_calls(), CREATE_ATTEMPTS);
         assert!(matches!(outcome, Err(StoreError::Conflict)), "{outcome:?}");
+        assert_eq!(always_refused.num_calls(), CREATE_ATTEMPTS);
+        assert_eq!(gone.num_calls(), CREATE_ATTEMPTS);
+
+        // Refused by its own claim: an earlier attempt's write landed, its answer lost.
+        let own = stack.id.as_str().to_owned();
+        let held_by_itself = mock!(Client::get_item)
+            .then_output(move || GetItemOutput::builder().item("stack_id", s(&own)).build());
+        let first = refused();
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first, &held_by_itself]
+        );
+        let outcome = DynamoStore::new(client, "stacks")
+            .create(&stack, None)
+            .await;
+        assert!(matches!(outcome, Ok(CreateOutcome::Created)), "{outcome:?}");
+        assert_eq!(first.num_calls(), 1);
+    }
+
+    /// A key past its 24 hours is forgotten, though DynamoDB's TTL has not swept it yet: it
+    /// replays nothing and refuses nothing.
+    #[tokio::test]
+    async fn an_expired_idempotency_key_is_forgotten() {
+        use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+        use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+        let key = IdempotencyKey {
+            owner: "arn:a".into(),
+            key: "k".into(),
+            request_digest: "d".into(),
+        };
+        let item = |expires_at: i64| {
+            move || {
+                GetItemOutput::builder()
+                    .item("stack_id", s("stk_aaaaaaaaaaaaaaaaaaaa"))
+                    .item("request_digest", s("d"))
+                    .item("expires_at", n(expires_at))
+                    .build()
+            }
+        };
+        let expired = mock!(Client::get_item).then_output(item(epoch_seconds() - 1));
+        let live = mock!(Client::get_item).then_output(item(epoch_seconds() + 3600));
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&expired, &live]);
+        let store = DynamoStore::new(client, "stacks");
+        assert_eq!(store.read_idempotency(&key).await.unwrap(), None);
+        let (digest, id) = store
+            .read_idempotency(&key)
+            .await
+            .unwrap()
+            .expect("a live key");
+        assert_eq!(
+            (digest.as_str(), id.as_str()),
+            ("d", "stk_aaaaaaaaaaaaaaaaaaaa")
+        );
     }
 
     /// Two executions reserve a turn at once: the one whose conditional write loses reads the
