@@ -78,8 +78,8 @@ def percentile(values, share):
 
 
 class Bench:
-    def __init__(self, e, stacks, throttled):
-        self.e, self.count, self.throttled = e, stacks, throttled
+    def __init__(self, e, stacks, throttled, raw=None):
+        self.e, self.count, self.throttled, self.raw_path = e, stacks, throttled, raw
         self.account = e["AWS_ENDPOINT_URL"].rstrip("/")
         self.api_url = e["STACKS_API_URL"].rstrip("/")
         self.caller = signed.Caller(e, f"bench-{uuid.uuid4().hex[:8]}")
@@ -203,6 +203,13 @@ class Bench:
             deleted_calls = self.control("calls")
         finally:
             self.control("faults", "DELETE")
+        if self.raw_path:
+            # Before the report, which a surprise in the records could stop.
+            os.makedirs(os.path.dirname(self.raw_path) or ".", exist_ok=True)
+            with open(self.raw_path, "w") as f:
+                json.dump({"config": config, "started": started, "delete_started": delete_started,
+                           "ready": ready, "expected": expected, "deleted": deleted,
+                           "provisioned_calls": provisioned_calls, "deleted_calls": deleted_calls}, f)
         return self.report(config, started, ready, expected, provisioned_calls, delete_started, deleted,
                            deleted_calls)
 
@@ -264,6 +271,13 @@ class Bench:
         request_attempts = [step(i, "request_certificates")["attempts"] for i in ready_at]
         domains = sorted(finished(i, "create_custom_domain") for i in ready_at)
         turn_gap = (domains[-1] - domains[0]) / (len(domains) - 1) if len(domains) > 1 else float("nan")
+        # The queue's start (the first custom domain, beyond the first POST and one issuance),
+        # and its turns' gaps in the first half of the queue apart from the second's: where the
+        # k-th READY's lag comes from.
+        first_domain_lag = domains[0] - started - issue if domains else float("nan")
+        half = len(domains) // 2
+        turn_gaps_halves = tuple((b[-1] - b[0]) / (len(b) - 1) if len(b) > 1 else float("nan")
+                                 for b in (domains[:half + 1], domains[half:]))
         tail_lags = [ready_at[i] - finished(i, "create_custom_domain") - deploy - insync for i in ready_at]
         # How far READY came from the first time the API expected it (positive: later).
         misses = [ready_at[i] - at for i, at in expected.items() if i in ready_at]
@@ -306,7 +320,7 @@ class Bench:
             "start_lag_median": statistics.median(start_lags) if start_lags else float("nan"),
             "start_segments": start_segments,
             "request_attempts": (statistics.median(request_attempts), max(request_attempts)) if request_attempts else None,
-            "turn_gap": turn_gap,
+            "turn_gap": turn_gap, "turn_gaps_halves": turn_gaps_halves, "first_domain_lag": first_domain_lag,
             "tail_lag_median": statistics.median(tail_lags) if tail_lags else float("nan"),
         }
 
@@ -344,6 +358,10 @@ def markdown(r, command):
         f"| of the lag: POST to certificate issued, beyond ACM's issuance, median | {r['start_lag_median']:.1f} s |",
         f"| of the lag: turns at `CreateDomainName`, mean gap (AWS's window: {r['window']:.1f} s) | "
         f"{r['turn_gap']:.2f} s |",
+        f"| … in the first half of the queue / in the second | {r['turn_gaps_halves'][0]:.2f} s / "
+        f"{r['turn_gaps_halves'][1]:.2f} s |",
+        f"| of the lag: the first custom domain, beyond the first POST and one issuance | "
+        f"{r['first_domain_lag']:.1f} s |",
         f"| of the lag: custom domain to READY, beyond deployment and propagation, median | "
         f"{r['tail_lag_median']:.1f} s |",
     ]
@@ -415,10 +433,13 @@ def main():
     parser.add_argument("--throttled", type=float, default=0.3, help="share of the provisioned services' calls throttled")
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument("--command", default=None, help="the command to name in the report (make bench passes its own)")
+    parser.add_argument("--raw", default=None,
+                        help="where to keep the run's raw records (the stacks as the API answered them, the "
+                             "account's config and counts) for a closer look; none by default")
     args = parser.parse_args()
     e = env()
     os.environ.update({k: v for k, v in e.items() if k.startswith("AWS_")})
-    result = Bench(e, args.stacks, args.throttled).run()
+    result = Bench(e, args.stacks, args.throttled, args.raw).run()
     command = args.command or "python bench/burst.py " + " ".join(sys.argv[1:])
     text = markdown(result, command)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)

@@ -16,8 +16,16 @@ SCALE="${STRICT_TIME_SCALE:-0.1}"
 local/down.sh >/dev/null 2>&1 || true
 trap 'local/down.sh >/dev/null 2>&1 || true' EXIT
 STRICT_TIME_SCALE="$SCALE" local/up.sh
-.local/venv/bin/python bench/burst.py --stacks "$STACKS" --throttled "$THROTTLED" \
-  --command "make bench (BENCH_STACKS=$STACKS BENCH_THROTTLED=$THROTTLED STRICT_TIME_SCALE=$SCALE)"
+# The run's raw records (the stacks as the API answered them, and the account's log of every
+# call with its time) stay in .local/bench/, for a closer look than the report's.
+RAW=".local/bench/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RAW"
+status=0
+.local/venv/bin/python bench/burst.py --stacks "$STACKS" --throttled "$THROTTLED" --raw "$RAW/stacks.json" \
+  --command "make bench (BENCH_STACKS=$STACKS BENCH_THROTTLED=$THROTTLED STRICT_TIME_SCALE=$SCALE)" || status=$?
+cp .local/logs/account.log "$RAW/" 2>/dev/null || true
+echo "raw records: $RAW"
+[[ $status == 0 ]] || exit "$status"
 local/down.sh >/dev/null 2>&1 || true
 
 # The release binaries' sizes and start-up (bench/startup.py), after the burst so that the build

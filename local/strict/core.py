@@ -329,7 +329,10 @@ class Account:
         if not req.path.startswith("/moto-api"):
             # The CPU time is this request's thread's own: what the account spent on it, apart
             # from the time its thread waited for the others (one process, one interpreter lock).
-            print(f"{req.method} {req.service or '-'}:{req.operation or req.path} -> {resp.status} "
+            # The wall-clock time of the request's arrival leads, so that a run's calls can be
+            # put in order afterwards (bench/burst.py keeps the log with its raw records).
+            print(f"{time.time() - (self.now() - started):.3f} "
+                  f"{req.method} {req.service or '-'}:{req.operation or req.path} -> {resp.status} "
                   f"{(self.now() - started) * 1000:.0f}ms cpu {(time.thread_time() - cpu_started) * 1000:.0f}ms",
                   file=self.log, flush=True)
         return [resp.body if req.method != "HEAD" else b""]

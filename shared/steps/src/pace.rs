@@ -36,6 +36,15 @@ fn grace_millis(interval_millis: i64) -> i64 {
     (interval_millis / 10).min(1_000)
 }
 
+/// How long a call throttled at its turn pauses before it is made again: a tenth of the grace
+/// (100 ms in AWS). The pause is part of the round trip that the next turns are reserved apart
+/// (`round_trip_allowance`), and a burst's turns are reserved early, from its first calls' round
+/// trips: a throttled first call's pause is paid again by every later turn. Ten tries at most
+/// in a turn's grace, once per 30 s window.
+fn throttled_try_pause_millis(grace_millis: i64) -> i64 {
+    (grace_millis / 10).max(1)
+}
+
 /// How long past AWS's window (counted from the latest the turn before could have called) a
 /// turn waits for that call's answer before it goes without: a call's way to AWS on a loaded
 /// host. Only a Lambda that ended mid-call leaves its turn unanswered.
@@ -226,7 +235,7 @@ impl Held {
     {
         let called_at = Timestamp::now();
         let until = called_at.plus_millis(self.grace_millis);
-        let pause_millis = (self.grace_millis / 4).max(1);
+        let pause_millis = throttled_try_pause_millis(self.grace_millis);
         let answer = loop {
             match call().await {
                 Err(e)
