@@ -331,10 +331,13 @@ class Account:
             # from the time its thread waited for the others (one process, one interpreter lock).
             # The wall-clock time of the request's arrival leads, so that a run's calls can be
             # put in order afterwards (bench/burst.py keeps the log with its raw records).
-            print(f"{time.time() - (self.now() - started):.3f} "
-                  f"{req.method} {req.service or '-'}:{req.operation or req.path} -> {resp.status} "
-                  f"{(self.now() - started) * 1000:.0f}ms cpu {(time.thread_time() - cpu_started) * 1000:.0f}ms",
-                  file=self.log, flush=True)
+            # One write per line: print's text and its newline are two, which the request
+            # threads interleave.
+            took = self.now() - started
+            self.log.write(f"{time.time() - took:.3f} "
+                           f"{req.method} {req.service or '-'}:{req.operation or req.path} -> {resp.status} "
+                           f"{took * 1000:.0f}ms cpu {(time.thread_time() - cpu_started) * 1000:.0f}ms\n")
+            self.log.flush()
         return [resp.body if req.method != "HEAD" else b""]
 
     def handle(self, req: Request) -> Response:

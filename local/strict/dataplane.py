@@ -182,9 +182,10 @@ class DataPlane:
         headers = [(k, v) for k, v in resp.headers if k.lower() not in HOP_BY_HOP]
         headers.append(("Content-Length", str(len(resp.body))))
         start_response(f"{resp.status} {core._reason(resp.status)}", headers)
-        print(f"dataplane: {req.method} {req.host or '-'} {req.path} -> {resp.status} "
-              f"[{'; '.join(trace.parts) or '-'}] {(time.monotonic() - started) * 1000:.0f}ms",
-              file=self.account.log, flush=True)
+        # One write per line, as the account's own (core.Account.__call__).
+        self.account.log.write(f"dataplane: {req.method} {req.host or '-'} {req.path} -> {resp.status} "
+                               f"[{'; '.join(trace.parts) or '-'}] {(time.monotonic() - started) * 1000:.0f}ms\n")
+        self.account.log.flush()
         return [resp.body if req.method != "HEAD" else b""]
 
     def handle(self, req: HttpRequest, trace: Trace) -> core.Response:

@@ -36,13 +36,13 @@ fn grace_millis(interval_millis: i64) -> i64 {
     (interval_millis / 10).min(1_000)
 }
 
-/// How long a call throttled at its turn pauses before it is made again: a tenth of the grace
-/// (100 ms in AWS). The pause is part of the round trip that the next turns are reserved apart
+/// How long a call throttled at its turn pauses before it is made again: a twentieth of the
+/// grace (50 ms in AWS). The pause is part of the round trip that the next turns are reserved apart
 /// (`round_trip_allowance`), and a burst's turns are reserved early, from its first calls' round
-/// trips: a throttled first call's pause is paid again by every later turn. Ten tries at most
-/// in a turn's grace, once per 30 s window.
+/// trips: a throttled first call's pause is paid again by every later turn. Twenty tries at
+/// most in a turn's grace, once per 30 s window.
 fn throttled_try_pause_millis(grace_millis: i64) -> i64 {
-    (grace_millis / 10).max(1)
+    (grace_millis / 20).max(1)
 }
 
 /// How long past AWS's window (counted from the latest the turn before could have called) a
