@@ -447,6 +447,33 @@ fn observation(awaited: &Awaited, stack: &Stack) -> Option<(AwsWait, i64)> {
 /// What became of a wait this pass, and how long AWS took when it ended with the resource ready.
 type Outcome = (Settled, Option<(AwsWait, i64)>);
 
+/// Records `waiter`'s step as succeeded, unless it has ended already: two watchers overlap at
+/// a slot's handover, and the one whose pass comes second would record the step again after
+/// the execution has gone on, undoing what the next step wrote (the turn a stack holds at
+/// `CreateDomainName`, and with it its expected READY time). Whether this was the first record.
+async fn end_step(deps: &Deps, waiter: &Waiter, detail: String) -> Result<bool, StepError> {
+    let now = Timestamp::now();
+    let mut first = false;
+    edgestack_aws::store::modify(deps.store.as_ref(), &waiter.stack_id, |stack| {
+        first = stack.steps.iter().any(|step| {
+            step.name == waiter.step
+                && matches!(step.status, StepStatus::Running | StepStatus::Waiting)
+        });
+        if first {
+            on_ready(&waiter.awaited, stack);
+            stack.finish_step(
+                &waiter.step,
+                StepStatus::Succeeded,
+                Some(detail.clone()),
+                now,
+            );
+        }
+        Ok::<_, StepError>(())
+    })
+    .await?;
+    Ok(first)
+}
+
 /// Settles `waiter`, whose stack's record (read in this pass) is `stack`.
 async fn settle(
     deps: &Deps,
@@ -480,15 +507,10 @@ async fn settle(
         Err(never) => return fail(never).await,
     };
     if let Some(detail) = ready {
-        let observed = stack.and_then(|stack| observation(&waiter.awaited, stack));
-        deps.finish(
-            &waiter.stack_id,
-            &waiter.step,
-            StepStatus::Succeeded,
-            detail,
-            |stack| on_ready(&waiter.awaited, stack),
-        )
-        .await?;
+        let first = end_step(deps, waiter, detail).await?;
+        let observed = stack
+            .filter(|_| first)
+            .and_then(|stack| observation(&waiter.awaited, stack));
         let delivery = deps
             .callbacks
             .succeed(&waiter.task_token, &waiter.resume_with)
@@ -861,6 +883,18 @@ mod tests {
         })
     }
 
+    /// `Deps` for a watcher whose ACM answers with `list` in every region.
+    fn acm_watcher_deps(list: &Rule) -> (Deps, Arc<RecordedCallbacks>) {
+        let acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, [list]);
+        let callbacks = Arc::new(RecordedCallbacks::default());
+        let deps = Deps {
+            clients: clients_of("watch", no_cloudfront(), no_route53(), acm, no_apigateway()),
+            callbacks: callbacks.clone(),
+            ..deps(no_aws())
+        };
+        (deps, callbacks)
+    }
+
     /// A stack waiting on its owner's DNS for certificates `E{n}` (us-east-1) and `R{n}`
     /// (eu-west-1), parked on token `t{n}`.
     async fn parked_for_certificates(deps: &Deps, n: usize) -> Waiter {
@@ -907,13 +941,7 @@ mod tests {
             ("E2", "FAILED"),
             ("R2", "PENDING_VALIDATION"),
         ]);
-        let acm = mock_client!(aws_sdk_acm, RuleMode::MatchAny, [&list]);
-        let callbacks = Arc::new(RecordedCallbacks::default());
-        let deps = Deps {
-            clients: clients_of("watch", no_cloudfront(), no_route53(), acm, no_apigateway()),
-            callbacks: callbacks.clone(),
-            ..deps(no_aws())
-        };
+        let (deps, callbacks) = acm_watcher_deps(&list);
         let issued = parked_for_certificates(&deps, 0).await;
         let pending = parked_for_certificates(&deps, 1).await;
         let failed = parked_for_certificates(&deps, 2).await;
@@ -972,6 +1000,68 @@ mod tests {
         assert_eq!(now.status(), edgestack_domain::stack::Status::Provisioning);
         assert_eq!(step_status(&deps, &issued).await, StepStatus::Succeeded);
         assert_eq!(step_status(&deps, &failed).await, StepStatus::Running);
+    }
+
+    /// Two watchers overlap at a slot's handover: the second settles a wait the first has
+    /// settled, after the execution went on to its turn at `CreateDomainName`. The step's
+    /// record stays the first's, and the turn the stack holds stays shown.
+    #[tokio::test]
+    async fn a_wait_settled_twice_leaves_what_the_next_step_wrote() {
+        let list = certificate_listing(&[("E0", "ISSUED"), ("R0", "ISSUED")]);
+        let (deps, _) = acm_watcher_deps(&list);
+        let waiter = parked_for_certificates(&deps, 0).await;
+        let done = pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(done.resumed, 1);
+        let read = |deps: &Deps| {
+            let store = deps.store.clone();
+            let id = waiter.stack_id.clone();
+            async move { store.get(&id).await.unwrap().unwrap().value }
+        };
+        let ended = read(&deps).await;
+        let ended_at = ended
+            .steps
+            .iter()
+            .find(|s| s.name == waiter.step)
+            .and_then(|s| s.finished_at)
+            .expect("the wait's step ended");
+
+        // The execution goes on: its next step queues for its turn.
+        let turn = Timestamp::now().plus_seconds(600);
+        edgestack_aws::store::modify(deps.store.as_ref(), &waiter.stack_id, |stack| {
+            stack.begin_step("create_custom_domain", Timestamp::now());
+            stack.finish_step(
+                "create_custom_domain",
+                StepStatus::Waiting,
+                None,
+                Timestamp::now(),
+            );
+            stack.phase = edgestack_domain::stack::Phase::AwaitingTurn;
+            stack.turn_at = Some(turn);
+            Ok::<_, crate::StepError>(())
+        })
+        .await
+        .unwrap();
+        // The second watcher read the wait before the first ended it.
+        deps.store.park(&waiter).await.unwrap();
+        pass(&deps, Timestamp::now()).await.expect("a pass");
+
+        let after = read(&deps).await;
+        assert_eq!(
+            after.turn_at,
+            Some(turn),
+            "the turn it holds is still shown"
+        );
+        assert_eq!(after.phase, edgestack_domain::stack::Phase::AwaitingTurn);
+        assert_eq!(
+            after
+                .steps
+                .iter()
+                .find(|s| s.name == waiter.step)
+                .and_then(|s| s.finished_at),
+            Some(ended_at),
+            "the wait's step keeps its first record"
+        );
+        assert!(deps.store.parked().await.unwrap().is_empty());
     }
 
     #[tokio::test]
