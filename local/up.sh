@@ -132,14 +132,15 @@ DOMAIN_NAME_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { printf "%d", 30000 * s
 # spread over AWS's second, which the local account scales with its rate windows.
 RATE_SECOND_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 1000 * s; printf "%d", (v < 1 ? 1 : v) }')"
 
-# The watcher (shared/steps/src/watch.rs) looks every 5 s in AWS, scaled like the account's time
-# (as are parked tasks' timeouts: local/bootstrap.py). Its slots are shorter than AWS's minute,
+# The watcher (shared/steps/src/watch.rs) looks every 2 s in AWS, scaled like the account's time
+# (as are parked tasks' timeouts: local/bootstrap.py), but not under 100 ms: the tests' tiny scale
+# would otherwise have it look twenty times a second. Its slots are shorter than AWS's minute,
 # so that the tests see watchers hand over to the next.
 # The SDK's first backoff after a throttle (1 s in AWS: shared/aws/src/sdk.rs) waits out AWS's
 # rate windows, so it is scaled with them.
 SDK_INITIAL_BACKOFF_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 1000 * s; printf "%d", (v < 1 ? 1 : v) }')"
 
-WATCH_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 5000 * s; printf "%d", (v < 50 ? 50 : v) }')"
+WATCH_INTERVAL_MILLIS="$(awk -v s="$SCALE" 'BEGIN { v = 2000 * s; printf "%d", (v < 100 ? 100 : v) }')"
 WATCH_SLOT_SECONDS=10
 
 # A reload restarts every function and drops the invocations in flight, so tests and demos run

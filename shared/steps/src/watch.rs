@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use aws_sdk_acm::types::CertificateStatus;
 use futures::stream::{self, StreamExt};
+use futures::FutureExt;
 
 use serde::{Deserialize, Serialize};
 
@@ -186,6 +187,7 @@ pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
     let interval = Duration::from_millis(deps.settings.watch_interval_millis.max(1));
     let mut watched = Watched::default();
     loop {
+        let pass_started = tokio::time::Instant::now();
         watched.passes += 1;
         match pass(deps, Timestamp::now()).await {
             Ok(done) => {
@@ -201,7 +203,10 @@ pub async fn watch(deps: &Deps, slot: WatchSlot) -> Result<Watched, StepError> {
         if left <= 0 {
             break;
         }
-        tokio::time::sleep(interval.min(Duration::from_millis(left as u64))).await;
+        // Passes start an interval apart: a slow pass (a throttled call tried again, a queue
+        // at ACM's quota) does not push every later pass back by its own length.
+        let slot_end = tokio::time::Instant::now() + Duration::from_millis(left as u64);
+        tokio::time::sleep_until((pass_started + interval).min(slot_end)).await;
     }
     // Read after the slot is over: a wait parked before its end was parked when this slot's
     // watcher existed, so either it is seen here or its parker started the next slot itself.
@@ -330,13 +335,19 @@ impl From<Delivery> for Settled {
     }
 }
 
-/// At most this many `GetChange` calls a pass: every Route 53 request of an account draws on
-/// one bucket, refilled at five a second in the older quota the strict account keeps and ten in
-/// the current one (Route 53 developer guide, "Throttling Amazon Route 53 API requests"); one a
-/// second leaves the rest to the steps writing records. Changes are looked at oldest
-/// first (earliest deadline), and Route 53 applies them within about a minute, so a burst of
-/// stacks waiting on DNS drains in order.
-const ROUTE53_LOOKS_PER_PASS: usize = 5;
+/// `GetChange` calls a second of passes: every Route 53 request of an account draws on one
+/// bucket, refilled at five a second in the older quota the strict account keeps and ten in the
+/// current one (Route 53 developer guide, "Throttling Amazon Route 53 API requests"); one a
+/// second leaves the rest to the steps writing records. Changes are looked at oldest first
+/// (earliest deadline), and Route 53 applies them within about a minute, so a burst of stacks
+/// waiting on DNS drains in order.
+const ROUTE53_LOOKS_PER_SECOND: u64 = 1;
+
+/// At most this many `GetChange` calls a pass, its share of `ROUTE53_LOOKS_PER_SECOND`.
+fn route53_looks_per_pass(settings: &crate::Settings) -> usize {
+    let seconds = settings.watch_interval_millis / settings.rate_second_millis.max(1) as u64;
+    (seconds * ROUTE53_LOOKS_PER_SECOND).max(1) as usize
+}
 
 /// What one pass read of AWS, for every parked wait at once: one `ListDistributions` sweep if
 /// any stack waits on CloudFront, one `ListCertificates` listing per region in which any stack
@@ -349,14 +360,40 @@ struct Sweep {
 }
 
 impl Sweep {
+    /// The three services are read at once: each has its own quota, and one held up (ACM's
+    /// listing waits for its turn at one a second, a throttled `GetChange` is tried again) does
+    /// not hold up the others' news.
     async fn of(deps: &Deps, waiters: &[Waiter]) -> Result<Self, StepError> {
-        let mut sweep = Self::default();
-        if waiters
+        let (distributions, certificates, changes_in_sync) = futures::try_join!(
+            Self::distributions(deps, waiters),
+            Self::certificates(deps, waiters),
+            Self::changes(deps, waiters).map(Ok),
+        )?;
+        Ok(Self {
+            distributions,
+            certificates,
+            changes_in_sync,
+        })
+    }
+
+    async fn distributions(
+        deps: &Deps,
+        waiters: &[Waiter],
+    ) -> Result<HashMap<String, String>, StepError> {
+        if !waiters
             .iter()
             .any(|w| matches!(w.awaited, Awaited::DistributionDeployed { .. }))
         {
-            sweep.distributions = find_distribution_statuses(&deps.clients.cloudfront).await?;
+            return Ok(HashMap::new());
         }
+        find_distribution_statuses(&deps.clients.cloudfront).await
+    }
+
+    /// Each region its own listing, at once: ACM's quotas are per region.
+    async fn certificates(
+        deps: &Deps,
+        waiters: &[Waiter],
+    ) -> Result<HashMap<String, CertificateStatus>, StepError> {
         let regions: BTreeSet<&str> = waiters
             .iter()
             .flat_map(|w| match &w.awaited {
@@ -365,11 +402,16 @@ impl Sweep {
             })
             .map(|c| c.region.as_str())
             .collect();
-        for region in regions {
-            sweep
-                .certificates
-                .extend(certificates::certificate_statuses(deps, region).await?);
-        }
+        let listings = futures::future::try_join_all(
+            regions
+                .into_iter()
+                .map(|region| certificates::certificate_statuses(deps, region)),
+        )
+        .await?;
+        Ok(listings.into_iter().flatten().collect())
+    }
+
+    async fn changes(deps: &Deps, waiters: &[Waiter]) -> HashSet<String> {
         let mut changes: Vec<(Timestamp, &str)> = waiters
             .iter()
             .filter_map(|w| match &w.awaited {
@@ -378,12 +420,14 @@ impl Sweep {
             })
             .collect();
         changes.sort();
-        for (_, change_id) in changes.into_iter().take(ROUTE53_LOOKS_PER_PASS) {
+        let mut in_sync = HashSet::new();
+        let looks = route53_looks_per_pass(&deps.settings);
+        for (_, change_id) in changes.into_iter().take(looks) {
             // One change that cannot be read is looked at again next pass; the others are not
             // held up by it.
             match dns::change_status(&deps.clients.route53, change_id).await {
                 Ok(Propagation::InSync) => {
-                    sweep.changes_in_sync.insert(change_id.to_owned());
+                    in_sync.insert(change_id.to_owned());
                 }
                 Ok(Propagation::Pending(_)) => {}
                 Err(e) => {
@@ -391,7 +435,7 @@ impl Sweep {
                 }
             }
         }
-        Ok(sweep)
+        in_sync
     }
 
     /// Whether `awaited` is done (with the line the stack's step records), still waiting
@@ -1098,11 +1142,13 @@ mod tests {
         let (c1, c6) = (in_sync("C1"), in_sync("C6"));
         let route53 = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&c1, &c6, &get_change]);
         let callbacks = Arc::new(RecordedCallbacks::default());
-        let deps = Deps {
+        let mut deps = Deps {
             clients: clients_of("watch", no_cloudfront(), route53, no_acm(), no_apigateway()),
             callbacks: callbacks.clone(),
             ..deps(no_aws())
         };
+        // Passes 5 s apart: five looks a pass, Route 53's one a second.
+        deps.settings.watch_interval_millis = 5_000;
         let mut waiters = Vec::new();
         for n in 0..7 {
             let mut waiter = parked(&deps, n, later().plus_seconds(n as i64)).await;
@@ -1126,7 +1172,7 @@ mod tests {
         );
         assert_eq!(
             c1.num_calls() + c6.num_calls() + get_change.num_calls(),
-            super::ROUTE53_LOOKS_PER_PASS,
+            5,
             "no more than its share of Route 53's rate a pass"
         );
         assert_eq!(
@@ -1181,6 +1227,19 @@ mod tests {
         let now = WatchSlot::at(Timestamp::now(), 1_000);
         let watched = watch(&deps, now.next()).await.expect("watched");
         assert!(watched.passes <= 12, "{watched:?}");
+    }
+
+    #[test]
+    fn a_pass_asks_route53_once_for_each_second_it_covers() {
+        let mut settings = crate::Settings::default();
+        let looks = |settings: &crate::Settings| super::route53_looks_per_pass(settings);
+        assert_eq!(looks(&settings), 2, "AWS's 2 s passes");
+        // The local account's time scaled down: its second with it.
+        (settings.watch_interval_millis, settings.rate_second_millis) = (100, 20);
+        assert_eq!(looks(&settings), 5);
+        // Passes under a second apart still look once each.
+        (settings.watch_interval_millis, settings.rate_second_millis) = (300, 1_000);
+        assert_eq!(looks(&settings), 1);
     }
 
     #[test]
