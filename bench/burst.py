@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import urllib.error
@@ -329,12 +330,26 @@ def times(n):
     return "once" if n == 1 else f"{n:g} times"
 
 
+def code_measured():
+    """The commit the run measured, and whether the checkout differed from it (this file aside,
+    which the run is about to write)."""
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.md")
+    except (OSError, subprocess.CalledProcessError):
+        return "code outside git"
+    return f"{commit}'s code" + (" with uncommitted changes" if changed else "")
+
+
 def markdown(r, command):
     n = r["stacks"]
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `{command}` on {datetime.date.today().isoformat()} ({platform.machine()}, "
+        f"Written by `{command}` on {datetime.date.today().isoformat()} at {code_measured()} ({platform.machine()}, "
         f"{os.cpu_count()} cores): the strict account at time scale {r['time_scale']} (every AWS duration "
         "and rate window multiplied by it), so the seconds below are AWS's divided by "
         f"{1 / r['time_scale']:.0f}, measured on a shared machine. Nothing here ran in AWS.",
