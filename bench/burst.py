@@ -367,9 +367,9 @@ def markdown(r, command):
         f"| readiness lag beyond it, median | {r['lag_median']:.1f} s ({r['lag_median'] / r['own']:.0%}) |",
         f"| readiness lag beyond it, p95 | {r['lag_p95']:.1f} s ({r['lag_p95'] / r['own']:.0%}) |",
         f"| readiness lag beyond the k-th READY's bound, median | {r['queued_lag_median']:.1f} s "
-        f"({r['queued_lag_median'] / r['own']:.0%} of AWS's own time) |",
+        f"({r['queued_lag_median'] / r['own']:.1%} of AWS's own time) |",
         f"| readiness lag beyond the k-th READY's bound, p95 | {r['queued_lag_p95']:.1f} s "
-        f"({r['queued_lag_p95'] / r['own']:.0%}) |",
+        f"({r['queued_lag_p95'] / r['own']:.1%}) |",
         f"| of the lag: POST to certificate issued, beyond ACM's issuance, median | {r['start_lag_median']:.1f} s |",
         f"| of the lag: turns at `CreateDomainName`, mean gap (AWS's window: {r['window']:.1f} s) | "
         f"{r['turn_gap']:.2f} s |",
