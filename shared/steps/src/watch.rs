@@ -1087,7 +1087,18 @@ mod tests {
         .unwrap();
         // The second watcher read the wait before the first ended it.
         deps.store.park(&waiter).await.unwrap();
+        let version = |deps: &Deps| {
+            let store = deps.store.clone();
+            let id = waiter.stack_id.clone();
+            async move { store.get(&id).await.unwrap().unwrap().version }
+        };
+        let written = version(&deps).await;
         pass(&deps, Timestamp::now()).await.expect("a pass");
+        assert_eq!(
+            version(&deps).await,
+            written,
+            "nothing written: the step going on writes without contending with it"
+        );
 
         let after = read(&deps).await;
         assert_eq!(

@@ -298,7 +298,9 @@ pub fn withheld(stack: &Stack) -> Stack {
 }
 
 /// Reads, changes and writes back a stack, retrying when another writer got there first, so
-/// that no update is lost. `change` may refuse (its error is returned as is).
+/// that no update is lost. `change` may refuse (its error is returned as is). A change that
+/// leaves the stack as it was writes nothing: the write would only move `updated_at` and
+/// contend with the stack's other writers.
 pub async fn modify<S, E, F>(store: &S, id: &StackId, mut change: F) -> Result<Stack, E>
 where
     S: StackStore + ?Sized,
@@ -311,7 +313,11 @@ where
             .get(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        let read = value.clone();
         change(&mut value)?;
+        if value == read {
+            return Ok(value);
+        }
         value.updated_at = edgestack_domain::timestamp::Timestamp::now();
         match store.replace(&value, version).await {
             Ok(_) => return Ok(value),
